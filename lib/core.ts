@@ -1,0 +1,144 @@
+/**
+ * The core contract: what every storage backend ("core") guarantees to the engine.
+ *
+ * The engine decides (fresh, stale, wait, compute); a core only stores. A core holds the
+ * entries of ONE cache namespace (one memoized function). All times are passed in by the
+ * engine, so cores never read a clock of their own: that keeps them deterministic under an
+ * injected clock and keeps every process of a shared backend on the same rules.
+ *
+ * `test/contract/` holds the one suite every core must pass.
+ */
+
+/** Who is calculating a key, since when, and until when the mark is valid unless renewed. */
+export interface Mark {
+  /** Unique per calculation attempt (host, pid, random, counter). */
+  owner: string;
+  /** Epoch ms at which the mark was taken. */
+  since: number;
+  /** Epoch ms after which the mark is dead and may be taken over. */
+  leaseUntil: number;
+}
+
+/** One stored entry. A placeholder (`completed: false`) is never a value. */
+export interface Entry<V = unknown> {
+  /** The stored result; present only when `completed`. */
+  value?: V;
+  /** Epoch ms at which `value` was stored (for placeholders: when the mark was created). */
+  time: number;
+  /** True once a value has been written for this key. */
+  completed: boolean;
+  /** Present while a caller is (or was, until its lease ran out) calculating this key. */
+  processing?: Mark;
+}
+
+/** What a caller claims when it marks a key as being calculated. */
+export interface Claim {
+  owner: string;
+  /** The caller's current time (epoch ms): marks with `leaseUntil <= now` are dead. */
+  now: number;
+  /** When the new mark expires unless renewed. */
+  leaseUntil: number;
+}
+
+export interface AcquireOutcome<V = unknown> {
+  /** True when the caller now holds the mark (it was absent, dead, or already its own). */
+  acquired: boolean;
+  /**
+   * The entry as it stands after the attempt. Lets the engine notice a value that another
+   * caller completed between its read and its acquire (double-checked locking).
+   */
+  entry: Entry<V>;
+}
+
+export interface WriteOptions {
+  /** Epoch ms to record as the entry's `time`. */
+  time: number;
+  /** The writer's mark: cleared in the same step, but only if it is still the stored mark. */
+  owner?: string;
+  /** Bytes; a value whose stored form is larger is not stored and `write` returns false. */
+  sizeLimit?: number;
+}
+
+type Result<T, Mode extends 'sync' | 'async'> = Mode extends 'sync' ? T : Promise<T>;
+
+/** The storage operations, in a sync or an async flavour with identical semantics. */
+export interface StoreOperations<Mode extends 'sync' | 'async'> {
+  /** The entry for `key`, or undefined when there is none. Unreadable data is undefined too. */
+  get(key: string): Result<Entry | undefined, Mode>;
+  /**
+   * Atomic compare-and-set: marks `key` as being calculated by `claim.owner` only if no live
+   * mark of another owner exists. Keeps any completed value (stale readers may still use it);
+   * creates a placeholder when the key has no entry.
+   */
+  acquire(key: string, claim: Claim): Result<AcquireOutcome, Mode>;
+  /** Extends the owner's mark to `claim.leaseUntil`; false if the mark is no longer its own. */
+  renew(key: string, claim: Claim): Result<boolean, Mode>;
+  /** Drops the mark if `owner` holds it; removes the entry if it was only a placeholder. */
+  release(key: string, owner: string): Result<void, Mode>;
+  /**
+   * Stores a completed value (overwriting any earlier one). Clears the writer's mark in the
+   * same step; a mark held by someone else is left alone. Returns false when the value was
+   * rejected by `sizeLimit` (nothing is stored, the writer's mark is still cleared).
+   */
+  write(key: string, value: unknown, options: WriteOptions): Result<boolean, Mode>;
+  /** Removes the entry for `key` (value and mark). Missing keys are fine. */
+  delete(key: string): Result<void, Mode>;
+  /** Removes every entry of this namespace, marks included. */
+  clear(): Result<void, Mode>;
+  /** Drops every mark; completed values stay, bare placeholders disappear. */
+  clearBeingCalculated(): Result<void, Mode>;
+  /** Removes completed entries stored before `before` (epoch ms); returns how many. */
+  deleteStale(before: number): Result<number, Mode>;
+  /** Every key that has an entry (completed or placeholder), in no particular order. */
+  keys(): Result<string[], Mode>;
+}
+
+/** Something a core reports instead of throwing: bad data on disk, a backend outage. */
+export interface CoreEvent {
+  type: 'corrupt-entry' | 'backend-error' | 'serialization-error';
+  cache: string;
+  message: string;
+  /** File path or collection, when there is one. */
+  location?: string;
+  error?: unknown;
+}
+
+/** A backend for one cache namespace. Every core is async; cores that can be sync say so. */
+export interface Core extends StoreOperations<'async'> {
+  /** The cache namespace this core stores. */
+  readonly name: string;
+  /** Sync operations, for sync functions. Absent on cores that cannot block (mongo). */
+  readonly sync?: StoreOperations<'sync'>;
+  /** Directory of the entries for file-backed cores; undefined otherwise. */
+  readonly path?: string;
+  /**
+   * Resolves when `key` may have changed or after at most `maxMs`, whichever is first.
+   * Waiters re-read after it resolves; cores without notifications leave it out and the
+   * engine polls with backoff.
+   */
+  waitForChange?(key: string, maxMs: number): Promise<void>;
+  /** Releases connections, watchers and timers. Idempotent. */
+  close?(): Promise<void>;
+}
+
+/** Everything a backend factory is given to build the core of one cache. */
+export interface CoreSpec {
+  /** The cache namespace (the memoized function's name). */
+  name: string;
+  /** Backend-specific options, as given to `cached` (cacheDir, separateFiles, mongetter...). */
+  options: Readonly<Record<string, unknown>>;
+  /** Where the core reports problems it recovers from. */
+  report(event: Omit<CoreEvent, 'cache'>): void;
+}
+
+export type CoreFactory = (spec: CoreSpec) => Core;
+
+/** A mark is live while its lease has not run out. */
+export function isLive(mark: Mark | undefined, now: number): mark is Mark {
+  return mark !== undefined && mark.leaseUntil > now;
+}
+
+/** True when a claim may take the mark: none, dead, or already the claimant's own. */
+export function canAcquire(mark: Mark | undefined, claim: Claim): boolean {
+  return !isLive(mark, claim.now) || mark.owner === claim.owner;
+}

@@ -1,0 +1,46 @@
+import { invalidOption } from './errors';
+
+/** A duration: milliseconds, or a string such as '500ms', '10s', '5m', '1h', '2d'. */
+export type Duration = number | string;
+/** A size: bytes, or a string such as '512B', '10KB', '1.5MB', '1GB' (1024-based). */
+export type Size = number | string;
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+const DURATION_RE = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/i;
+const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)\s*$/i;
+
+/**
+ * Parses a duration option. `allowNegative` exists for `maxAge`, where a negative value
+ * means "always recompute".
+ */
+export function parseDuration(value: Duration, option: string, allowNegative = false): number {
+  const accepted = `milliseconds (a ${allowNegative ? '' : 'non-negative '}number) or a string like '500ms', '10s', '5m', '1h', '2d'`;
+  if (typeof value === 'number') {
+    if (Number.isNaN(value) || (!allowNegative && value < 0)) {
+      throw invalidOption(option, value, accepted);
+    }
+    return value;
+  }
+  const match = typeof value === 'string' ? DURATION_RE.exec(value) : null;
+  if (!match) throw invalidOption(option, value, accepted);
+  return Number(match[1]) * DURATION_UNITS[match[2].toLowerCase()];
+}
+
+export function parseSize(value: Size, option: string): number {
+  const accepted = "bytes (a non-negative number) or a string like '512B', '10KB', '1.5MB', '1GB'";
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw invalidOption(option, value, accepted);
+    return value;
+  }
+  const match = typeof value === 'string' ? SIZE_RE.exec(value) : null;
+  if (!match) throw invalidOption(option, value, accepted);
+  return Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]);
+}
