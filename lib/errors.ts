@@ -16,7 +16,8 @@ export type MemoirErrorCode =
   | 'CONFLICTING_REGISTRATION'
   | 'HOOK_FAILED'
   | 'INVALID_CONTENTS'
-  | 'NOT_SUPPORTED';
+  | 'NOT_SUPPORTED'
+  | 'INVALID_KEY';
 
 export class MemoirError extends Error {
   readonly code: MemoirErrorCode;
