@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { describe, MemoirError } from './errors';
 import { isPromiseLike } from './serial-queue';
 
@@ -80,8 +81,8 @@ export function toContentsMap<K extends CacheKey, V>(
     );
   }
   let entries: Iterable<[unknown, unknown]>;
-  if (value instanceof Map) {
-    entries = value;
+  if (types.isMap(value)) {
+    entries = value as Map<unknown, unknown>;
   } else if (typeof value === 'object' && isPlainObject(value)) {
     entries = Object.entries(value);
   } else {
@@ -97,9 +98,10 @@ export function toContentsMap<K extends CacheKey, V>(
   return map;
 }
 
+/** Realm-independent: an object whose prototype is null or some realm's Object.prototype. */
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /**

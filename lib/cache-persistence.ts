@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { types } from 'node:util';
 import { ensureDirSync, safeFileName, writeFileAtomicSync } from './atomic-file';
 import { MemoirError } from './errors';
 import { serializeFor, v8Serializer } from './serialize';
@@ -104,7 +105,8 @@ function isSavedFile(value: unknown): value is SavedFile {
     candidate !== null &&
     candidate.format === FORMAT &&
     typeof candidate.version === 'number' &&
-    candidate.entries instanceof Map
+    // v8.deserialize builds objects of the main realm; `instanceof` would fail inside vm sandboxes (jest).
+    types.isMap(candidate.entries)
   );
 }
 
