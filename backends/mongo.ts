@@ -1,5 +1,13 @@
 import type { Collection } from 'mongodb';
-import type { AcquireOutcome, Claim, Core, CoreFactory, CoreSpec, Entry, WriteOptions } from '../lib/core';
+import type {
+  AcquireOutcome,
+  Claim,
+  Core,
+  CoreFactory,
+  CoreSpec,
+  Entry,
+  WriteOptions,
+} from '../lib/core';
 import { MemoirError } from '../lib/errors';
 import { type Serializer, serializeFor, v8Serializer } from '../lib/serialize';
 import { collectionSource } from './mongo/connection';
@@ -36,8 +44,12 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
   let closed = false;
 
   /** Resolves the collection (and its index) lazily, then runs one operation, wrapping errors. */
-  async function run<T>(operation: string, body: (collection: Collection<EntryDocument>) => Promise<T>): Promise<T> {
-    if (closed) throw new MemoirError('BACKEND_ERROR', `Cache "${func}": the mongo core is closed.`);
+  async function run<T>(
+    operation: string,
+    body: (collection: Collection<EntryDocument>) => Promise<T>,
+  ): Promise<T> {
+    if (closed)
+      throw new MemoirError('BACKEND_ERROR', `Cache "${func}": the mongo core is closed.`);
     try {
       const collection = (await source.collection()) as unknown as Collection<EntryDocument>;
       location = collection.namespace;
@@ -49,7 +61,10 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
   }
 
   /** Unreadable documents are a miss; each key is reported once per core, not on every read. */
-  function readable(key: string, doc: Record<string, unknown> | null): ReturnType<typeof decodeEntry> | undefined {
+  function readable(
+    key: string,
+    doc: Record<string, unknown> | null,
+  ): ReturnType<typeof decodeEntry> | undefined {
     if (!doc) return undefined;
     const decoded = decodeEntry(doc, serializer);
     if (!decoded.ok && !reportedKeys.has(key)) {
@@ -80,7 +95,10 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
     // missing or malformed lease, so a damaged document can be taken over instead of wedging.
     const filter = {
       ...entryFilter(func, key),
-      $or: [{ 'processing.leaseUntil': { $not: { $gt: claim.now } } }, { 'processing.owner': { $eq: claim.owner } }],
+      $or: [
+        { 'processing.leaseUntil': { $not: { $gt: claim.now } } },
+        { 'processing.owner': { $eq: claim.owner } },
+      ],
     };
     const update = {
       $set: { processing: mark },
@@ -89,9 +107,14 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
     return run('acquire (findOneAndUpdate)', async (collection) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const doc = await collection.findOneAndUpdate(filter, update, { upsert: true, returnDocument: 'after' });
+          const doc = await collection.findOneAndUpdate(filter, update, {
+            upsert: true,
+            returnDocument: 'after',
+          });
           const decoded = readable(key, doc as Record<string, unknown> | null);
-          const entry = decoded?.ok ? decoded.entry : { time: claim.now, completed: false, processing: mark };
+          const entry = decoded?.ok
+            ? decoded.entry
+            : { time: claim.now, completed: false, processing: mark };
           return { acquired: true, entry };
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
@@ -99,7 +122,9 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
         // The upsert lost to an existing document: someone else holds a live mark.
         const decoded = readable(key, await find(collection, key));
         if (decoded) {
-          const entry = decoded.ok ? decoded.entry : { time: claim.now, completed: false, processing: decoded.mark };
+          const entry = decoded.ok
+            ? decoded.entry
+            : { time: claim.now, completed: false, processing: decoded.mark };
           return { acquired: false, entry };
         }
         // The holder's entry vanished between our two round trips (released, deleted): retry.
@@ -124,14 +149,23 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
     await run('release', async (collection) => {
       const ownMark = { ...entryFilter(func, key), 'processing.owner': { $eq: owner } };
       const removed = await collection.deleteOne({ ...ownMark, completed: { $ne: true } });
-      if (removed.deletedCount === 0) await collection.updateOne(ownMark, { $unset: { processing: '' } });
+      if (removed.deletedCount === 0)
+        await collection.updateOne(ownMark, { $unset: { processing: '' } });
     });
   }
 
   /** Upsert that retries once on E11000: a concurrent acquire may have inserted the key first. */
-  async function upsertValue(collection: Collection<EntryDocument>, key: string, fields: Partial<EntryDocument>) {
+  async function upsertValue(
+    collection: Collection<EntryDocument>,
+    key: string,
+    fields: Partial<EntryDocument>,
+  ) {
     const write = () =>
-      collection.updateOne(entryFilter(func, key), { $set: fields, $setOnInsert: { func, key } }, { upsert: true });
+      collection.updateOne(
+        entryFilter(func, key),
+        { $set: fields, $setOnInsert: { func, key } },
+        { upsert: true },
+      );
     try {
       await write();
     } catch (error) {
@@ -173,7 +207,9 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
       await run('delete', (collection) => collection.deleteOne(entryFilter(func, key)));
     },
     async clear() {
-      await run('clear (deleteMany)', (collection) => collection.deleteMany({ func: { $eq: func } }));
+      await run('clear (deleteMany)', (collection) =>
+        collection.deleteMany({ func: { $eq: func } }),
+      );
     },
     async clearBeingCalculated() {
       await run('clearBeingCalculated', async (collection) => {
@@ -196,7 +232,9 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
     },
     async keys() {
       return run('keys (find)', async (collection) => {
-        const docs = await collection.find({ func: { $eq: func } }, { projection: { _id: 0, key: 1 } }).toArray();
+        const docs = await collection
+          .find({ func: { $eq: func } }, { projection: { _id: 0, key: 1 } })
+          .toArray();
         return docs.map((doc) => doc.key).filter((key): key is string => typeof key === 'string');
       });
     },

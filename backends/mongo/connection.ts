@@ -64,8 +64,15 @@ function fromGetter(getter: Mongetter): CollectionSource {
   return {
     collection: once(async () => {
       const collection = await getter();
-      if (!collection || typeof (collection as Partial<Collection>).findOneAndUpdate !== 'function') {
-        throw invalidOption('mongetter', collection, `${ACCEPTED}; the function returned something else`);
+      if (
+        !collection ||
+        typeof (collection as Partial<Collection>).findOneAndUpdate !== 'function'
+      ) {
+        throw invalidOption(
+          'mongetter',
+          collection,
+          `${ACCEPTED}; the function returned something else`,
+        );
       }
       return collection;
     }),
@@ -87,7 +94,10 @@ function fromUri(options: MongoConnectionOptions): CollectionSource {
     if (!shared) {
       // Loaded here, not at the top: lib/ and users of other backends never need mongodb.
       const { MongoClient } = require('mongodb') as typeof import('mongodb');
-      const client = new MongoClient(options.uri, { ...DEFAULT_CLIENT_OPTIONS, ...options.clientOptions });
+      const client = new MongoClient(options.uri, {
+        ...DEFAULT_CLIENT_OPTIONS,
+        ...options.clientOptions,
+      });
       shared = { client: client.connect(), users: 0 };
       sharedClients.set(poolKey, shared);
       const entry = shared;

@@ -20,7 +20,10 @@ export interface EntryDocument {
  * Every user-supplied value in a filter goes through `$eq`, so a key such as
  * `{ $ne: null }` coming from hashFunc can never act as an operator.
  */
-export function entryFilter(func: string, key: string): { func: { $eq: string }; key: { $eq: string } } {
+export function entryFilter(
+  func: string,
+  key: string,
+): { func: { $eq: string }; key: { $eq: string } } {
   return { func: { $eq: func }, key: { $eq: key } };
 }
 
@@ -31,7 +34,11 @@ export type Decoded =
 /** Numbers may arrive as JS numbers or, with non-default driver options, as BSON wrappers. */
 function asNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  const bson = value as { _bsontype?: string; toNumber?: () => number; valueOf?: () => unknown } | null;
+  const bson = value as {
+    _bsontype?: string;
+    toNumber?: () => number;
+    valueOf?: () => unknown;
+  } | null;
   if (bson?._bsontype === 'Long' && bson.toNumber) return bson.toNumber();
   if ((bson?._bsontype === 'Double' || bson?._bsontype === 'Int32') && bson.valueOf) {
     return asNumber(bson.valueOf());
@@ -42,7 +49,8 @@ function asNumber(value: unknown): number | undefined {
 /** The bytes of a BSON Binary (or of a Buffer, with `promoteBuffers`), without copying. */
 function asBytes(value: unknown): Buffer | undefined {
   if (Buffer.isBuffer(value)) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   const binary = value as { _bsontype?: string; buffer?: Uint8Array; position?: number } | null;
   if (binary?._bsontype === 'Binary' && binary.buffer instanceof Uint8Array) {
     const length = binary.position ?? binary.buffer.byteLength;
@@ -66,7 +74,8 @@ export function decodeEntry(doc: Record<string, unknown>, serializer: Serializer
   if (hasMark && !mark) return { ok: false, reason: 'malformed "processing" mark' };
   const time = asNumber(doc.time);
   if (time === undefined) return { ok: false, reason: '"time" is not a number', mark };
-  if (typeof doc.completed !== 'boolean') return { ok: false, reason: '"completed" is not a boolean', mark };
+  if (typeof doc.completed !== 'boolean')
+    return { ok: false, reason: '"completed" is not a boolean', mark };
 
   const entry: Entry = { time, completed: doc.completed };
   if (mark) entry.processing = mark;
@@ -77,7 +86,12 @@ export function decodeEntry(doc: Record<string, unknown>, serializer: Serializer
   try {
     entry.value = serializer.deserialize(bytes);
   } catch (error) {
-    return { ok: false, reason: `"value" cannot be deserialized (${(error as Error).message})`, error, mark };
+    return {
+      ok: false,
+      reason: `"value" cannot be deserialized (${(error as Error).message})`,
+      error,
+      mark,
+    };
   }
   return { ok: true, entry };
 }

@@ -5,7 +5,12 @@ import { MemoirError } from '../../lib/errors';
  * operation and the collection, with the driver's error as `cause`. Errors that already are
  * MemoirErrors (serialization, bad options) pass through untouched.
  */
-export function backendError(cache: string, operation: string, location: string, cause: unknown): MemoirError {
+export function backendError(
+  cache: string,
+  operation: string,
+  location: string,
+  cause: unknown,
+): MemoirError {
   if (cause instanceof MemoirError) return cause;
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new MemoirError(

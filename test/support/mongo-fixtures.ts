@@ -19,7 +19,10 @@ export interface MongoFixture {
 
 let files = 0;
 
-export async function openMongoFixture(uri: string, onClose?: () => Promise<void>): Promise<MongoFixture> {
+export async function openMongoFixture(
+  uri: string,
+  onClose?: () => Promise<void>,
+): Promise<MongoFixture> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 3_000 });
   await client.connect();
   const collection = client
@@ -59,5 +62,7 @@ export async function openStandinFixture(): Promise<MongoFixture & { standin: St
 
 /** Commands the stand-in received for one collection (ignores handshakes and heartbeats). */
 export function commandsOn(standin: Standin, collection: string): string[] {
-  return standin.commandLog.filter((entry) => entry.collection === collection).map((entry) => entry.command);
+  return standin.commandLog
+    .filter((entry) => entry.collection === collection)
+    .map((entry) => entry.command);
 }

@@ -29,7 +29,11 @@ export class CursorRegistry {
     const nextBatch = cursor.remaining.splice(0, size);
     const exhausted = cursor.remaining.length === 0;
     if (exhausted) this.open.delete(key);
-    return { id: exhausted ? Long.fromNumber(0) : Long.fromString(key), ns: cursor.namespace, nextBatch };
+    return {
+      id: exhausted ? Long.fromNumber(0) : Long.fromString(key),
+      ns: cursor.namespace,
+      nextBatch,
+    };
   }
 
   kill(cursorIds: unknown[]): Document {
@@ -39,6 +43,11 @@ export class CursorRegistry {
       const key = String(id);
       (this.open.delete(key) ? killed : notFound).push(Long.fromString(key));
     }
-    return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [] };
+    return {
+      cursorsKilled: killed,
+      cursorsNotFound: notFound,
+      cursorsAlive: [],
+      cursorsUnknown: [],
+    };
   }
 }

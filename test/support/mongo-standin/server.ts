@@ -23,6 +23,8 @@ export interface Standin {
   port: number;
   /** Every command received since start (or since the test cleared it), in arrival order. */
   commandLog: LoggedCommand[];
+  /** Client sockets currently open (a closed client leaves none). */
+  openConnections(): number;
   /** Destroys every open client socket; the server keeps listening for new ones. */
   dropConnections(): void;
   /** Makes the next command called `command` fail, or lose its connection before replying. */
@@ -59,8 +61,12 @@ export async function startStandin(): Promise<Standin> {
         const command = message.kind === 'query' ? message.query : message.command;
         const name = commandName(command);
         const db =
-          message.kind === 'query' ? message.namespace.split('.')[0] : String(command.$db ?? 'admin');
-        const collection = typeof command[name] === 'string' ? command[name] : undefined;
+          message.kind === 'query'
+            ? message.namespace.split('.')[0]
+            : String(command.$db ?? 'admin');
+        // getMore names its collection in a field of its own; other commands in their first.
+        const target = name === 'getMore' ? command.collection : command[name];
+        const collection = typeof target === 'string' ? target : undefined;
         commandLog.push({ command: name, db, collection, body: command });
 
         const fault = faults.get(name.toLowerCase());
@@ -70,7 +76,12 @@ export async function startStandin(): Promise<Standin> {
           return;
         }
         const reply = fault
-          ? { ok: 0, errmsg: fault.errmsg ?? 'injected fault', code: fault.code, codeName: fault.codeName ?? 'InjectedFault' }
+          ? {
+              ok: 0,
+              errmsg: fault.errmsg ?? 'injected fault',
+              code: fault.code,
+              codeName: fault.codeName ?? 'InjectedFault',
+            }
           : runCommand(name, command, { store, cursors, db, connectionId });
         if (message.kind === 'msg' && message.flags & MORE_TO_COME) continue; // fire-and-forget
         const requestId = ++requestIds;
@@ -91,6 +102,7 @@ export async function startStandin(): Promise<Standin> {
 
   const dropConnections = () => {
     for (const socket of sockets) socket.destroy();
+    sockets.clear(); // 'close' events arrive later; callers expect the count to drop now
   };
   let stopped: Promise<void> | undefined;
 
@@ -98,6 +110,7 @@ export async function startStandin(): Promise<Standin> {
     uri: `mongodb://127.0.0.1:${port}/?directConnection=true`,
     port,
     commandLog,
+    openConnections: () => sockets.size,
     dropConnections,
     failNext: (command, fault) => faults.set(command.toLowerCase(), fault),
     stop: () => {

@@ -178,7 +178,9 @@ function equalityValue(condition: unknown): unknown {
   const keys = Object.keys(condition);
   if (keys.length === 1 && keys[0] === '$eq') {
     const value = (condition as Document).$eq;
-    return value !== null && typeof value === 'object' && !(value instanceof ObjectId) ? undefined : value;
+    return value !== null && typeof value === 'object' && !(value instanceof ObjectId)
+      ? undefined
+      : value;
   }
   return undefined;
 }

@@ -8,7 +8,8 @@ import { cloneDocument } from './store';
  * so both live here: an upsert seeds the new document from the filter's equality clauses,
  * then applies the update with `$setOnInsert` promoted to `$set`.
  */
-const isOperatorUpdate = (update: Document) => Object.keys(update).some((key) => key.startsWith('$'));
+const isOperatorUpdate = (update: Document) =>
+  Object.keys(update).some((key) => key.startsWith('$'));
 
 /** The updated copy of `doc`, plus whether anything changed. `doc` itself is not touched. */
 export function applyUpdate(
@@ -26,7 +27,8 @@ export function applyUpdate(
   }
   const { $setOnInsert, ...operators } = update;
   const modifier: Document = { ...operators };
-  if (options.inserting && $setOnInsert) modifier.$set = { ...$setOnInsert, ...(modifier.$set ?? {}) };
+  if (options.inserting && $setOnInsert)
+    modifier.$set = { ...$setOnInsert, ...(modifier.$set ?? {}) };
   let changed: string[] = [];
   if (Object.keys(modifier).length > 0) {
     try {
@@ -36,7 +38,11 @@ export function applyUpdate(
     }
   }
   if (doc._id !== undefined && next._id !== doc._id && String(next._id) !== String(doc._id)) {
-    throw new CommandError(66, 'ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
+    throw new CommandError(
+      66,
+      'ImmutableField',
+      "Performing an update on the path '_id' would modify the immutable field '_id'",
+    );
   }
   return { doc: next, changed: changed.length > 0 };
 }
@@ -65,7 +71,8 @@ function equalityOf(condition: unknown): { pinned: boolean; value?: unknown } {
   }
   const keys = Object.keys(condition);
   if (keys.length === 0 || !keys[0].startsWith('$')) return { pinned: true, value: condition };
-  if (keys.length === 1 && keys[0] === '$eq') return { pinned: true, value: (condition as Document).$eq };
+  if (keys.length === 1 && keys[0] === '$eq')
+    return { pinned: true, value: (condition as Document).$eq };
   return { pinned: false };
 }
 
@@ -83,7 +90,9 @@ function setPath(doc: Document, path: string, value: unknown): void {
 export function upsertDocument(filter: Document, update: Document | Document[]): Document {
   const seed = seedFromFilter(filter);
   if (!Array.isArray(update) && !isOperatorUpdate(update)) {
-    return seed._id === undefined ? cloneDocument(update) : { _id: seed._id, ...cloneDocument(update) };
+    return seed._id === undefined
+      ? cloneDocument(update)
+      : { _id: seed._id, ...cloneDocument(update) };
   }
   return applyUpdate(seed, update, { inserting: true }).doc;
 }

@@ -23,7 +23,10 @@ export type IncomingMessage =
 
 export function decodeDocument(bytes: Buffer, offset: number): { doc: Document; size: number } {
   const size = bytes.readInt32LE(offset);
-  return { doc: BSON.deserialize(bytes.subarray(offset, offset + size), DESERIALIZE_OPTIONS), size };
+  return {
+    doc: BSON.deserialize(bytes.subarray(offset, offset + size), DESERIALIZE_OPTIONS),
+    size,
+  };
 }
 
 /**
@@ -31,7 +34,9 @@ export function decodeDocument(bytes: Buffer, offset: number): { doc: Document; 
  * driver ships `documents`, `updates`, `deletes`) are folded into the body under their
  * identifier, so command handlers see one plain document either way.
  */
-export function decodeMessage(message: Buffer): IncomingMessage | { kind: 'unsupported'; opCode: number } {
+export function decodeMessage(
+  message: Buffer,
+): IncomingMessage | { kind: 'unsupported'; opCode: number } {
   const requestId = message.readInt32LE(4);
   const opCode = message.readInt32LE(12);
   if (opCode === OP_QUERY) {

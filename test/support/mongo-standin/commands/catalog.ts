@@ -13,10 +13,12 @@ const createIndexes: CommandHandler = (command, { store, db }) => {
   const { collection, created } = store.getOrCreate(db, collectionOf(command, 'createIndexes'));
   const before = collection.indexes.length;
   for (const raw of (command.indexes ?? []) as Document[]) {
-    if (!raw.key || Object.keys(raw.key).length === 0) throw badValue('index key pattern is required');
+    if (!raw.key || Object.keys(raw.key).length === 0)
+      throw badValue('index key pattern is required');
     const spec: IndexSpec = { name: raw.name ?? indexName(raw.key), key: raw.key };
     if (raw.unique) spec.unique = true;
-    if (raw.expireAfterSeconds !== undefined) spec.expireAfterSeconds = Number(raw.expireAfterSeconds);
+    if (raw.expireAfterSeconds !== undefined)
+      spec.expireAfterSeconds = Number(raw.expireAfterSeconds);
     collection.createIndex(spec);
   }
   const reply: Document = {
@@ -30,7 +32,12 @@ const createIndexes: CommandHandler = (command, { store, db }) => {
 
 const create: CommandHandler = (command, { store, db }) => {
   const { created } = store.getOrCreate(db, collectionOf(command, 'create'));
-  if (!created) throw new CommandError(48, 'NamespaceExists', `Collection ${db}.${command.create} already exists.`);
+  if (!created)
+    throw new CommandError(
+      48,
+      'NamespaceExists',
+      `Collection ${db}.${command.create} already exists.`,
+    );
   return {};
 };
 

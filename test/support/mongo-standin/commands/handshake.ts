@@ -27,7 +27,12 @@ export const handshakeCommands: Record<string, CommandHandler> = {
   hello,
   ismaster: hello,
   ping: () => ({}),
-  buildinfo: () => ({ version: '7.0.0-standin', versionArray: [7, 0, 0, 0], bits: 64, maxBsonObjectSize: 16 * 1024 * 1024 }),
+  buildinfo: () => ({
+    version: '7.0.0-standin',
+    versionArray: [7, 0, 0, 0],
+    bits: 64,
+    maxBsonObjectSize: 16 * 1024 * 1024,
+  }),
   endsessions: () => ({}),
   getparameter: () => ({ featureCompatibilityVersion: { version: '7.0' } }),
 };

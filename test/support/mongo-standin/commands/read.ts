@@ -4,7 +4,10 @@ import { badValue, namespaceNotFound } from '../errors';
 import { type CommandHandler, collectionOf } from './context';
 
 /** Queries: find/getMore/killCursors, count, aggregate, and the catalog listings. */
-function sortSkipLimit(docs: Document[], command: { sort?: Document; skip?: number; limit?: number }) {
+function sortSkipLimit(
+  docs: Document[],
+  command: { sort?: Document; skip?: number; limit?: number },
+) {
   let cursor = mingoFind(docs, {});
   if (command.sort && Object.keys(command.sort).length > 0) cursor = cursor.sort(command.sort);
   if (command.skip) cursor = cursor.skip(command.skip);
@@ -42,7 +45,9 @@ const getMore: CommandHandler = (command, { cursors }) => ({
 const killCursors: CommandHandler = (command, { cursors }) => cursors.kill(command.cursors ?? []);
 
 const count: CommandHandler = (command, { store, db }) => {
-  const matched = guarded(() => store.get(db, collectionOf(command, 'count'))?.match(command.query) ?? []);
+  const matched = guarded(
+    () => store.get(db, collectionOf(command, 'count'))?.match(command.query) ?? [],
+  );
   return { n: sortSkipLimit(matched, command).length };
 };
 

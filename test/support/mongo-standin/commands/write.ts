@@ -39,10 +39,14 @@ function target(context: CommandContext, command: Document, name: string): Store
 const insert: CommandHandler = (command, context) => {
   const collection = target(context, command, 'insert');
   let n = 0;
-  const writeErrors = runBatch(command.documents ?? [], command.ordered !== false, (doc: Document) => {
-    collection.insert(doc);
-    n++;
-  });
+  const writeErrors = runBatch(
+    command.documents ?? [],
+    command.ordered !== false,
+    (doc: Document) => {
+      collection.insert(doc);
+      n++;
+    },
+  );
   return withErrors({ n }, writeErrors);
 };
 
@@ -58,42 +62,56 @@ const update: CommandHandler = (command, context) => {
   let nModified = 0;
   const upserted: Document[] = [];
   let index = -1;
-  const writeErrors = runBatch(command.updates ?? [], command.ordered !== false, (statement: Document) => {
-    index++;
-    const matched = matchSorted(collection, statement.q ?? {}, statement.sort);
-    if (matched.length === 0 && statement.upsert) {
-      const stored = collection.insert(upsertDocument(statement.q ?? {}, statement.u));
-      upserted.push({ index, _id: stored._id });
-      n++;
-      return;
-    }
-    for (const current of statement.multi ? matched : matched.slice(0, 1)) {
-      const next = applyUpdate(current, statement.u, { arrayFilters: statement.arrayFilters });
-      if (next.changed) {
-        collection.replace(current, next.doc);
-        nModified++;
+  const writeErrors = runBatch(
+    command.updates ?? [],
+    command.ordered !== false,
+    (statement: Document) => {
+      index++;
+      const matched = matchSorted(collection, statement.q ?? {}, statement.sort);
+      if (matched.length === 0 && statement.upsert) {
+        const stored = collection.insert(upsertDocument(statement.q ?? {}, statement.u));
+        upserted.push({ index, _id: stored._id });
+        n++;
+        return;
       }
-      n++;
-    }
-  });
-  return withErrors(upserted.length > 0 ? { n, nModified, upserted } : { n, nModified }, writeErrors);
+      for (const current of statement.multi ? matched : matched.slice(0, 1)) {
+        const next = applyUpdate(current, statement.u, { arrayFilters: statement.arrayFilters });
+        if (next.changed) {
+          collection.replace(current, next.doc);
+          nModified++;
+        }
+        n++;
+      }
+    },
+  );
+  return withErrors(
+    upserted.length > 0 ? { n, nModified, upserted } : { n, nModified },
+    writeErrors,
+  );
 };
 
 const remove: CommandHandler = (command, context) => {
   const collection = context.store.get(context.db, collectionOf(command, 'delete'));
   let n = 0;
-  const writeErrors = runBatch(command.deletes ?? [], command.ordered !== false, (statement: Document) => {
-    const matched = collection?.match(statement.q ?? {}) ?? [];
-    for (const doc of statement.limit === 1 ? matched.slice(0, 1) : matched) {
-      collection!.remove(doc);
-      n++;
-    }
-  });
+  const writeErrors = runBatch(
+    command.deletes ?? [],
+    command.ordered !== false,
+    (statement: Document) => {
+      const matched = collection?.match(statement.q ?? {}) ?? [];
+      for (const doc of statement.limit === 1 ? matched.slice(0, 1) : matched) {
+        collection!.remove(doc);
+        n++;
+      }
+    },
+  );
   return withErrors({ n }, writeErrors);
 };
 
 const findAndModify: CommandHandler = (command, context) => {
-  const name = collectionOf(command, 'findAndModify' in command ? 'findAndModify' : 'findandmodify');
+  const name = collectionOf(
+    command,
+    'findAndModify' in command ? 'findAndModify' : 'findandmodify',
+  );
   try {
     const existing = context.store.get(context.db, name);
     const query: Document = command.query ?? {};
