@@ -35,7 +35,8 @@ export interface Standin {
 /** The command name is the first key of the command document. */
 const commandName = (command: Document) => Object.keys(command)[0] ?? '';
 
-export async function startStandin(): Promise<Standin> {
+/** `port` 0 (the default) picks an ephemeral port; a fixed one lets a test restart a server. */
+export async function startStandin(options: { port?: number } = {}): Promise<Standin> {
   const store = new Store();
   const cursors = new CursorRegistry();
   const commandLog: LoggedCommand[] = [];
@@ -96,7 +97,7 @@ export async function startStandin(): Promise<Standin> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as net.AddressInfo;
 
