@@ -10,7 +10,8 @@ import * as path from 'node:path';
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
-function tempNameFor(file: string): string {
+/** A unique temporary name beside `file` (same directory, so renaming it over `file` is atomic). */
+export function tempNameFor(file: string): string {
   return path.join(
     path.dirname(file),
     `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,

@@ -1,0 +1,89 @@
+import * as lockfile from 'proper-lockfile';
+import { MemoirError } from '../../lib/errors';
+
+/**
+ * Cross-process mutual exclusion around a file's commit, with proper-lockfile (a `<file>.lock`
+ * directory created atomically with mkdir).
+ *
+ * The lock is only ever held across a short synchronous section of metadata calls (a header
+ * read and a rename or unlink): the data is written to a temporary file before locking. So a
+ * live holder keeps a lock for microseconds and never across an event-loop turn, which is why
+ * the lock is always taken with `lockSync`, in the async path too: an async holder that
+ * yielded while holding it could deadlock a sync caller of the same process spinning on it.
+ *
+ * `stale: 5000`: a lock directory older than 5 s can only belong to a process that died in
+ * that section, so it is broken after 5 s (one shard's writers wait at most that long after a
+ * crash). It is far above any real hold time, so a live holder is never mistaken for a dead
+ * one. `update` is left at its default (stale / 2): its refresh timer never gets to run,
+ * because every hold ends before the event loop turns, and it is cleared on unlock.
+ */
+export const LOCK_STALE_MS = 5_000;
+const LOCK_OPTIONS = {
+  stale: LOCK_STALE_MS,
+  realpath: false,
+  // Unreachable in practice (see above); never throw from a timer into the user's process.
+  onCompromised: () => {},
+} as const;
+
+/** Give up on a lock after this long: by then a stale lock has been broken many times over. */
+const LOCK_DEADLINE_MS = 4 * LOCK_STALE_MS;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+type Unlock = () => void;
+
+/** One attempt: the unlock function, or undefined while another process holds the lock. */
+function tryLock(file: string): Unlock | undefined {
+  try {
+    return lockfile.lockSync(file, LOCK_OPTIONS);
+  } catch (error) {
+    if ((error as { code?: unknown })?.code === 'ELOCKED') return undefined;
+    throw error;
+  }
+}
+
+/** Runs `critical` (synchronous) under the lock, released even when it throws. */
+function runLocked<R>(unlock: Unlock, critical: () => R): R {
+  try {
+    return critical();
+  } finally {
+    unlock();
+  }
+}
+
+/** Backoff between attempts: 0.5 ms growing to 20 ms, jittered so contenders spread out. */
+function backoff(attempt: number): number {
+  const base = Math.min(20, 0.5 * 1.6 ** attempt);
+  return base * (0.5 + Math.random());
+}
+
+function timedOut(file: string): MemoirError {
+  return new MemoirError(
+    'BACKEND_ERROR',
+    `Could not lock ${file} within ${LOCK_DEADLINE_MS} ms (held by another process).`,
+  );
+}
+
+export function withLockSync<R>(file: string, critical: () => R): R {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const unlock = tryLock(file);
+    if (unlock) return runLocked(unlock, critical);
+    if (Date.now() - started > LOCK_DEADLINE_MS) throw timedOut(file);
+    // A sync caller has nothing else to do: sleep without burning the CPU.
+    Atomics.wait(sleeper, 0, 0, backoff(attempt));
+  }
+}
+
+/**
+ * Waits for the lock without blocking, then runs `critical` in the same tick as the lock was
+ * taken: nothing else in this process can run while it is held.
+ */
+export async function withLockAsync<R>(file: string, critical: () => R): Promise<R> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const unlock = tryLock(file);
+    if (unlock) return runLocked(unlock, critical);
+    if (Date.now() - started > LOCK_DEADLINE_MS) throw timedOut(file);
+    await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));
+  }
+}
