@@ -5,57 +5,33 @@ import {
   DEFAULT_AUTO_SYNC_RULES,
   type ParsedRule,
   parseAutoSyncRules,
-  sameRules,
   systemClock,
 } from './auto-sync';
 import { defaultCacheDirectory } from './cache-directory';
-import {
-  type CacheHooks,
-  type CacheKey,
-  callHook,
-  HOOK_NAMES,
-  type HookName,
-  resolveContents,
-} from './cache-hooks';
+import { type CacheHooks, type CacheKey, type HookName, resolveContents } from './cache-hooks';
 import { assertValidName } from './cache-name';
+import { cacheFilePath } from './cache-persistence';
 import {
-  cacheFilePath,
-  deleteContentsFile,
-  loadContentsFromFile,
-  saveContentsToFile,
-} from './cache-persistence';
+  type CacheManagerOptions,
+  type CacheOptions,
+  conflict,
+  notMapLike,
+  pickHooks,
+  registrationDifferences,
+  unknown,
+  validateOptions,
+} from './cache-registration';
+import { cacheStorage } from './cache-storage';
 import { DependencyGraph } from './dependency-graph';
-import { describe, invalidOption, MemoirError } from './errors';
+import { invalidOption, MemoirError } from './errors';
 import { type CachePersistence, ManagedCache } from './managed-cache';
+
+export type { CacheManagerOptions, CacheOptions } from './cache-registration';
 
 /** A cache whose entries live elsewhere (a memoized function's backend). */
 export interface ExternalCache {
   /** Fences in-flight calculations synchronously, then clears the stored entries. */
   invalidate(): void | Promise<void>;
-}
-
-/** Options of `registerCache` / `registerCustomCache`. */
-export interface CacheOptions<K extends CacheKey = CacheKey, V = unknown> extends CacheHooks<K, V> {
-  /**
-   * Default `true`: contents are loaded on registration and saved (auto-sync, exit flush)
-   * through the hooks or to `<cacheDirectory>/<managerName>/<cacheName>`. `false`: the cache
-   * lives in memory only and never touches disk; only a `builder` may then be given.
-   */
-  persistent?: boolean;
-  /** Auto-sync thresholds of this cache; `false` saves only when asked (and at exit). Default: the manager's. */
-  autoSync?: readonly AutoSyncRule[] | false;
-}
-
-/** Options of `new CacheManager(name, options)`; `getCacheManager` uses the defaults. */
-export interface CacheManagerOptions {
-  /** Base directory; default `defaultCacheDirectory()` ($MEMOIR_CACHE_DIR, XDG, ~/.cache/memoir). */
-  cacheDirectory?: string;
-  /** Auto-sync thresholds of caches without their own; default DEFAULT_AUTO_SYNC_RULES. */
-  autoSync?: readonly AutoSyncRule[] | false;
-  /** Time and timers for auto-sync; default the system clock with unref'd timers. */
-  clock?: Clock;
-  /** Receives problems with no caller to throw to (corrupt file, failed timer save); default process.emitWarning. */
-  onWarning?: (warning: Error) => void;
 }
 
 /**
@@ -319,26 +295,12 @@ export class CacheManager {
 
   /** The cache's storage: hooks looked up at each use (they may be registered later), else the default file. */
   private persistenceFor<K extends CacheKey, V>(name: string): CachePersistence<K, V> {
-    const hooks = (): CacheHooks<K, V> => this.hooks.get(name) ?? {};
-    const file = () => cacheFilePath(this.cacheDirectory, this.name, name);
-    return {
-      save: (contents) => {
-        const { saver } = hooks();
-        if (saver) return callHook('saver', name, () => saver(name, contents));
-        saveContentsToFile(file(), name, contents as Map<unknown, unknown>);
-      },
-      load: () =>
-        resolveContents(name, hooks(), () => {
-          const { contents, problem } = loadContentsFromFile(file(), name);
-          if (problem) this.report(problem);
-          return contents as Map<K, V> | undefined;
-        }),
-      remove: () => {
-        const { deleter } = hooks();
-        if (deleter) return callHook('deleter', name, () => deleter(name));
-        deleteContentsFile(file(), name);
-      },
-    };
+    return cacheStorage<K, V>({
+      cacheName: name,
+      hooks: () => this.hooks.get(name) ?? {},
+      file: () => cacheFilePath(this.cacheDirectory, this.name, name),
+      report: (problem) => this.report(problem),
+    });
   }
 
   private mapLike(name: string): ManagedCache<any, any> {
@@ -349,11 +311,7 @@ export class CacheManager {
   }
 
   private assertSameRegistration(name: string, options: CacheOptions<any, any>): void {
-    const first = this.registrations.get(name) ?? {};
-    const differences: string[] = [];
-    if ((first.persistent ?? true) !== (options.persistent ?? true)) differences.push('persistent');
-    for (const hook of HOOK_NAMES) if (first[hook] !== options[hook]) differences.push(hook);
-    if (!sameRules(first.autoSync, options.autoSync)) differences.push('autoSync');
+    const differences = registrationDifferences(this.registrations.get(name) ?? {}, options);
     if (differences.length > 0) {
       throw conflict(
         name,
@@ -379,44 +337,4 @@ export function getCacheManager(name = 'default'): CacheManager {
   let manager = managers.get(name);
   if (!manager) managers.set(name, (manager = new CacheManager(name)));
   return manager;
-}
-
-function pickHooks(options: CacheOptions<any, any>): CacheHooks<any, any> {
-  const picked: Record<string, unknown> = {};
-  for (const hook of HOOK_NAMES) if (options[hook] !== undefined) picked[hook] = options[hook];
-  return picked;
-}
-
-function validateOptions(name: string, options: CacheOptions<any, any>, persistent: boolean): void {
-  if (typeof persistent !== 'boolean')
-    throw invalidOption('persistent', options.persistent, 'true or false');
-  for (const hook of HOOK_NAMES) {
-    const fn = options[hook];
-    if (fn !== undefined && typeof fn !== 'function') throw invalidOption(hook, fn, 'a function');
-    if (fn !== undefined && !persistent && hook !== 'builder') {
-      throw invalidOption(
-        hook,
-        fn,
-        `no ${hook} on cache "${name}", which is persistent: false (only a builder applies)`,
-      );
-    }
-  }
-}
-
-function conflict(name: string, why: string): MemoirError {
-  return new MemoirError('CONFLICTING_REGISTRATION', `Cannot register cache "${name}": ${why}.`);
-}
-
-function notMapLike(name: string): MemoirError {
-  return new MemoirError(
-    'NOT_SUPPORTED',
-    `Cache "${name}" is a memoized function's cache, not a Map-like cache.`,
-  );
-}
-
-function unknown(name: string): MemoirError {
-  return new MemoirError(
-    'UNKNOWN_CACHE',
-    `No cache named ${describe(name)} is registered or has dependencies.`,
-  );
 }
