@@ -147,7 +147,7 @@ export function asyncFromSync(ops: StoreOperations<'sync'>): StoreOperations<'as
 
 export function createMemoryCore(name: string, options: MemoryCoreOptions = {}): Core {
   const sync = memoryOperations(name, options.copy ?? false);
-  return { name, sync, ...asyncFromSync(sync) };
+  return { name, sync, nonBlocking: true, ...asyncFromSync(sync) };
 }
 
 export const memoryCoreFactory: CoreFactory = (spec) =>

@@ -54,6 +54,7 @@ export async function writeFileAtomic(file: string, data: Buffer | Uint8Array | 
  * appended so that two different names never land on the same file ('a/b' vs 'a_b').
  */
 export function safeFileName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we strip.
   const cleaned = name
     .replace(/[\u0000-\u001f/\\:*?"<>|]/g, '_')
     .replace(/^\.+/, (dots) => '_'.repeat(dots.length))

@@ -109,6 +109,11 @@ export interface Core extends StoreOperations<'async'> {
   readonly name: string;
   /** Sync operations, for sync functions. Absent on cores that cannot block (mongo). */
   readonly sync?: StoreOperations<'sync'>;
+  /**
+   * True when the sync operations do no I/O (memory): the engine then serves hits of async
+   * functions through them without a promise round trip per lookup.
+   */
+  readonly nonBlocking?: boolean;
   /** Directory of the entries for file-backed cores; undefined otherwise. */
   readonly path?: string;
   /**

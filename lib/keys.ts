@@ -93,5 +93,7 @@ export function assertHashable(args: readonly unknown[]): void {
       }
     }
   };
-  args.forEach((arg, index) => visit(arg, `argument ${index + 1}`));
+  args.forEach((arg, index) => {
+    visit(arg, `argument ${index + 1}`);
+  });
 }

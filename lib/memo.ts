@@ -1,0 +1,370 @@
+import { isPersistent, openBackend } from './backends';
+import { cachingEnabled, configVersion, currentParams } from './config';
+import type { Core, CoreEvent, Entry } from './core';
+import { driveAsync, driveSync } from './drivers';
+import { MemoirError } from './errors';
+import type { MemoirEventType } from './events';
+import { type CallSite, callFlow, FRESH, freshness, type Op, refreshFlow } from './flow';
+import { defaultKey, type KeyContext, normalizeArgs } from './keys';
+import { startRenewal } from './lease';
+import type { CachedOptions, CallOptions } from './options';
+import { type CallPolicy, callPolicy, resolveSettings, type Settings } from './settings';
+import { type CacheStats, emptyStats } from './stats';
+import { validateOptions } from './validate-options';
+
+type AnyFunction = (...args: any[]) => any;
+
+/** How a method's instance takes part in the key; functions have no instance. */
+export type InstanceKey = (self: unknown) => unknown;
+
+/**
+ * The engine of one memoized function: settings, key, hit fast path, in-process
+ * single-flight, and the hand-off of everything else to the flow (flow.ts).
+ */
+export class Memo {
+  readonly name: string;
+  settings!: Settings;
+  /** Bumped by clearCache/invalidation: calculations that started before do not store. */
+  epoch = 0;
+  readonly counters: CacheStats = emptyStats();
+  /** undefined until the function has returned once (or was declared/detected async). */
+  private isAsync: boolean | undefined;
+  private core: Core | undefined;
+  private settingsVersion = -1;
+  private defaultPolicy!: CallPolicy;
+  private listening = false;
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private readonly refreshing = new Set<string>();
+  private clearing: Promise<void> | undefined;
+  private lastCleanup = Number.NEGATIVE_INFINITY;
+  private backendDown = false;
+  private readonly reported = new Set<string>();
+
+  constructor(
+    readonly fn: AnyFunction,
+    readonly options: CachedOptions,
+    name: string | undefined,
+    private readonly instanceKey?: InstanceKey,
+  ) {
+    validateOptions(options);
+    const backend = options.backend ?? currentParams().backend ?? 'file';
+    if (!name) {
+      if (isPersistent(backend)) {
+        throw new MemoirError(
+          'INVALID_OPTION',
+          'Invalid option "name": an anonymous function on a persistent backend needs a name, ' +
+            'so its entries can be found again after a restart. Pass { name: "..." }.',
+        );
+      }
+      name = `anonymous#${anonymousCount++}`;
+    }
+    if (backend === 'mongo' && (options.mongetter ?? currentParams().mongetter) === undefined) {
+      throw new MemoirError(
+        'INVALID_OPTION',
+        `Invalid option "mongetter" for cache "${name}": the 'mongo' backend needs ` +
+          '() => Collection | Promise<Collection>, or { uri, db, collection }.',
+      );
+    }
+    this.name = name;
+    this.isAsync = options.async ?? (fn.constructor?.name === 'AsyncFunction' ? true : undefined);
+    this.refreshSettings(); // parses units now: a bad duration fails at decoration
+  }
+
+  // ── the call ────────────────────────────────────────────────────────────────────────────
+
+  call(self: unknown, args: readonly unknown[], callOptions?: CallOptions): unknown {
+    if (!cachingEnabled() || callOptions?.skipCache) return this.fn.apply(self, args as unknown[]);
+    if (this.settingsVersion !== configVersion()) this.refreshSettings();
+    const key = this.keyFor(args, self);
+    const core = this.core ?? this.openCore();
+    const policy = callOptions === undefined ? this.defaultPolicy : callPolicy(this.settings, callOptions);
+    if (this.settings.cleanupStale) this.maybeCleanup(core);
+    const site: CallSite = { self, args };
+
+    if (this.isAsync === true || core.sync === undefined) {
+      // Hit fast path for cores whose sync reads do no I/O (memory).
+      if (core.nonBlocking && core.sync && !policy.overwrite && this.clearing === undefined) {
+        const entry = core.sync.get(key);
+        if (freshness(entry, this.settings.clock(), policy) === FRESH) {
+          this.recordHit(key, policy);
+          return Promise.resolve(entry!.value);
+        }
+        return this.callAsync(key, policy, site, { entry });
+      }
+      return this.callAsync(key, policy, site);
+    }
+
+    let prefetched: { entry: Entry | undefined } | undefined;
+    if (!policy.overwrite) {
+      try {
+        const entry = core.sync.get(key);
+        if (freshness(entry, this.settings.clock(), policy) === FRESH) {
+          this.recordHit(key, policy);
+          return entry!.value;
+        }
+        prefetched = { entry };
+      } catch {
+        // Let the flow meet the failure again and apply the backend-error policy.
+      }
+    }
+    const inFlight = this.pending.get(key);
+    if (inFlight) return this.join(inFlight, key, policy);
+    const result = driveSync(this, callFlow(this, key, policy, site, prefetched), site, core.sync);
+    if (result instanceof Promise) this.track(key, result);
+    return result;
+  }
+
+  private async callAsync(
+    key: string,
+    policy: CallPolicy,
+    site: CallSite,
+    prefetched?: { entry: Entry | undefined },
+  ): Promise<unknown> {
+    if (this.clearing) await this.clearing;
+    const inFlight = this.pending.get(key);
+    if (inFlight) return this.join(inFlight, key, policy);
+    return this.track(key, driveAsync(this, callFlow(this, key, policy, site, prefetched), site));
+  }
+
+  /** In-process single-flight: one calculation per key, every concurrent caller shares it. */
+  private track(key: string, promise: Promise<unknown>): Promise<unknown> {
+    this.pending.set(key, promise);
+    const forget = () => {
+      if (this.pending.get(key) === promise) this.pending.delete(key);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  private join(inFlight: Promise<unknown>, key: string, policy: CallPolicy): Promise<unknown> {
+    this.recordWait(key, policy, 'this process');
+    return inFlight;
+  }
+
+  keyFor(args: readonly unknown[], self?: unknown): string {
+    const { hashFunc } = this.settings;
+    if (hashFunc) {
+      const context: KeyContext = { name: this.name, self };
+      const key = hashFunc(normalizeArgs(args), context);
+      if (typeof key !== 'string') {
+        throw new MemoirError('INVALID_OPTION', `Invalid option "hashFunc" of "${this.name}": it returned ${typeof key}, expected a string.`);
+      }
+      return key;
+    }
+    if (this.instanceKey === undefined) return defaultKey(args);
+    return defaultKey([this.instanceKey(self), ...normalizeArgs(args)]);
+  }
+
+  // ── pieces the flow and drivers call ────────────────────────────────────────────────────
+
+  openCore(): Core {
+    if (this.core) return this.core;
+    const backend = this.options.backend ?? currentParams().backend ?? 'file';
+    const params = currentParams();
+    const pick = <K extends keyof CachedOptions & keyof typeof params>(key: K) => this.options[key] ?? params[key];
+    this.core = openBackend(backend, {
+      name: this.name,
+      options: {
+        cacheDir: pick('cacheDir'),
+        separateFiles: pick('separateFiles'),
+        mongetter: pick('mongetter'),
+        copy: pick('copy'),
+      },
+      report: (event) => this.reportCoreEvent({ ...event, cache: this.name }),
+    });
+    return this.core;
+  }
+
+  /** Runs the function, renewing the caller's mark until its promise settles. */
+  async whileRenewing(op: Extract<Op, { type: 'run' }>, run: () => unknown): Promise<unknown> {
+    if (op.owner === undefined) return run();
+    const stop = startRenewal(this.openCore(), op.key, op.owner, this.settings.lease, this.settings.clock, (e) =>
+      this.reportBackendError(e),
+    );
+    try {
+      return await run();
+    } finally {
+      stop();
+    }
+  }
+
+  learnAsync(): void {
+    this.isAsync = true;
+  }
+
+  refreshInBackground(key: string, site: CallSite): void {
+    if (this.refreshing.has(key)) return;
+    this.refreshing.add(key);
+    const policy = this.defaultPolicy;
+    setImmediate(() => {
+      driveAsync(this, refreshFlow(this, key, policy), site)
+        .catch((error) => this.warnOnce(`refresh:${key}`, `background refresh of "${this.name}" failed: ${String(error)}`))
+        .finally(() => this.refreshing.delete(key));
+    });
+  }
+
+  private maybeCleanup(core: Core): void {
+    const now = this.settings.clock();
+    if (now - this.lastCleanup < this.settings.cleanupInterval) return;
+    this.lastCleanup = now;
+    if (!Number.isFinite(this.settings.staleAfter)) return;
+    const before = now - this.settings.staleAfter;
+    setImmediate(() => {
+      core.deleteStale(before).catch((error) => this.reportBackendError(error));
+    });
+  }
+
+  // ── management ──────────────────────────────────────────────────────────────────────────
+
+  /** Fences in-flight calculations: they still answer their callers but do not store. */
+  fence(): void {
+    this.epoch++;
+    this.pending.clear();
+  }
+
+  /** The manager's entry point: fence now, clear storage (synchronously where possible). */
+  invalidateAll(): void | Promise<void> {
+    this.fence();
+    const core = this.openCore();
+    if (core.sync) return core.sync.clear();
+    const clearing = core.clear().finally(() => {
+      if (this.clearing === clearing) this.clearing = undefined;
+    });
+    this.clearing = clearing;
+    return clearing;
+  }
+
+  async clearCache(): Promise<void> {
+    this.fence();
+    await this.openCore().clear();
+  }
+
+  async precache(args: readonly unknown[], value: unknown, self?: unknown): Promise<unknown> {
+    const key = this.keyFor(args, self);
+    await this.openCore().write(key, value, { time: this.settings.clock() });
+    return value;
+  }
+
+  async peek(args: readonly unknown[], self?: unknown): Promise<unknown> {
+    const entry = await this.openCore().get(this.keyFor(args, self));
+    return entry?.completed ? entry.value : undefined;
+  }
+
+  stats(): CacheStats {
+    return { ...this.counters };
+  }
+
+  // ── bookkeeping: counters, events, verbose traces, faults ───────────────────────────────
+
+  refreshSettings(): void {
+    this.settings = resolveSettings(this.options, currentParams());
+    this.defaultPolicy = callPolicy(this.settings, undefined);
+    this.listening = this.settings.onEvent !== undefined;
+    this.settingsVersion = configVersion();
+  }
+
+  trace(policy: CallPolicy, message: string, key?: string): void {
+    if (policy.verbose) this.settings.logger.debug(`[memoir] ${this.name}${key ? ` ${key}` : ''}: ${message}`);
+  }
+
+  private emit(type: MemoirEventType, key?: string, message?: string): void {
+    try {
+      this.settings.onEvent?.({ type, cache: this.name, key, message });
+    } catch {
+      // A failing listener must not break the call it observes.
+    }
+  }
+
+  recordHit(key: string, policy: CallPolicy): void {
+    this.counters.hits++;
+    if (this.listening) this.emit('hit', key);
+    if (policy.verbose) this.trace(policy, 'fresh entry: hit', key);
+  }
+
+  recordStaleHit(key: string, policy: CallPolicy): void {
+    this.counters.staleHits++;
+    if (this.listening) this.emit('stale', key);
+    this.trace(policy, 'stale entry: returned now, refreshing in the background', key);
+  }
+
+  recordMiss(key: string, policy: CallPolicy, why: 'stale' | 'missing'): void {
+    this.counters.misses++;
+    if (this.listening) this.emit('miss', key, why);
+    this.trace(policy, why === 'stale' ? 'stale entry: recomputing' : 'no usable entry: computing', key);
+  }
+
+  recordWait(key: string, policy: CallPolicy, owner: string | undefined): void {
+    this.counters.waits++;
+    if (this.listening) this.emit('wait', key, owner);
+    this.trace(policy, `being calculated by ${owner ?? 'another caller'}: waiting`, key);
+  }
+
+  recordWaitTimeout(key: string, policy: CallPolicy): void {
+    this.counters.waitTimeouts++;
+    if (this.listening) this.emit('wait-timeout', key);
+    this.trace(policy, 'waitForCalcTimeout reached: computing ourselves', key);
+  }
+
+  recordRecalculation(key: string, policy: CallPolicy): void {
+    this.counters.recalculations++;
+    if (this.listening) this.emit('recalculation', key);
+    this.trace(policy, 'running the function', key);
+  }
+
+  recordSizeRejection(key: string, policy: CallPolicy): void {
+    this.counters.sizeLimitRejections++;
+    if (this.listening) this.emit('size-limit', key);
+    this.trace(policy, 'result larger than entrySizeLimit: returned, not stored', key);
+  }
+
+  /** Backend down, the call goes on uncached: report once per incident; 'throw' mode rejects instead. */
+  backendFallback(error: unknown): void {
+    this.reportBackendError(error);
+    if (this.settings.onBackendError === 'throw') {
+      throw error instanceof MemoirError
+        ? error
+        : new MemoirError('BACKEND_ERROR', `Cache "${this.name}": backend error: ${String(error)}`, { cause: error });
+    }
+  }
+
+  /** Reports a backend failure once per incident (a quiet spell of 5 s ends an incident). */
+  reportBackendError(error: unknown): void {
+    if (!this.backendDown) {
+      this.backendDown = true;
+      const message = `cache "${this.name}": backend error, calls run uncached until it recovers: ${String(error)}`;
+      this.emit('backend-error', undefined, message);
+      this.settings.logger.warn(`[memoir] ${message}`);
+      setTimeout(() => {
+        this.backendDown = false; // a later failure is a new incident
+      }, 5_000).unref();
+    }
+  }
+
+  reportWriteFailure(error: unknown): void {
+    if (error instanceof MemoirError && error.code === 'SERIALIZATION_FAILED') {
+      this.emit('serialization-error', undefined, error.message);
+      this.warnOnce('serialize', error.message);
+      return;
+    }
+    // A failed write never costs the caller its result, even in 'throw' mode.
+    this.reportBackendError(error);
+  }
+
+  private reportCoreEvent(event: CoreEvent): void {
+    try {
+      this.settings.onEvent?.({ ...event });
+    } catch {
+      // ignore listener failures
+    }
+    this.warnOnce(`${event.type}:${event.location ?? ''}`, `[memoir] ${event.message}`);
+  }
+
+  private warnOnce(id: string, message: string): void {
+    if (this.reported.has(id)) return;
+    this.reported.add(id);
+    this.settings.logger.warn(message);
+  }
+}
+
+let anonymousCount = 0;
+

@@ -1,0 +1,94 @@
+import type { Core } from './core';
+import type { MemoirEvent } from './events';
+import type { HashFunc } from './keys';
+import type { Duration, Size } from './units';
+
+/** Names of the built-in backends. */
+export type BackendName = 'memory' | 'file' | 'mongo';
+
+/** What `mongetter` may return: a collection of the official driver, or a promise of one. */
+// The driver's Collection type is generic and lib/ never imports mongodb, hence `any`.
+export type MongoGetter = (() => any) | { uri: string; db: string; collection: string };
+
+/** Where verbose decision paths and warnings go. Defaults to console.debug / console.warn. */
+export interface Logger {
+  debug(message: string): void;
+  warn(message: string): void;
+}
+
+/**
+ * Options of `cached(fn, options)` and `@cached(options)`. Every field is optional; unset
+ * fields follow the global parameters (`setGlobalParams`) at the time of each call.
+ */
+export interface CachedOptions {
+  /** Cache namespace and its name in the cache manager. Default: the function name, or `ClassName.method`. */
+  name?: string;
+  /** 'memory', 'file' (default), 'mongo', or a core object implementing the core contract. */
+  backend?: BackendName | Core;
+  /** Age after which an entry is stale. Default: never. */
+  staleAfter?: Duration;
+  /** On a stale entry, return it at once and refresh in the background. Default false. */
+  nextTime?: boolean;
+  /** Return cached null/undefined results instead of recomputing them. Default false. */
+  allowNone?: boolean;
+  /** Longest wait for another caller's calculation; 0 waits while that caller is alive. Default 0. */
+  waitForCalcTimeout?: Duration;
+  /** Lifetime of an unrenewed being-calculated mark. Default '10s'. */
+  lease?: Duration;
+  /** Key function `(args, context) => string`. Default: object-hash semantics over the arguments. */
+  hashFunc?: HashFunc;
+  /** File backend directory. Default `$MEMOIR_CACHE_DIR`, `$XDG_CACHE_HOME/memoir`, `~/.cache/memoir`. */
+  cacheDir?: string;
+  /** File backend: one file per entry instead of one store per function. Default false. */
+  separateFiles?: boolean;
+  /** Mongo backend: `() => Collection | Promise<Collection>`, or `{ uri, db, collection }`. */
+  mongetter?: MongoGetter;
+  /** Delete stale entries in the background. Default false. */
+  cleanupStale?: boolean;
+  /** At most one stale cleanup per this interval. Default '1d'. */
+  cleanupInterval?: Duration;
+  /** A result larger than this (serialized) is returned but not stored. Default: no limit. */
+  entrySizeLimit?: Size;
+  /** Names of caches whose invalidation also clears this function's entries. Default []. */
+  dependsOn?: string[];
+  /** The CacheManager this function's cache registers in. Default: the default manager. */
+  manager?: import('./manager').CacheManager;
+  /** Methods: the value that stands for the instance in the key. Default: its own enumerable fields. */
+  instanceKey?: (self: any) => unknown;
+  /** Methods: every instance shares one set of results (the instance is not part of the key). Default false. */
+  shareAcrossInstances?: boolean;
+  /** Memory backend: store and return copies so callers may mutate results. Default false. */
+  copy?: boolean;
+  /**
+   * Declares that the function returns a Promise. Native `async` functions are detected;
+   * set this for plain functions returning promises, so that a cache hit on the very first
+   * call (before memoir has seen a result) is still returned as a Promise.
+   */
+  async?: boolean;
+  /** What a backend failure (server down, unwritable disk) does: 'fallback' runs the function uncached (default), 'throw' rejects. */
+  onBackendError?: 'fallback' | 'throw';
+  /** Receives every decision and every recovered fault (hit, miss, stale, wait, ...). */
+  onEvent?: (event: MemoirEvent) => void;
+  /** Where verbose output and warnings go. Default: console. */
+  logger?: Logger;
+  /** Clock in epoch ms. For tests; default Date.now. */
+  clock?: () => number;
+}
+
+/** Per-call options of `fn.with(callOptions)`. */
+export interface CallOptions {
+  /** Neither read nor write the cache. */
+  skipCache?: boolean;
+  /** Recompute and store, ignoring any cached value. */
+  overwriteCache?: boolean;
+  /** Effective freshness is the smaller of this and `staleAfter`; negative always recomputes. */
+  maxAge?: Duration;
+  /** Overrides the function's `staleAfter` for this call. */
+  staleAfter?: Duration;
+  /** Overrides the function's `nextTime` for this call. */
+  nextTime?: boolean;
+  /** Overrides the function's `allowNone` for this call. */
+  allowNone?: boolean;
+  /** Logs the decision path of this call through the logger. */
+  verbose?: boolean;
+}
