@@ -54,8 +54,8 @@ export async function writeFileAtomic(file: string, data: Buffer | Uint8Array | 
  * appended so that two different names never land on the same file ('a/b' vs 'a_b').
  */
 export function safeFileName(name: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we strip.
   const cleaned = name
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we strip.
     .replace(/[\u0000-\u001f/\\:*?"<>|]/g, '_')
     .replace(/^\.+/, (dots) => '_'.repeat(dots.length))
     .slice(0, 100);
