@@ -188,15 +188,13 @@ export class ManagedCache<K extends CacheKey = CacheKey, V = unknown>
     }
   }
 
-  /** @internal Exit flush: saves synchronously where possible and never throws. */
+  /**
+   * @internal Exit flush: saves now and never throws. The default saver and synchronous
+   * hooks finish before this returns; an async saver is started, and completes only if the
+   * process still runs its event loop (`beforeExit`), not after `process.exit()`.
+   */
   flushSync(): void {
-    if (this.unsavedChanges === 0) return;
-    try {
-      const result = this.writeOut();
-      if (isPromiseLike(result)) Promise.resolve(result).catch((error) => this.owner.report(error));
-    } catch (error) {
-      this.owner.report(error);
-    }
+    if (this.unsavedChanges > 0) this.saveOnSchedule();
   }
 
   private changed(): void {
@@ -205,6 +203,7 @@ export class ManagedCache<K extends CacheKey = CacheKey, V = unknown>
     markDirty(this);
   }
 
+  /** Saves with no caller to throw to (timer, exit): failures go to the manager's reporter. */
   private saveOnSchedule(): void {
     try {
       const result = this.writeOut();
