@@ -1,6 +1,8 @@
 import { BSON, type Document, EJSON, ObjectId } from 'bson';
 import { find as mingoFind } from 'mingo';
 import { CommandError } from './errors';
+import { compileFilter } from './fast-filter';
+import { getPath } from './store-paths';
 
 /**
  * In-memory databases, collections and their indexes. Commands run synchronously on one
@@ -22,14 +24,7 @@ export function cloneDocument(doc: Document): Document {
   return BSON.deserialize(BSON.serialize(doc), { promoteLongs: true });
 }
 
-export function getPath(doc: Document, path: string): unknown {
-  let current: unknown = doc;
-  for (const part of path.split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Document)[part];
-  }
-  return current;
-}
+export { getPath } from './store-paths';
 
 /** Canonical text of a value, so equal BSON values (including ObjectIds) compare as equal. */
 const canonical = (value: unknown) => EJSON.stringify({ v: value ?? null }, { relaxed: false });
@@ -107,7 +102,13 @@ export class StoredCollection {
    * unique index by equality, the index answers instead of a scan.
    */
   match(filter: Document = {}): Document[] {
-    return mingoFind(this.candidates(filter), filter).all() as Document[];
+    const candidates = this.candidates(filter);
+    const fast = compileFilter(filter);
+    if (fast) {
+      const verdicts = candidates.map(fast);
+      if (!verdicts.includes(undefined)) return candidates.filter((_, i) => verdicts[i]);
+    }
+    return mingoFind(candidates, filter).all() as Document[];
   }
 
   private candidates(filter: Document): Document[] {

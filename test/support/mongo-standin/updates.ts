@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import { update as mingoUpdate } from 'mingo';
 import { CommandError, badValue } from './errors';
 import { cloneDocument } from './store';
+import { getPath, setPath, unsetPath } from './store-paths';
 
 /**
  * Update semantics on top of mingo's operators. mingo has neither `$setOnInsert` nor upsert,
@@ -29,8 +30,9 @@ export function applyUpdate(
   const modifier: Document = { ...operators };
   if (options.inserting && $setOnInsert)
     modifier.$set = { ...$setOnInsert, ...(modifier.$set ?? {}) };
-  let changed: string[] = [];
-  if (Object.keys(modifier).length > 0) {
+  const simple = applySimpleOperators(next, modifier);
+  let changed: string[] = simple === undefined ? [] : simple ? ['(simple)'] : [];
+  if (simple === undefined && Object.keys(modifier).length > 0) {
     try {
       changed = mingoUpdate(next, modifier, options.arrayFilters, undefined, { cloneMode: 'none' });
     } catch (error) {
@@ -45,6 +47,37 @@ export function applyUpdate(
     );
   }
   return { doc: next, changed: changed.length > 0 };
+}
+
+/**
+ * $set, $unset and $inc applied directly: they are all the mongo core uses, and mingo's
+ * updater rebuilds its operator context on every call (~0.3 ms). Returns whether anything
+ * changed, or undefined for any other operator, which then goes to mingo.
+ */
+function applySimpleOperators(doc: Document, modifier: Document): boolean | undefined {
+  const supported = ['$set', '$unset', '$inc'];
+  if (!Object.keys(modifier).every((op) => supported.includes(op))) return undefined;
+  let changed = false;
+  for (const [path, value] of Object.entries(modifier.$set ?? {})) {
+    const before = getPath(doc, path);
+    if (before === value && (value === null || typeof value !== 'object')) continue;
+    setPath(doc, path, value);
+    changed = true;
+  }
+  for (const path of Object.keys(modifier.$unset ?? {})) changed = unsetPath(doc, path) || changed;
+  for (const [path, amount] of Object.entries(modifier.$inc ?? {})) {
+    const before = getPath(doc, path) ?? 0;
+    if (typeof before !== 'number' || typeof amount !== 'number') {
+      throw new CommandError(
+        14,
+        'TypeMismatch',
+        `Cannot apply $inc to a value of non-numeric type at '${path}'`,
+      );
+    }
+    setPath(doc, path, before + amount);
+    changed = changed || amount !== 0;
+  }
+  return changed;
 }
 
 /** The document an upsert starts from: the filter's top-level (and `$and`) equality fields. */
@@ -74,16 +107,6 @@ function equalityOf(condition: unknown): { pinned: boolean; value?: unknown } {
   if (keys.length === 1 && keys[0] === '$eq')
     return { pinned: true, value: (condition as Document).$eq };
   return { pinned: false };
-}
-
-function setPath(doc: Document, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let target = doc;
-  for (const part of parts.slice(0, -1)) {
-    if (target[part] === null || typeof target[part] !== 'object') target[part] = {};
-    target = target[part];
-  }
-  target[parts[parts.length - 1]] = value;
 }
 
 /** The document an upsert inserts when nothing matched `filter`. */
