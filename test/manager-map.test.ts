@@ -37,7 +37,9 @@ describe('Map-like caches', () => {
     ]);
     expect([...cache]).toEqual([...cache.entries()]);
     const seen: unknown[] = [];
-    cache.forEach((value, key, self) => seen.push([key, value, self === cache]));
+    cache.forEach((value, key, self) => {
+      seen.push([key, value, self === cache]);
+    });
     expect(seen).toEqual([
       ['a', 1, true],
       [2, { nested: [1, 2] }, true],
