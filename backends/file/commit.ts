@@ -4,7 +4,7 @@ import { DIR_MODE, FILE_MODE, tempNameFor } from '../../lib/atomic-file';
 import type { Faults } from './faults';
 import { encodeFile, type FileKind, newGeneration, type Records } from './format';
 import { withLockAsync, withLockSync } from './lock';
-import type { FileReader } from './reader';
+import { type FileReader, identityOf } from './reader';
 import { emptySnapshot, NO_FILE, type Snapshot, type SnapshotCache } from './snapshots';
 import { notifyChange } from './watch';
 
@@ -60,14 +60,16 @@ function commitSync(context: CommitContext, file: string, current: Snapshot, nex
   const generation = newGeneration();
   const data = encodeFile(context.kind, generation, next);
   const temp = tempNameFor(file);
-  let renamed = false;
+  let identity: string | undefined;
   try {
     writeTempSync(context.dir, temp, data);
-    renamed = withLockSync(file, () => renameIfUnchanged(context, file, current, temp));
+    identity = withLockSync(file, () =>
+      renameIfUnchanged(context, file, current, temp, generation),
+    );
   } finally {
-    if (!renamed) fs.rmSync(temp, { force: true });
+    if (!identity) fs.rmSync(temp, { force: true });
   }
-  return renamed && installed(context, file, { identity: `g:${generation}`, records: next });
+  return identity !== undefined && installed(context, file, { identity, records: next });
 }
 
 async function commitAsync(
@@ -84,20 +86,30 @@ async function commitAsync(
   const generation = newGeneration();
   const data = encodeFile(context.kind, generation, next);
   const temp = tempNameFor(file);
-  let renamed = false;
+  let identity: string | undefined;
   try {
     await writeTempAsync(context.dir, temp, data);
-    renamed = await withLockAsync(file, () => renameIfUnchanged(context, file, current, temp));
+    identity = await withLockAsync(file, () =>
+      renameIfUnchanged(context, file, current, temp, generation),
+    );
   } finally {
-    if (!renamed) await fs.promises.rm(temp, { force: true });
+    if (!identity) await fs.promises.rm(temp, { force: true });
   }
-  return renamed && installed(context, file, { identity: `g:${generation}`, records: next });
+  return identity !== undefined && installed(context, file, { identity, records: next });
 }
 
-function renameIfUnchanged(context: CommitContext, file: string, current: Snapshot, temp: string) {
-  if (context.reader.identitySync(file) !== current.identity) return false;
+/** Installs `temp` as `file` if unchanged; returns the new file's identity, or undefined. */
+function renameIfUnchanged(
+  context: CommitContext,
+  file: string,
+  current: Snapshot,
+  temp: string,
+  generation: string,
+): string | undefined {
+  if (context.reader.identitySync(file) !== current.identity) return undefined;
   fs.renameSync(temp, file);
-  return true;
+  // Still under the lock: nobody can have replaced the file since the rename.
+  return identityOf({ ok: true, generation, bodyLength: 0 }, fs.statSync(file));
 }
 
 function removeIfUnchanged(context: CommitContext, file: string, current: Snapshot): boolean {

@@ -33,7 +33,7 @@ export class Faults {
       `Cache "${this.cache}": cannot ${operation} ${location} (${code}: ${(error as Error)?.message}); ` +
       'continuing without the cache for this entry';
     if (this.strict) throw new MemoirError('BACKEND_ERROR', message, { cause: error });
-    this.once(location, `io:${operation}:${code}`, { type: 'backend-error', message, location, error });
+    this.once(location, `io:${code}`, { type: 'backend-error', message, location, error });
   }
 
   /** The path read or wrote fine: a later fault of it is news again. */
@@ -46,12 +46,6 @@ export class Faults {
     this.reported.set(location, signature);
     this.report(event);
   }
-}
-
-/** Where an fs error happened: the path Node attached to it, else the file we were handling. */
-export function faultPath(error: unknown, fallback: string): string {
-  const where = (error as NodeJS.ErrnoException)?.path;
-  return typeof where === 'string' ? where : fallback;
 }
 
 /** Duck-typed: errors from fs may come from another realm (Jest's VM), failing instanceof. */

@@ -2,7 +2,7 @@ import type { Claim, Entry, StoreOperations } from '../../lib/core';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/serialize';
 import { type CommitContext, type Mutation, mutateAsync, mutateSync } from './commit';
-import { faultPath, isFsError } from './faults';
+import { isFsError } from './faults';
 import type { StoredRecord } from './format';
 import { type Layout, listDataFiles, listDataFilesSync } from './layout';
 import * as change from './records';
@@ -35,7 +35,8 @@ const fallback = {
 /** Reports an fs failure and returns the fallback; anything else (strict faults, bugs) throws. */
 function recover<R>(context: OperationsContext, error: unknown, operation: string, file: string, value: R): R {
   if (error instanceof MemoirError || !isFsError(error)) throw error;
-  context.faults.io(faultPath(error, file), operation, error);
+  // Reported against the data file (not a temp or lock path), so one fault is one report.
+  context.faults.io(file, operation, error);
   return value;
 }
 

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import { type Faults, isFsError } from './faults';
-import { decodeBody, type FileKind, HEADER_SIZE, readHeader } from './format';
+import { decodeBody, type FileKind, HEADER_SIZE, type HeaderReading, readHeader } from './format';
 import { emptySnapshot, NO_FILE, type Snapshot, type SnapshotCache } from './snapshots';
 
 /**
  * Reads files into snapshots, re-reading only files that changed.
  *
- * Revalidation is one 24-byte header read (open, read, close: about 6 µs here), compared to
+ * Revalidation is one 24-byte header read plus an fstat (about 8 µs here), compared to
  * the generation of the snapshot in hand. The async path does this probe synchronously too:
  * it is a fixed-size metadata-like read from the page cache, while a single promise-based
  * readFile round trip through the thread pool costs about 190 µs, so a hit could never meet
@@ -88,9 +88,7 @@ export class FileReader {
     try {
       const bytes = await handle.readFile();
       const parsed = readHeader(bytes, bytes.length, this.kind);
-      const identity = parsed.ok
-        ? `g:${parsed.generation}`
-        : statIdentity(await handle.stat({ bigint: true }));
+      const identity = identityOf(parsed, await handle.stat());
       const current = this.snapshots.get(file);
       if (current?.identity === identity) return current;
       return this.install(file, identity, bytes);
@@ -104,9 +102,7 @@ export class FileReader {
   /** Reads the header of an open file: its identity, and whether it is one of ours. */
   private probe(fd: number): { identity: string } {
     const n = fs.readSync(fd, this.header, 0, HEADER_SIZE, 0);
-    const parsed = readHeader(this.header, n, this.kind);
-    if (parsed.ok) return { identity: `g:${parsed.generation}` };
-    return { identity: statIdentity(fs.fstatSync(fd, { bigint: true })) };
+    return { identity: identityOf(readHeader(this.header, n, this.kind), fs.fstatSync(fd)) };
   }
 
   /** Parses a whole file and keeps the result; bad contents become an empty, reported snapshot. */
@@ -153,8 +149,14 @@ export class FileReader {
   }
 }
 
-function statIdentity(stat: fs.BigIntStats): string {
-  return `x:${stat.ino}:${stat.size}:${stat.mtimeNs}`;
+/**
+ * A file's identity: its generation, plus size and mtime so that an edit in place by something
+ * other than memoir (which only ever renames new files in) is noticed too. Files without a
+ * valid header are identified by inode, size and mtime.
+ */
+export function identityOf(header: HeaderReading, stat: fs.Stats): string {
+  if (header.ok) return `g:${header.generation}:${stat.size}:${stat.mtimeMs}`;
+  return `x:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
 }
 
 function codeOf(error: unknown): string {
