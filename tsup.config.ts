@@ -1,11 +1,18 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
+const entry: Record<string, string> = { index: 'lib/index.ts' };
+if (existsSync('lib/cli.ts')) entry.cli = 'lib/cli.ts';
+
 export default defineConfig({
-  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts' },
+  entry,
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // The ESM build keeps lazy require() of backends and of the optional mongodb driver working.
+  banner: ({ format }) =>
+    format === 'esm' ? { js: "import { createRequire as __memoirCreateRequire } from 'node:module'; const require = __memoirCreateRequire(import.meta.url);" } : {},
   external: ['mongodb'],
 });

@@ -42,12 +42,12 @@ const KNOWN = new Set<string>([
 ]);
 
 let params: GlobalParams = { ...DEFAULTS };
-let version = 0;
 
-/** Bumped on every change; memoized functions re-resolve their settings when it moves. */
-export function configVersion(): number {
-  return version;
-}
+/**
+ * Bumped on every change (enabling and disabling included): memoized functions compare it
+ * with the version they resolved their settings at, one read per call.
+ */
+export const configState = { version: 0 };
 
 export function getGlobalParams(): Readonly<GlobalParams> {
   return { ...params };
@@ -71,13 +71,13 @@ export function setGlobalParams(partial: Partial<GlobalParams>): void {
   const { cachingEnabled: _, ...options } = partial;
   validateOptions(options as CachedOptions);
   params = { ...params, ...partial };
-  version++;
+  configState.version++;
 }
 
 /** Restores the defaults (tests, and scripts that reconfigure more than once). */
 export function resetGlobalParams(): void {
   params = { ...DEFAULTS };
-  version++;
+  configState.version++;
 }
 
 export function enableCaching(): void {
@@ -86,11 +86,6 @@ export function enableCaching(): void {
 
 export function disableCaching(): void {
   setGlobalParams({ cachingEnabled: false });
-}
-
-/** Hot-path read: no copy. */
-export function cachingEnabled(): boolean {
-  return params.cachingEnabled;
 }
 
 export function currentParams(): Readonly<GlobalParams> {

@@ -38,6 +38,13 @@ export function freshness(entry: Entry | undefined, now: number, policy: CallPol
   return now - entry.time <= policy.freshFor ? FRESH : STALE;
 }
 
+/** The hit test of the fast path: reads the clock only when an entry can go stale at all. */
+export function isFresh(entry: Entry | undefined, policy: CallPolicy, clock: () => number): entry is Entry {
+  if (entry === undefined || !entry.completed) return false;
+  if (entry.value == null && !policy.allowNone) return false;
+  return policy.freshFor === Number.POSITIVE_INFINITY || (policy.freshFor >= 0 && clock() - entry.time <= policy.freshFor);
+}
+
 export interface CallSite {
   self: unknown;
   args: readonly unknown[];

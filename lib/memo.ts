@@ -1,10 +1,10 @@
 import { isPersistent, openBackend } from './backends';
-import { cachingEnabled, configVersion, currentParams } from './config';
+import { configState, currentParams } from './config';
 import type { Core, CoreEvent, Entry } from './core';
 import { driveAsync, driveSync } from './drivers';
 import { MemoirError } from './errors';
 import type { MemoirEventType } from './events';
-import { type CallSite, callFlow, FRESH, freshness, type Op, refreshFlow } from './flow';
+import { type CallSite, callFlow, isFresh, type Op, refreshFlow } from './flow';
 import { defaultKey, type KeyContext, normalizeArgs } from './keys';
 import { startRenewal } from './lease';
 import type { CachedOptions, CallOptions } from './options';
@@ -31,6 +31,7 @@ export class Memo {
   private isAsync: boolean | undefined;
   private core: Core | undefined;
   private settingsVersion = -1;
+  private enabled = true;
   private defaultPolicy!: CallPolicy;
   private listening = false;
   private readonly pending = new Map<string, Promise<unknown>>();
@@ -73,34 +74,34 @@ export class Memo {
   // ── the call ────────────────────────────────────────────────────────────────────────────
 
   call(self: unknown, args: readonly unknown[], callOptions?: CallOptions): unknown {
-    if (!cachingEnabled() || callOptions?.skipCache) return this.fn.apply(self, args as unknown[]);
-    if (this.settingsVersion !== configVersion()) this.refreshSettings();
+    if (this.settingsVersion !== configState.version) this.refreshSettings();
+    if (!this.enabled || callOptions?.skipCache) return this.fn.apply(self, args as unknown[]);
     const key = this.keyFor(args, self);
     const core = this.core ?? this.openCore();
     const policy = callOptions === undefined ? this.defaultPolicy : callPolicy(this.settings, callOptions);
     if (this.settings.cleanupStale) this.maybeCleanup(core);
-    const site: CallSite = { self, args };
+    const sync = core.sync;
 
-    if (this.isAsync === true || core.sync === undefined) {
+    if (this.isAsync === true || sync === undefined) {
       // Hit fast path for cores whose sync reads do no I/O (memory).
-      if (core.nonBlocking && core.sync && !policy.overwrite && this.clearing === undefined) {
-        const entry = core.sync.get(key);
-        if (freshness(entry, this.settings.clock(), policy) === FRESH) {
+      if (core.nonBlocking && sync && !policy.overwrite && this.clearing === undefined) {
+        const entry = sync.get(key);
+        if (isFresh(entry, policy, this.settings.clock)) {
           this.recordHit(key, policy);
-          return Promise.resolve(entry!.value);
+          return Promise.resolve(entry.value);
         }
-        return this.callAsync(key, policy, site, { entry });
+        return this.callAsync(key, policy, { self, args }, { entry });
       }
-      return this.callAsync(key, policy, site);
+      return this.callAsync(key, policy, { self, args });
     }
 
     let prefetched: { entry: Entry | undefined } | undefined;
     if (!policy.overwrite) {
       try {
-        const entry = core.sync.get(key);
-        if (freshness(entry, this.settings.clock(), policy) === FRESH) {
+        const entry = sync.get(key);
+        if (isFresh(entry, policy, this.settings.clock)) {
           this.recordHit(key, policy);
-          return entry!.value;
+          return entry.value;
         }
         prefetched = { entry };
       } catch {
@@ -109,7 +110,8 @@ export class Memo {
     }
     const inFlight = this.pending.get(key);
     if (inFlight) return this.join(inFlight, key, policy);
-    const result = driveSync(this, callFlow(this, key, policy, site, prefetched), site, core.sync);
+    const site: CallSite = { self, args };
+    const result = driveSync(this, callFlow(this, key, policy, site, prefetched), site, sync);
     if (result instanceof Promise) this.track(key, result);
     return result;
   }
@@ -257,10 +259,12 @@ export class Memo {
   // ── bookkeeping: counters, events, verbose traces, faults ───────────────────────────────
 
   refreshSettings(): void {
-    this.settings = resolveSettings(this.options, currentParams());
+    const params = currentParams();
+    this.enabled = params.cachingEnabled;
+    this.settings = resolveSettings(this.options, params);
     this.defaultPolicy = callPolicy(this.settings, undefined);
     this.listening = this.settings.onEvent !== undefined;
-    this.settingsVersion = configVersion();
+    this.settingsVersion = configState.version;
   }
 
   trace(policy: CallPolicy, message: string, key?: string): void {
