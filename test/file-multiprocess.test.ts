@@ -1,0 +1,126 @@
+import { createFileCore } from '../backends/file';
+import { tempDirs } from './support/file-temp-dirs';
+import { startWorkers, Worker } from './support/file-mp-pool';
+import type { ComputeResult, Target } from './support/file-mp-worker';
+
+/**
+ * Cross-process guarantees of the file core, with real child processes (a pool of 8 started
+ * once, plus fresh ones where a restart is the point). MEMOIR_MP_RUNS repeats every scenario
+ * (default 1; run with 20 to measure lost entries and duplicate computations).
+ */
+const RUNS = Number(process.env.MEMOIR_MP_RUNS ?? 1);
+const PROCESSES = 8;
+const dirs = tempDirs('memoir-mp-');
+const tally = { runs: 0, lostEntries: 0, leftMarked: 0, duplicateComputations: 0 };
+let workers: Worker[] = [];
+let run = 0;
+
+jest.setTimeout(60_000 + RUNS * 15_000);
+
+beforeAll(async () => {
+  workers = await startWorkers(PROCESSES);
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((worker) => worker.stop()));
+  dirs.removeAll();
+  if (RUNS > 1) console.log(`file multi-process tally over ${RUNS} runs:`, JSON.stringify(tally));
+});
+
+describe.each([
+  { layout: 'sharded', separateFiles: false },
+  { layout: 'separate files', separateFiles: true },
+])('file core across processes ($layout)', ({ separateFiles }) => {
+  const target = (): Target => ({ cacheDir: dirs.make(), separateFiles, name: `mp-${run++}` });
+
+  it('8 processes asking for the same key at once: computed once, the same value everywhere', async () => {
+    for (let i = 0; i < RUNS; i++) {
+      const where = target();
+      const results = await Promise.all(
+        workers.map((worker, n) =>
+          worker.request<ComputeResult>({
+            op: 'compute',
+            target: where,
+            key: 'slow',
+            delayMs: 300,
+            leaseMs: 5_000,
+            sync: n % 2 === 1, // half take the sync path, as a sync function would
+          }),
+        ),
+      );
+      const computed = results.filter((result) => result.computed).length;
+      tally.duplicateComputations += computed - 1;
+      expect(computed).toBe(1);
+      expect(new Set(results.map((result) => JSON.stringify(result.value))).size).toBe(1);
+    }
+  });
+
+  it('8 processes x 50 distinct keys: all 400 entries present, none left marked', async () => {
+    for (let i = 0; i < RUNS; i++) {
+      const where = target();
+      const computed = await Promise.all(
+        workers.map((worker, n) =>
+          worker.request<number>({ op: 'fill', target: where, prefix: `p${n}`, count: 50, sync: n % 2 === 1 }),
+        ),
+      );
+      expect(computed).toEqual(Array(PROCESSES).fill(50));
+      const core = createFileCore(where.name, { cacheDir: where.cacheDir, separateFiles });
+      const keys = await core.keys();
+      let complete = 0;
+      let marked = 0;
+      for (const key of keys) {
+        const entry = await core.get(key);
+        if (entry?.completed) complete++;
+        if (entry?.processing) marked++;
+      }
+      tally.lostEntries += PROCESSES * 50 - complete;
+      tally.leftMarked += marked;
+      expect(keys).toHaveLength(400);
+      expect(complete).toBe(400);
+      expect(marked).toBe(0);
+      tally.runs++;
+    }
+    for (const worker of workers) expect(worker.faults).toEqual([]);
+  });
+
+  it('a calculator killed with SIGKILL: a waiting process takes over within the lease', async () => {
+    const leaseMs = 1_500;
+    for (let i = 0; i < RUNS; i++) {
+      const where = target();
+      const [victim] = await startWorkers(1);
+      expect(await victim.request({ op: 'hang', target: where, key: 'k', leaseMs })).toBe('acquired');
+      const waiting = workers[0].request<ComputeResult>({
+        op: 'compute',
+        target: where,
+        key: 'k',
+        delayMs: 10,
+        leaseMs,
+        sync: false,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the waiter is waiting now
+      const killedAt = Date.now();
+      await victim.stop('SIGKILL');
+      const result = await waiting;
+      const recovery = Date.now() - killedAt;
+      expect(result.computed).toBe(true);
+      // Renewed up to the kill, so the mark dies at most one lease later; plus polling slack.
+      expect(recovery).toBeLessThan(leaseMs + 1_000);
+    }
+  });
+
+  it('a value written by one process is a hit in a process started afterwards', async () => {
+    const where = target();
+    const [writer] = await startWorkers(1);
+    const first = await writer.request<ComputeResult>({
+      op: 'compute', target: where, key: 'kept', delayMs: 0, leaseMs: 5_000, sync: true,
+    });
+    await writer.stop();
+    const [reader] = await startWorkers(1);
+    const second = await reader.request<ComputeResult>({
+      op: 'compute', target: where, key: 'kept', delayMs: 0, leaseMs: 5_000, sync: false,
+    });
+    await reader.stop();
+    expect(first.computed).toBe(true);
+    expect(second).toEqual({ value: first.value, computed: false });
+  });
+});

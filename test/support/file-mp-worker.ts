@@ -1,0 +1,131 @@
+/**
+ * A child process for the file-core multi-process tests. It serves requests from the parent
+ * over IPC, using the file core directly (acquire, renew, write, waitForChange) the way the
+ * engine does, so the tests exercise the core's cross-process guarantees on their own.
+ * Requests: { id, op, ... }; replies: { id, result } or { id, error }.
+ */
+import { createFileCore } from '../../backends/file';
+import type { Core, StoreOperations } from '../../lib/core';
+
+export interface Target {
+  cacheDir: string;
+  separateFiles: boolean;
+  name: string;
+}
+
+export type Request = { id: number; target: Target } & (
+  | { op: 'compute'; key: string; delayMs: number; leaseMs: number; sync: boolean }
+  | { op: 'fill'; prefix: string; count: number; sync: boolean }
+  | { op: 'hang'; key: string; leaseMs: number }
+  | { op: 'read'; key: string }
+);
+
+export interface ComputeResult {
+  value: unknown;
+  computed: boolean;
+}
+
+const owner = () => `${process.pid}-${Math.random().toString(36).slice(2)}`;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const cores = new Map<string, Core>();
+
+function coreFor(target: Target): Core {
+  const id = JSON.stringify(target);
+  let core = cores.get(id);
+  if (!core) {
+    core = createFileCore(target.name, {
+      cacheDir: target.cacheDir,
+      separateFiles: target.separateFiles,
+      report: (event) => process.send?.({ type: 'fault', event: { ...event, error: undefined } }),
+    });
+    cores.set(id, core);
+  }
+  return core;
+}
+
+const claim = (me: string, leaseMs: number) => {
+  const now = Date.now();
+  return { owner: me, now, leaseUntil: now + leaseMs };
+};
+
+/** The engine's decision loop, reduced: hit, else mark and compute, else wait and retry. */
+async function compute(core: Core, key: string, delayMs: number, leaseMs: number): Promise<ComputeResult> {
+  const me = owner();
+  for (;;) {
+    const entry = await core.get(key);
+    if (entry?.completed) return { value: entry.value, computed: false };
+    const outcome = await core.acquire(key, claim(me, leaseMs));
+    if (outcome.acquired && outcome.entry.completed) {
+      await core.release(key, me);
+      return { value: outcome.entry.value, computed: false };
+    }
+    if (outcome.acquired) {
+      const renewal = setInterval(() => void core.renew(key, claim(me, leaseMs)), leaseMs / 3);
+      await sleep(delayMs);
+      clearInterval(renewal);
+      const value = { key, by: process.pid };
+      await core.write(key, value, { time: Date.now(), owner: me });
+      return { value, computed: true };
+    }
+    await core.waitForChange!(key, 100);
+  }
+}
+
+/** The same loop with the sync operations (a sync function's path): polls, sleeps blocking. */
+function computeSync(ops: StoreOperations<'sync'>, key: string, delayMs: number, leaseMs: number): ComputeResult {
+  const me = owner();
+  for (;;) {
+    const entry = ops.get(key);
+    if (entry?.completed) return { value: entry.value, computed: false };
+    const outcome = ops.acquire(key, claim(me, leaseMs));
+    if (outcome.acquired && outcome.entry.completed) {
+      ops.release(key, me);
+      return { value: outcome.entry.value, computed: false };
+    }
+    if (outcome.acquired) {
+      Atomics.wait(sleeper, 0, 0, delayMs);
+      const value = { key, by: process.pid };
+      ops.write(key, value, { time: Date.now(), owner: me });
+      return { value, computed: true };
+    }
+    Atomics.wait(sleeper, 0, 0, 20);
+  }
+}
+
+async function handle(request: Request): Promise<unknown> {
+  const core = coreFor(request.target);
+  switch (request.op) {
+    case 'compute':
+      return request.sync
+        ? computeSync(core.sync!, request.key, request.delayMs, request.leaseMs)
+        : compute(core, request.key, request.delayMs, request.leaseMs);
+    case 'fill': {
+      let computed = 0;
+      for (let i = 0; i < request.count; i++) {
+        const key = `${request.prefix}-${i}`;
+        const result = request.sync ? computeSync(core.sync!, key, 0, 5_000) : await compute(core, key, 0, 5_000);
+        if (result.computed) computed++;
+      }
+      return computed;
+    }
+    case 'hang': {
+      const me = owner();
+      const outcome = await core.acquire(request.key, claim(me, request.leaseMs));
+      if (!outcome.acquired) throw new Error('hang: could not acquire');
+      // Alive and renewing until the parent kills this process.
+      setInterval(() => void core.renew(request.key, claim(me, request.leaseMs)), request.leaseMs / 3);
+      return 'acquired';
+    }
+    case 'read':
+      return (await core.get(request.key))?.value;
+  }
+}
+
+process.on('message', (request: Request) => {
+  handle(request).then(
+    (result) => process.send?.({ id: request.id, result }),
+    (error: Error) => process.send?.({ id: request.id, error: `${error.stack ?? error}` }),
+  );
+});
+process.send?.({ type: 'ready' });
