@@ -1,9 +1,31 @@
+/**
+ * Two projects, so `npm test` runs everything: the legacy-decorator tests compile with
+ * their own tsconfig (experimentalDecorators + emitDecoratorMetadata). They must be a
+ * separate project, not a second ts-jest transform entry: ts-jest caches its compiler per
+ * project config, so two entries in one project end up sharing whichever tsconfig came first.
+ */
+const shared = {
+  testEnvironment: 'node',
+  testMatch: ['**/*.test.ts'],
+  moduleNameMapper: { '^memoir$': '<rootDir>/lib/index.ts' },
+};
+
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  moduleNameMapper: { '^memoir$': '<rootDir>/lib/index.ts' },
   testTimeout: 30000,
+  projects: [
+    {
+      ...shared,
+      displayName: 'memoir',
+      roots: ['<rootDir>/test'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/decorators/legacy/'],
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+    },
+    {
+      ...shared,
+      displayName: 'legacy-decorators',
+      roots: ['<rootDir>/test/decorators/legacy'],
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'test/decorators/legacy/tsconfig.json' }] },
+    },
+  ],
 };

@@ -22,9 +22,61 @@ import { validateOptions } from './validate-options';
 const CACHED_METHODS = 'memoir:cached-methods';
 type AnyFunction = (...args: any[]) => any;
 
-/** The names of the methods of `target` (a class or prototype) decorated with @cached (legacy decorators). */
+/**
+ * The names of the methods of `target` (a class for statics, a prototype for instance
+ * methods) decorated with @cached, inherited ones included. Legacy decorators record them
+ * with reflect-metadata; TC39 decorators in `context.metadata`, which TypeScript only
+ * provides where the runtime has `Symbol.metadata`.
+ */
 export function cachedMethodsOf(target: object): Array<string | symbol> {
-  return Reflect.getMetadata(CACHED_METHODS, target) ?? [];
+  const legacyNames: Array<string | symbol> | undefined = Reflect.getMetadata(
+    CACHED_METHODS,
+    target,
+  );
+  if (legacyNames) return [...legacyNames];
+  const metadataSymbol: symbol | undefined = (Symbol as { metadata?: symbol }).metadata;
+  if (!metadataSymbol) return [];
+  const isStatic = typeof target === 'function';
+  const owner = (isStatic ? target : target.constructor) as unknown as
+    | Record<symbol, unknown>
+    | undefined;
+  const metadata = owner?.[metadataSymbol] as Record<string, unknown> | undefined;
+  const names = metadata?.[isStatic ? `${CACHED_METHODS}:static` : CACHED_METHODS];
+  return Array.isArray(names) ? [...names] : [];
+}
+
+/** Appends `name` to a recorded list, keeping inherited names and each name once. */
+function withName(list: unknown, name: string | symbol): Array<string | symbol> {
+  const names = Array.isArray(list) ? (list as Array<string | symbol>) : [];
+  return names.includes(name) ? names : [...names, name];
+}
+
+function recordTc39(context: ClassMethodDecoratorContext): void {
+  // context.metadata inherits from the parent class's: reading gives inherited names too.
+  const metadata = context.metadata as Record<string, unknown> | undefined;
+  if (!metadata) return;
+  const key = context.static ? `${CACHED_METHODS}:static` : CACHED_METHODS;
+  metadata[key] = withName(metadata[key], context.name);
+}
+
+/**
+ * Decorators cannot change a member's declared type, so `report.build.clearCache()` does
+ * not type-check although it works. `cacheOf(report.build)` is the same function, typed
+ * with its management methods; anything that is not memoized is an error.
+ */
+export function cacheOf<F extends AnyFunction>(method: F): Memoized<F> {
+  const candidate = method as unknown as { cacheName?: unknown; clearCache?: unknown } | undefined;
+  if (
+    typeof method !== 'function' ||
+    typeof candidate?.cacheName !== 'string' ||
+    typeof candidate.clearCache !== 'function'
+  ) {
+    throw new MemoirError(
+      'NOT_SUPPORTED',
+      `cacheOf() needs a memoized function or @cached method; got ${describe(method)}.`,
+    );
+  }
+  return method as Memoized<F>;
 }
 
 /** An instance's own enumerable fields, as a plain object: object-hash then keys it by content. */
@@ -69,7 +121,12 @@ class DecoratedMethod {
 }
 
 /** The class a method was declared on, found from an instance (or the class, for statics). */
-function declaringClass(self: object, isStatic: boolean, name: string | symbol, replacement: unknown): { name: string } {
+function declaringClass(
+  self: object,
+  isStatic: boolean,
+  name: string | symbol,
+  replacement: unknown,
+): { name: string } {
   if (isStatic) return self as { name: string };
   let proto: object | null = Object.getPrototypeOf(self);
   while (proto && Object.getOwnPropertyDescriptor(proto, name)?.value !== replacement) {
@@ -78,20 +135,44 @@ function declaringClass(self: object, isStatic: boolean, name: string | symbol, 
   return (proto ?? Object.getPrototypeOf(self)).constructor as { name: string };
 }
 
-function tc39(options: CachedOptions, method: AnyFunction, context: ClassMethodDecoratorContext): AnyFunction {
+/** The value `name` resolves to on `self`, without running getters. */
+function resolvedMethod(self: object, name: string | symbol): unknown {
+  for (let o: object | null = self; o; o = Object.getPrototypeOf(o)) {
+    const descriptor = Object.getOwnPropertyDescriptor(o, name);
+    if (descriptor) return descriptor.value;
+  }
+  return undefined;
+}
+
+function tc39(
+  options: CachedOptions,
+  method: AnyFunction,
+  context: ClassMethodDecoratorContext,
+): AnyFunction {
   const name = String(context.name);
   const decorated = new DecoratedMethod(method, options, name, context.static);
+  recordTc39(context);
+  // Reached through the prototype only: `super.method(...)`, `Class.prototype.method.call(x)`.
   const replacement = function (this: object, ...args: unknown[]) {
-    return decorated.boundTo(this, declaringClass(this, context.static, context.name, replacement))(...args);
+    return decorated.boundTo(
+      this,
+      declaringClass(this, context.static, context.name, replacement),
+    )(...args);
   };
   context.addInitializer(function (this: unknown) {
     const self = this as object;
+    // A subclass that overrides the method (decorated or not) must keep its override: a
+    // base-class initializer runs first and would otherwise shadow it with our accessor.
+    if (resolvedMethod(self, context.name) !== replacement) return;
     const owner = declaringClass(self, context.static, context.name, replacement);
-    // An own accessor per instance, so `instance.method.peek(...)` knows its instance.
+    // An own accessor, so `instance.method.peek(...)` knows its instance. It binds to the
+    // receiver: for statics that is the subclass when called as `Sub.method()`.
     Object.defineProperty(self, context.name, {
       configurable: true,
       enumerable: false,
-      get: () => decorated.boundTo(self, owner),
+      get(this: object) {
+        return decorated.boundTo(this, owner);
+      },
     });
   });
   return replacement;
@@ -104,15 +185,26 @@ function legacy(
   descriptor: PropertyDescriptor,
 ): PropertyDescriptor {
   if (typeof descriptor?.value !== 'function') {
-    throw new MemoirError('INVALID_OPTION', `@cached decorates methods; "${String(propertyKey)}" is not a method.`);
+    throw new MemoirError(
+      'INVALID_OPTION',
+      `@cached decorates methods; "${String(propertyKey)}" is not a method.`,
+    );
   }
   const isStatic = typeof target === 'function';
   const owner = (isStatic ? target : target.constructor) as { name: string };
   // emitDecoratorMetadata tells whether the method is declared to return a Promise.
-  if (options.async === undefined && Reflect.getMetadata('design:returntype', target, propertyKey) === Promise) {
+  if (
+    options.async === undefined &&
+    Reflect.getMetadata('design:returntype', target, propertyKey) === Promise
+  ) {
     options = { ...options, async: true };
   }
-  Reflect.defineMetadata(CACHED_METHODS, [...cachedMethodsOf(target), propertyKey], target);
+  // getMetadata walks the prototype chain, so the own list starts from the inherited one.
+  Reflect.defineMetadata(
+    CACHED_METHODS,
+    withName(Reflect.getMetadata(CACHED_METHODS, target), propertyKey),
+    target,
+  );
   const decorated = new DecoratedMethod(descriptor.value, options, String(propertyKey), isStatic);
   return {
     configurable: true,
@@ -126,19 +218,36 @@ function legacy(
 export function methodDecorator(options: CachedOptions): CachedDecorator {
   // Fail at decoration, not at the first call: bad options and unparseable units throw here.
   validateOptions(options);
-  resolveSettings(options, currentParams());
+  const params = currentParams();
+  resolveSettings(options, params);
+  if (
+    (options.backend ?? params.backend) === 'mongo' &&
+    (options.mongetter ?? params.mongetter) === undefined
+  ) {
+    throw new MemoirError(
+      'INVALID_OPTION',
+      `Invalid option "mongetter": @cached({ backend: 'mongo' }) needs () => Collection | Promise<Collection>, ` +
+        'or { uri, db, collection }.',
+    );
+  }
   return ((...args: unknown[]) => {
     const [first, second, third] = args;
     if (args.length === 2 && typeof second === 'object' && second !== null && 'kind' in second) {
       const context = second as ClassMethodDecoratorContext;
       if (context.kind !== 'method') {
-        throw new MemoirError('INVALID_OPTION', `@cached decorates methods, not a ${context.kind}.`);
+        throw new MemoirError(
+          'INVALID_OPTION',
+          `@cached decorates methods, not a ${context.kind}.`,
+        );
       }
       return tc39(options, first as AnyFunction, context);
     }
     if (args.length === 3 && (typeof second === 'string' || typeof second === 'symbol')) {
       return legacy(options, first as object, second, third as PropertyDescriptor);
     }
-    throw new MemoirError('INVALID_OPTION', `@cached was applied to something it cannot decorate (${describe(first)}).`);
+    throw new MemoirError(
+      'INVALID_OPTION',
+      `@cached was applied to something it cannot decorate (${describe(first)}).`,
+    );
   }) as CachedDecorator;
 }

@@ -8,7 +8,7 @@ export {
   setGlobalParams,
 } from './config';
 export type { AcquireOutcome, Claim, Core, CoreEvent, CoreFactory, CoreSpec, Entry, Mark, StoreOperations, WriteOptions } from './core';
-export { cachedMethodsOf } from './decorator';
+export { cachedMethodsOf, cacheOf } from './decorator';
 export { MemoirError, type MemoirErrorCode } from './errors';
 export type { MemoirEvent, MemoirEventType } from './events';
 export { defaultKey, type HashFunc, type KeyContext } from './keys';
