@@ -1,0 +1,260 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { safeFileName } from '../../lib/atomic-file';
+import type {
+  CacheSummary,
+  Catalog,
+  EntryInfo,
+  PrecacheItem,
+  ProgressListener,
+} from '../../lib/cli/catalog';
+import { isLive } from '../../lib/core';
+import { MemoirError } from '../../lib/errors';
+import { serializeFor } from '../../lib/serialize';
+import { type CommitContext, type Mutation, mutateAsync } from './commit';
+import {
+  type CacheDirectory,
+  entryInfo,
+  type LayoutFiles,
+  layoutName,
+  readCacheDirectory,
+  readDataFile,
+} from './catalog-read';
+import { Faults } from './faults';
+import type { Records } from './format';
+import { type Layout, separateFilesLayout, shardedLayout } from './layout';
+import { FileReader } from './reader';
+import * as change from './records';
+
+/**
+ * The caches of one cache directory, for the CLI. Reads go straight to the data files;
+ * every change goes through the file core's own optimistic commits (temp file, lock, rename
+ * if unchanged), one data file at a time so progress can be reported, and so a CLI run
+ * never loses a concurrent writer's entries.
+ */
+export function openFileCatalog(root: string, warn: (message: string) => void): Catalog {
+  const location = path.resolve(root);
+
+  async function allCaches(): Promise<CacheDirectory[]> {
+    let names: fs.Dirent[];
+    try {
+      names = await fs.promises.readdir(location, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const caches: CacheDirectory[] = [];
+    for (const entry of names.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const cache = await readCacheDirectory(path.join(location, entry.name));
+      if (cache) caches.push(cache);
+    }
+    return caches;
+  }
+
+  /** A cache by its name, or by its directory's name as `list` shows sanitized names. */
+  async function find(name: string): Promise<CacheDirectory | undefined> {
+    for (const candidate of new Set([safeFileName(name), name])) {
+      if (candidate.startsWith('.') || /[/\\]/.test(candidate)) continue;
+      const cache = await readCacheDirectory(path.join(location, candidate));
+      if (cache) return cache;
+    }
+    return undefined;
+  }
+
+  async function resolve(name: string): Promise<CacheDirectory> {
+    const cache = await find(name);
+    if (cache) return cache;
+    const known = (await allCaches()).map((each) => each.name);
+    const hint = known.length > 0 ? `known caches: ${known.slice(0, 20).join(', ')}` : 'it holds no caches';
+    throw new MemoirError('UNKNOWN_CACHE', `No cache named "${name}" in ${location} (${hint}).`);
+  }
+
+  function commitContext(cache: CacheDirectory, layout: Layout): CommitContext {
+    const faults = new Faults(cache.name, (event) => warn(event.message), false);
+    return {
+      dir: cache.dir,
+      kind: layout.kind,
+      reader: new FileReader(layout.kind, faults, layout.snapshots),
+      snapshots: layout.snapshots,
+      faults,
+    };
+  }
+
+  /** Applies a counting mutation to every data file of the cache; returns the summed counts. */
+  async function eachFile(
+    name: string,
+    mutation: (count: (n: number) => void) => Mutation<unknown>,
+    progress?: ProgressListener,
+  ): Promise<number> {
+    const cache = await resolve(name);
+    const total = cache.layouts.reduce((sum, each) => sum + each.files.length, 0);
+    let done = 0;
+    let counted = 0;
+    progress?.(0, total);
+    for (const { layout, files } of cache.layouts) {
+      const context = commitContext(cache, layout);
+      for (const file of files) {
+        // A commit may be retried after a concurrent change: only the last attempt's count holds.
+        let attempt = 0;
+        await mutateAsync(context, file, mutation((n) => (attempt = n)));
+        counted += attempt;
+        progress?.(++done, total);
+      }
+    }
+    return counted;
+  }
+
+  return {
+    location,
+
+    async list(now) {
+      const summaries: CacheSummary[] = [];
+      for (const cache of await allCaches()) summaries.push(await summarize(cache, now));
+      return summaries;
+    },
+
+    async entries(name, key) {
+      const cache = await resolve(name);
+      const found: EntryInfo[] = [];
+      for (const { layout, files } of cache.layouts) {
+        const wanted = key === undefined ? files : files.filter((file) => layout.holds(file, key));
+        for (const file of wanted) {
+          const reading = await readDataFile(file, layout);
+          if (!reading.ok) {
+            warn(`Cache "${cache.name}": cannot read ${file}: ${reading.problem}`);
+            continue;
+          }
+          for (const [each, record] of reading.records) {
+            if (key === undefined || each === key) found.push(entryInfo(each, record));
+          }
+        }
+      }
+      return found;
+    },
+
+    clear: (name, progress) =>
+      eachFile(
+        name,
+        (count) => (records, current) => {
+          count(records.size);
+          return change.removeAll(records, current);
+        },
+        progress,
+      ),
+
+    clearBeingCalculated: (name, progress) =>
+      eachFile(
+        name,
+        (count) => (records, current) => {
+          count(countMarks(records));
+          return change.dropMarks(records, current);
+        },
+        progress,
+      ),
+
+    prune: (name, before, progress) =>
+      eachFile(
+        name,
+        (count) => (records, current) => {
+          const outcome = change.dropStale(before)(records, current);
+          count(outcome.result);
+          return outcome;
+        },
+        progress,
+      ),
+
+    async precache(name, items, now, options) {
+      const existing = await find(name);
+      const cache: CacheDirectory = existing ?? {
+        name,
+        dir: path.join(location, safeFileName(name)),
+        layouts: [],
+      };
+      const layout = chooseLayout(cache, options?.separateFiles);
+      const context = commitContext(cache, layout);
+      for (const [file, group] of groupByFile(layout, items)) {
+        const writes = group.map(({ key, value }) =>
+          change.write(key, serializeFor(name, value), now, undefined),
+        );
+        await mutateAsync(context, file, (records, current) => {
+          let next: Records | undefined;
+          for (const write of writes) next = write(next ?? records, current).next ?? next;
+          return { result: undefined, next };
+        });
+      }
+      return items.length;
+    },
+
+    async close() {},
+  };
+
+  async function summarize(cache: CacheDirectory, now: number): Promise<CacheSummary> {
+    const summary: CacheSummary = {
+      name: cache.name,
+      location: cache.dir,
+      layout: cache.layouts.map(({ layout }) => layoutName(layout.kind)).join('+') || 'empty',
+      entries: 0,
+      completed: 0,
+      bytes: 0,
+      liveMarks: [],
+      deadMarks: 0,
+      unreadable: 0,
+    };
+    for (const { layout, files } of cache.layouts) {
+      for (const file of files) {
+        const reading = await readDataFile(file, layout);
+        summary.bytes += reading.size;
+        if (!reading.ok) {
+          summary.unreadable++;
+          continue;
+        }
+        for (const [key, record] of reading.records) {
+          summary.entries++;
+          if (record.completed) {
+            summary.completed++;
+            summary.oldest = Math.min(summary.oldest ?? record.time, record.time);
+            summary.newest = Math.max(summary.newest ?? record.time, record.time);
+          }
+          if (isLive(record.mark, now)) summary.liveMarks.push({ key, ...record.mark });
+          else if (record.mark) summary.deadMarks++;
+        }
+      }
+    }
+    return summary;
+  }
+}
+
+function countMarks(records: Records): number {
+  let marks = 0;
+  for (const record of records.values()) if (record.mark) marks++;
+  return marks;
+}
+
+/** An existing cache keeps its layout; a new one gets the one asked for (sharded by default). */
+function chooseLayout(cache: CacheDirectory, separateFiles: boolean | undefined): Layout {
+  const present: LayoutFiles | undefined = cache.layouts[0];
+  if (present) {
+    const isSeparate = present.layout.kind === 'E';
+    if (separateFiles !== undefined && separateFiles !== isSeparate) {
+      throw new MemoirError(
+        'INVALID_OPTION',
+        `Cache "${cache.name}" already uses the ${layoutName(present.layout.kind)} layout; ` +
+          'drop --separate-files or clear the cache first.',
+      );
+    }
+    return present.layout;
+  }
+  return separateFiles ? separateFilesLayout(cache.dir) : shardedLayout(cache.dir);
+}
+
+function groupByFile(layout: Layout, items: PrecacheItem[]): Map<string, PrecacheItem[]> {
+  const groups = new Map<string, PrecacheItem[]>();
+  for (const item of items) {
+    const file = layout.fileFor(item.key);
+    const group = groups.get(file);
+    if (group) group.push(item);
+    else groups.set(file, [item]);
+  }
+  return groups;
+}

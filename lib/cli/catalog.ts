@@ -1,0 +1,80 @@
+import type { Mark } from '../core';
+
+/**
+ * What the CLI needs from a place that holds caches (a cache directory, a mongo collection):
+ * enumerate the caches, read their entries without the engine, and run the maintenance
+ * operations with per-file progress. The engine never uses this; it exists for operators.
+ */
+
+/** Progress of a multi-step operation: steps done out of total (files, or 1 for one request). */
+export type ProgressListener = (done: number, total: number) => void;
+
+export interface CacheSummary {
+  /** The name to pass to the other commands. */
+  name: string;
+  /** Directory or `db.collection` the entries live in. */
+  location: string;
+  /** 'sharded' | 'separate-files' (file caches; both when the layout was switched) or 'mongo'. */
+  layout: string;
+  /** Entries, completed values and bare being-calculated placeholders alike. */
+  entries: number;
+  /** Entries holding a completed value. */
+  completed: number;
+  /** File caches: size of the data files on disk; mongo: bytes of the stored values. */
+  bytes: number;
+  /** Being-calculated marks whose lease has not run out. */
+  liveMarks: MarkInfo[];
+  /** Marks whose lease ran out (their holder died; the next caller takes them over). */
+  deadMarks: number;
+  /** Epoch ms of the oldest and newest completed entry; undefined when there is none. */
+  oldest?: number;
+  newest?: number;
+  /** Data files (or documents) that could not be read; their entries are not counted. */
+  unreadable: number;
+}
+
+export interface MarkInfo extends Mark {
+  key: string;
+}
+
+export interface EntryInfo {
+  key: string;
+  /** Epoch ms the value was stored (placeholders: when the mark was taken). */
+  time: number;
+  completed: boolean;
+  /** Bytes of the serialized value (0 for a placeholder). */
+  size: number;
+  processing?: Mark;
+  /** Deserializes the stored value; throws when the bytes cannot be read back. */
+  value(): unknown;
+}
+
+export interface PrecacheItem {
+  key: string;
+  value: unknown;
+}
+
+export interface Catalog {
+  /** Where the caches are, for messages: a directory or `db.collection`. */
+  readonly location: string;
+  list(now: number): Promise<CacheSummary[]>;
+  /** Entries of one cache (only `key`'s when given). Unknown cache: MemoirError UNKNOWN_CACHE. */
+  entries(name: string, key?: string): Promise<EntryInfo[]>;
+  /** Removes every entry; returns how many there were. */
+  clear(name: string, progress?: ProgressListener): Promise<number>;
+  /** Drops every mark (bare placeholders go too); returns how many marks there were. */
+  clearBeingCalculated(name: string, progress?: ProgressListener): Promise<number>;
+  /** Removes completed entries stored before `before`; returns how many. */
+  prune(name: string, before: number, progress?: ProgressListener): Promise<number>;
+  /**
+   * Stores completed values as the function would (the cache is created when missing).
+   * `separateFiles` picks the layout of a new file cache; an existing cache keeps its own.
+   */
+  precache(
+    name: string,
+    items: PrecacheItem[],
+    now: number,
+    options?: { separateFiles?: boolean },
+  ): Promise<number>;
+  close(): Promise<void>;
+}

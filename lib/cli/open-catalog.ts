@@ -1,0 +1,63 @@
+import { openFileCatalog } from '../../backends/file/catalog';
+import { defaultCacheDirectory } from '../cache-directory';
+import { parseDuration } from '../units';
+import type { Catalog } from './catalog';
+import type { Io, OptionValues } from './command';
+import { UsageError } from './errors';
+
+/** Same as the mongo core: long enough for a slow network, short enough for a terminal. */
+const DEFAULT_SERVER_TIMEOUT_MS = 5_000;
+
+const text = (value: string | boolean | undefined) => (typeof value === 'string' ? value : undefined);
+
+/** The database named in a connection string's path (`mongodb://host/app?...` → `app`). */
+function databaseInUri(uri: string): string | undefined {
+  const match = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/.exec(uri);
+  return match ? decodeURIComponent(match[1]) : undefined;
+}
+
+/** Checks the location options without connecting, so usage errors come before any I/O. */
+export function checkLocation(values: OptionValues): void {
+  const uri = text(values['mongo-uri']);
+  if (uri === undefined) {
+    for (const option of ['db', 'collection', 'timeout']) {
+      if (values[option] !== undefined) throw new UsageError(`--${option} only applies with --mongo-uri`);
+    }
+    return;
+  }
+  if (values['cache-dir'] !== undefined) throw new UsageError('give --cache-dir or --mongo-uri, not both');
+  if (!/^mongodb(\+srv)?:\/\//.test(uri)) {
+    throw new UsageError(`--mongo-uri must start with mongodb:// or mongodb+srv://, got "${uri}"`);
+  }
+  if (text(values.collection) === undefined) throw new UsageError('--mongo-uri needs --collection NAME');
+  if (text(values.db) === undefined && databaseInUri(uri) === undefined) {
+    throw new UsageError('--mongo-uri needs --db NAME (or a database in the URI path)');
+  }
+  serverTimeout(values);
+}
+
+function serverTimeout(values: OptionValues): number {
+  const given = text(values.timeout);
+  if (given === undefined) return DEFAULT_SERVER_TIMEOUT_MS;
+  try {
+    return parseDuration(given, '--timeout');
+  } catch {
+    throw new UsageError(`--timeout must be a duration such as 500ms or 2s, got "${given}"`);
+  }
+}
+
+export function openCatalog(values: OptionValues, io: Io): Catalog {
+  const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
+  const uri = text(values['mongo-uri']);
+  if (uri === undefined) {
+    return openFileCatalog(text(values['cache-dir']) ?? defaultCacheDirectory(io.env), warn);
+  }
+  // Loaded only here: the CLI, like the rest of lib/, never needs mongodb for files.
+  const { openMongoCatalog } = require('../../backends/mongo/catalog') as typeof import('../../backends/mongo/catalog');
+  return openMongoCatalog({
+    uri,
+    db: text(values.db) ?? databaseInUri(uri)!,
+    collection: text(values.collection)!,
+    serverSelectionTimeoutMS: serverTimeout(values),
+  });
+}
