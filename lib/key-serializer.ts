@@ -1,21 +1,48 @@
+import { BRACKET, byteText, NON_ASCII, scan } from './key-bytes';
+import {
+  circular,
+  compressKeyText,
+  firstHeaderCode,
+  nextHeaderCode,
+  OBJECT_FUNCTION,
+  OBJECT_PROTOTYPE,
+} from './key-compression';
+
 /**
- * Produces object-hash's serialization text for the shapes arguments usually have —
- * primitives, dense or sparse arrays, plain objects, Dates — without object-hash's stream
- * and digest machinery. Returns undefined for anything else (Map, Set, class instances,
- * typed arrays, functions...), and the caller falls back to object-hash itself.
+ * Produces object-hash's serialization text (as bytes, see key-bytes.ts) for the shapes
+ * arguments usually have — primitives, dense or sparse arrays, plain objects, Dates — without
+ * object-hash's stream and digest machinery. Anything else (Map, Set, class instances, typed
+ * arrays, Buffers, functions...) makes it give up, and the caller asks object-hash itself.
  *
  * Every rule here mirrors object-hash 3 with default options (unorderedObjects, respectType):
  * - each object is remembered in visit order; meeting it again writes the string
  *   `[CIRCULAR:<index>]` instead (object-hash never forgets, so shared references count);
  * - a plain object lists its sorted own keys after three type keys (`prototype`,
  *   `__proto__`, `constructor`), which expand Object.prototype and Object once per list.
- * The property test in test/keys.property.test.ts checks this text against object-hash's.
+ *
+ * In compressed mode the serializer writes each plain-object header as the code
+ * key-compression.ts would put there, and the result is compressKeyText(T) — here is why.
+ * Suppose no user string (value, key, a Date's JSON) contains '['; the serializer checks that
+ * and otherwise starts again uncompressed and compresses afterwards. Then every '[' in T is
+ * structural: the `[native]` of OBJECT_FUNCTION, which appears only inside OBJECT_PROTOTYPE and
+ * in a plain object's constructor field (functions as values are refused), or a `[CIRCULAR:i]`
+ * the serializer wrote. Every match of compressKeyText's HEADER pattern contains a `[native]`
+ * preceded by `,string:11:constructor:fn:string:8:` and before that by `]` or `,` — never
+ * OBJECT_PROTOTYPE's own `[native]`, which follows `Null,`. So the `[native]` is a constructor
+ * field's, every character of the match around it is text the serializer wrote for that
+ * object's header, and the match is exactly that header. Headers of different objects do not
+ * overlap (the `prototype` field must be Undefined for a match, so no object nests inside one),
+ * hence the regex finds precisely the headers, and the serializer writes a code for precisely
+ * those headers: the ones with an undefined `prototype` field and an Object constructor.
  */
-const BAIL = Symbol('bail');
+const BAIL = Symbol('object-hash must serialize this');
+const REDO_UNCOMPRESSED = Symbol('a user string holds "["');
 
 class Serialization {
   text = '';
   private readonly visited = new Map<object, number>();
+
+  constructor(private readonly compressed: boolean) {}
 
   value(value: unknown): void {
     switch (typeof value) {
@@ -26,7 +53,7 @@ class Serialization {
         this.string(value);
         return;
       case 'boolean':
-        this.text += `bool:${value}`;
+        this.text += value ? 'bool:true' : 'bool:false';
         return;
       case 'undefined':
         this.text += 'Undefined';
@@ -39,62 +66,86 @@ class Serialization {
         else this.object(value);
         return;
       default:
-        throw BAIL; // functions and symbols: object-hash's path reports them properly
+        throw BAIL; // functions and symbols: the fallback reports them with their position
     }
   }
 
+  /** A string written by the user: its byte text, after the UTF-16 length object-hash writes. */
   private string(value: string): void {
-    // object-hash hashes UTF-8, where every lone surrogate becomes U+FFFD.
-    const text = value.isWellFormed() ? value : value.toWellFormed();
-    this.text += `string:${value.length}:${text}`;
+    this.text += `string:${value.length}:${this.content(value)}`;
+  }
+
+  private content(value: string): string {
+    const flags = scan(value);
+    if (flags === 0) return value;
+    if (flags & BRACKET && this.compressed) throw REDO_UNCOMPRESSED;
+    return flags & NON_ASCII ? byteText(value) : value;
+  }
+
+  /** Returns the index `object` was first visited at, or -1 after recording this first visit. */
+  private visit(object: object): number {
+    const index = this.visited.get(object);
+    if (index !== undefined) return index;
+    this.visited.set(object, this.visited.size);
+    return -1;
   }
 
   /** Returns true when `object` was seen before (and writes the back-reference). */
   private revisit(object: object): boolean {
-    const index = this.visited.get(object);
-    if (index === undefined) {
-      this.visited.set(object, this.visited.size);
-      return false;
-    }
-    this.string(`[CIRCULAR:${index}]`);
+    const index = this.visit(object);
+    if (index < 0) return false;
+    this.text += circular(index);
     return true;
   }
 
   private object(object: object): void {
-    if (Array.isArray(object)) {
+    const prototype = Object.getPrototypeOf(object);
+    // object-hash picks its type from Object.prototype.toString, which a toStringTag changes.
+    if (Symbol.toStringTag in object) throw BAIL;
+    if (prototype === Object.prototype) {
+      this.plainObject(object as Record<string, unknown>);
+    } else if (Array.isArray(object)) {
       if (this.revisit(object)) return;
       this.text += `array:${object.length}:`;
       // forEach semantics: holes are skipped, as object-hash does.
       for (let i = 0; i < object.length; i++) if (i in object) this.value(object[i]);
-      return;
-    }
-    if (object instanceof Date && Object.getPrototypeOf(object) === Date.prototype) {
+    } else if (prototype === Date.prototype) {
       if (this.revisit(object)) return;
-      this.text += `date:${object.toJSON()}`;
-      return;
-    }
-    if (Object.getPrototypeOf(object) !== Object.prototype || Symbol.toStringTag in object) {
+      // The same concatenation object-hash does, so any toJSON result converts the same way.
+      // biome-ignore lint/style/useTemplate: `+` converts through valueOf, as object-hash's does
+      this.text += this.content('date:' + (object as Date).toJSON());
+    } else {
       throw BAIL;
     }
-    this.plainObject(object as Record<string, unknown>);
   }
 
   private plainObject(object: Record<string, unknown>): void {
     if (this.revisit(object)) return;
     const keys = sortedKeys(object);
-    if (keys.includes('__proto__')) throw BAIL;
-    this.text += `object:${keys.length + 3}:`;
-    this.field('prototype', object.prototype);
-    this.string('__proto__');
-    this.text += ':';
-    this.objectPrototype();
-    this.text += ',';
-    this.string('constructor');
-    this.text += ':';
-    if (object.constructor === Object) this.objectConstructor();
-    else this.value(object.constructor);
-    this.text += ',';
+    const fields = keys.length + 3;
+    if (this.compressed && object.prototype === undefined && object.constructor === Object) {
+      this.text += this.headerCode(fields);
+    } else {
+      this.text += `object:${fields}:`;
+      this.field('prototype', object.prototype);
+      this.text += 'string:9:__proto__:';
+      this.objectPrototype();
+      this.text += ',string:11:constructor:';
+      if (object.constructor === Object) this.objectFunction();
+      else this.value(object.constructor);
+      this.text += ',';
+    }
     for (const key of keys) this.field(key, object[key]);
+  }
+
+  /** The code standing for a header with an undefined prototype field and Object as constructor. */
+  private headerCode(fields: number): string {
+    const prototypeIndex = this.visit(Object.prototype);
+    if (prototypeIndex < 0) {
+      this.visit(Object); // inside OBJECT_PROTOTYPE, where Object is walked for the first time
+      return firstHeaderCode(fields, this.visit(Object));
+    }
+    return nextHeaderCode(fields, prototypeIndex, this.visit(Object));
   }
 
   private field(key: string, value: unknown): void {
@@ -107,16 +158,15 @@ class Serialization {
   /** Object.prototype, as object-hash walks it: no own keys, a null __proto__, Object. */
   private objectPrototype(): void {
     if (this.revisit(Object.prototype)) return;
-    this.text += 'object:3:string:9:prototype:Undefined,string:9:__proto__:Null,';
-    this.string('constructor');
-    this.text += ':';
-    this.objectConstructor();
-    this.text += ',';
+    // Object cannot have been visited before Object.prototype: both are only reached through a
+    // plain object's header, which walks __proto__ before constructor.
+    this.visit(Object);
+    this.text += OBJECT_PROTOTYPE;
   }
 
-  /** The Object function: a native function with no own enumerable keys. */
-  private objectConstructor(): void {
-    this.text += 'fn:string:8:[native]string:20:function-name:Object';
+  /** The Object function, already walked inside OBJECT_PROTOTYPE. */
+  private objectFunction(): void {
+    this.text += OBJECT_FUNCTION;
     if (!this.revisit(Object)) this.text += 'object:0:';
   }
 }
@@ -124,12 +174,19 @@ class Serialization {
 /**
  * Object.keys sorted by UTF-16 code units, as Array#sort's default order. Argument objects
  * are small, and an insertion sort with `<` is several times faster there than Array#sort,
- * which converts and compares through its generic path.
+ * which converts and compares through its generic path. An own `__proto__` key makes
+ * object-hash read the own value where we would not look: left to object-hash.
  */
 function sortedKeys(object: object): string[] {
   const keys = Object.keys(object);
-  for (let i = 1; i < keys.length; i++) {
+  if (keys.length > 32) {
+    keys.sort();
+    if (keys.includes('__proto__')) throw BAIL;
+    return keys;
+  }
+  for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
+    if (key === '__proto__') throw BAIL;
     let j = i - 1;
     while (j >= 0 && keys[j] > key) {
       keys[j + 1] = keys[j];
@@ -140,22 +197,31 @@ function sortedKeys(object: object): string[] {
   return keys;
 }
 
-function isPrimitive(value: unknown): boolean {
-  const type = typeof value;
-  return value === null || (type !== 'object' && type !== 'function' && type !== 'symbol');
+function serialize(args: readonly unknown[], compressed: boolean): string {
+  const serialization = new Serialization(compressed);
+  serialization.value(args);
+  return serialization.text;
 }
 
-/** object-hash's serialization of `args`, or undefined when object-hash must do it. */
+/**
+ * The compressed key text of `args` (compressKeyText of object-hash's text), or undefined when
+ * object-hash must serialize them.
+ */
 export function fastSerialize(args: readonly unknown[]): string | undefined {
-  const serialization = new Serialization();
-  if (args.every(isPrimitive)) {
-    serialization.text = `array:${args.length}:`;
-    for (const arg of args) serialization.value(arg);
-    return serialization.text;
-  }
   try {
-    serialization.value(args);
-    return serialization.text;
+    return serialize(args, true);
+  } catch (error) {
+    if (error === BAIL) return undefined;
+    if (error !== REDO_UNCOMPRESSED) throw error;
+  }
+  const text = fastSerializeUncompressed(args);
+  return text === undefined ? undefined : compressKeyText(text);
+}
+
+/** object-hash's text of `args` without compression, or undefined; for tests and tooling. */
+export function fastSerializeUncompressed(args: readonly unknown[]): string | undefined {
+  try {
+    return serialize(args, false);
   } catch (error) {
     if (error === BAIL) return undefined;
     throw error;

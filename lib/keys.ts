@@ -1,20 +1,24 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import objectHash from 'object-hash';
 import { MemoirError } from './errors';
+import { byteText, scan } from './key-bytes';
+import { compressKeyText } from './key-compression';
 import { fastSerialize } from './key-serializer';
 
 /**
  * Argument keys.
  *
- * The key of an argument list IS object-hash's serialization of it (the text object-hash
- * feeds into its digest), so two argument lists share a key exactly when object-hash gives
- * them the same hash: type-aware ('1' vs 1, a Date vs its ISO string), object key order
- * ignored, Map and Set compared by content, stable across processes and machines.
+ * The key of an argument list is object-hash's serialization of it — the bytes object-hash
+ * feeds its digest, one character per byte (key-bytes.ts) — with each plain object's constant
+ * type header shortened to a code (key-compression.ts, which argues that this keeps equal texts
+ * equal and different texts different). So two argument lists share a key exactly when
+ * object-hash gives them the same hash: type-aware ('1' vs 1, a Date vs its ISO string), object
+ * key order ignored, Map and Set compared by content, stable across processes and machines.
  *
- * Hashing that text on every call would cost microseconds, so `fastSerialize` produces the
- * same text directly for the common shapes (primitives, arrays, plain objects, Dates) and
- * only the rest goes through object-hash itself. Keys longer than LONG_KEY characters are
- * replaced by their SHA-1, so stored keys stay bounded.
+ * Hashing on every call would cost microseconds, so all-primitive lists are spelled by a tight
+ * loop, `fastSerialize` writes the text directly for arrays, plain objects and Dates, and only
+ * the rest goes through object-hash itself. Keys longer than LONG_KEY characters are replaced by
+ * their SHA-1, so stored keys stay bounded; a long key starts with `sha1:`, a text with `array:`.
  */
 export type HashFunc = (args: readonly unknown[], context: KeyContext) => string;
 
@@ -36,31 +40,90 @@ export function normalizeArgs(args: readonly unknown[]): readonly unknown[] {
 
 /** The default key function. */
 export function defaultKey(args: readonly unknown[]): string {
-  const normalized = normalizeArgs(args);
-  const text = fastSerialize(normalized) ?? objectHashText(normalized);
-  return text.length > LONG_KEY ? `sha1:${createHash('sha1').update(text).digest('hex')}` : text;
+  const text = keyText(args);
+  return text.length > LONG_KEY ? `sha1:${hash('sha1', text)}` : text;
 }
 
-/** object-hash's own serialization, for shapes the fast path leaves to it. */
+/** The key before long keys are digested: compressKeyText of object-hash's text. */
+export function keyText(args: readonly unknown[]): string {
+  let end = args.length;
+  while (end > 0 && args[end - 1] === undefined) end--;
+  const primitive = primitiveKeyText(args, end);
+  if (primitive !== undefined) return primitive;
+  const normalized = end === args.length ? args : args.slice(0, end);
+  return fastSerialize(normalized) ?? compressKeyText(objectHashText(normalized));
+}
+
+const ARRAY_PREFIXES = ['array:0:', 'array:1:', 'array:2:', 'array:3:', 'array:4:'];
+
+/**
+ * The first `count` arguments when all are primitives and no string needs conversion: the same
+ * text fastSerialize would write, without allocating a serializer. Undefined otherwise.
+ */
+function primitiveKeyText(args: readonly unknown[], count: number): string | undefined {
+  let text = ARRAY_PREFIXES[count] ?? `array:${count}:`;
+  for (let i = 0; i < count; i++) {
+    const arg = args[i];
+    switch (typeof arg) {
+      case 'number':
+        text += `number:${arg}`;
+        break;
+      case 'string':
+        // Non-ASCII needs its byte text and '[' may need the compression's slow path.
+        if (scan(arg) !== 0) return undefined;
+        text += `string:${arg.length}:${arg}`;
+        break;
+      case 'boolean':
+        text += arg ? 'bool:true' : 'bool:false';
+        break;
+      case 'undefined':
+        text += 'Undefined';
+        break;
+      case 'bigint':
+        text += `bigint:${arg}`;
+        break;
+      default:
+        if (arg !== null) return undefined;
+        text += 'Null';
+    }
+  }
+  return text;
+}
+
+/**
+ * object-hash's own serialization (uncompressed), for shapes the fast path leaves to it.
+ * Throws MemoirError 'UNHASHABLE_ARGUMENT' for functions, symbols and what object-hash refuses.
+ */
 export function objectHashText(args: readonly unknown[]): string {
   assertHashable(args);
   let text = '';
+  const stream = {
+    write: (chunk: string | Buffer) => {
+      if (typeof chunk !== 'string') text += chunk.toString('latin1');
+      else text += scan(chunk) === 0 ? chunk : byteText(chunk);
+    },
+  } as unknown as NodeJS.WritableStream;
   try {
-    objectHash.writeToStream(args, {}, {
-      // object-hash hashes strings as UTF-8 (lone surrogates become U+FFFD) and Buffers raw;
-      // latin1 maps each byte to one character, injectively.
-      write: (chunk: string | Buffer) => {
-        text += typeof chunk === 'string' ? chunk.toWellFormed() : chunk.toString('latin1');
-      },
-    } as unknown as NodeJS.WritableStream);
+    objectHash.writeToStream(args, {}, stream);
   } catch (error) {
+    const position = args.findIndex((arg) => !isSerializable(arg));
+    const where = position < 0 ? 'the arguments' : `argument ${position + 1}`;
     throw new MemoirError(
       'UNHASHABLE_ARGUMENT',
-      `Cannot hash the arguments (${(error as Error).message}); pass a \`hashFunc\` option.`,
+      `Cannot hash ${where} (${(error as Error).message}); pass plain data or a \`hashFunc\` option.`,
       { cause: error },
     );
   }
   return text;
+}
+
+function isSerializable(value: unknown): boolean {
+  try {
+    objectHash.writeToStream(value ?? null, {}, { write: () => true } as never);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -89,11 +152,12 @@ export function assertHashable(args: readonly unknown[]): void {
     } else if (!ArrayBuffer.isView(value)) {
       const isArray = Array.isArray(value);
       for (const key of Object.keys(value)) {
-        visit((value as Record<string, unknown>)[key], isArray ? `${path}[${key}]` : `${path}.${key}`);
+        visit(
+          (value as Record<string, unknown>)[key],
+          isArray ? `${path}[${key}]` : `${path}.${key}`,
+        );
       }
     }
   };
-  args.forEach((arg, index) => {
-    visit(arg, `argument ${index + 1}`);
-  });
+  for (let index = 0; index < args.length; index++) visit(args[index], `argument ${index + 1}`);
 }
