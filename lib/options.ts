@@ -8,7 +8,15 @@ export type BackendName = 'memory' | 'file' | 'mongo';
 
 /** What `mongetter` may return: a collection of the official driver, or a promise of one. */
 // The driver's Collection type is generic and lib/ never imports mongodb, hence `any`.
-export type MongoGetter = (() => any) | { uri: string; db: string; collection: string };
+export type MongoGetter =
+  | (() => any)
+  | {
+      uri: string;
+      db: string;
+      collection: string;
+      /** Passed to `new MongoClient`; memoir sets serverSelectionTimeoutMS to 5000 unless given. */
+      clientOptions?: Record<string, unknown>;
+    };
 
 /** Where verbose decision paths and warnings go. Defaults to console.debug / console.warn. */
 export interface Logger {
