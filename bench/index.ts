@@ -1,0 +1,427 @@
+/**
+ * `npm run bench`: memoir's memory-core hit path beside its peers in one process, the
+ * 1,000-caller stampede, then the sections other benchmarks contribute (keys, file, mongo,
+ * manager) and a summary against the targets of issue 2.
+ *
+ *   --quick (or BENCH_QUICK=1)  small iteration counts, for CI; figures are indicative only
+ *   --json=<file>               also write the results as JSON (the smoke test reads it)
+ *   --only=<parts>              comma list of parts to run: hits, stampede, and the section
+ *                               names keys, file, mongo, manager (default: everything)
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  FULL_TIMING,
+  QUICK_TIMING,
+  type StampedeResult,
+  stampede,
+  type Timing,
+  type TimingConfig,
+  timeAsync,
+  timeSync,
+} from './measure';
+import { type Peer, PEERS, type Shape } from './peers';
+import {
+  A,
+  B,
+  EXPECTED_OBJECT,
+  EXPECTED_PRIMITIVES,
+  makeBodies,
+  makeSlowBody,
+  QUERIES,
+} from './peers/workload';
+import { type Align, formatNs, formatRatio, heading, renderResult, table } from './report';
+
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+// Sections read the flag from the environment too.
+if (quick) process.env.BENCH_QUICK = '1';
+const jsonPath = process.argv.find((arg) => arg.startsWith('--json='))?.slice('--json='.length);
+const only = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const wanted = (part: string) => !only || only.includes(part);
+const timing: TimingConfig = quick ? QUICK_TIMING : FULL_TIMING;
+const STAMPEDE_CALLERS = 1000;
+const STAMPEDE_BODY_MS = 20;
+/** Longest wait for one stampede; see `stampede` for which library needs it. */
+const STAMPEDE_CAP_MS = quick ? 1000 : 5000;
+
+type CaseId = 'sync-primitives' | 'async-primitives' | 'async-object' | 'sync-object';
+
+interface HitCase {
+  id: CaseId;
+  title: string;
+  sync: boolean;
+  shape: Shape;
+}
+
+const CASES: HitCase[] = [
+  {
+    id: 'sync-primitives',
+    title: '(a) sync hit, two primitives (7, "user")',
+    sync: true,
+    shape: 'primitives',
+  },
+  {
+    id: 'async-primitives',
+    title: '(b) async hit, two primitives (7, "user")',
+    sync: false,
+    shape: 'primitives',
+  },
+  {
+    id: 'async-object',
+    title: '(c) async hit, one nested object {id, filter: {tags, active}}',
+    sync: false,
+    shape: 'object',
+  },
+  { id: 'sync-object', title: '(c) sync hit, one nested object', sync: true, shape: 'object' },
+];
+
+interface HitRow {
+  case: CaseId;
+  library: string;
+  timing?: Timing;
+  ratio?: number;
+  /** Why the row has no figure, or what to know about it. */
+  note?: string;
+}
+
+/**
+ * Builds the memoized function a peer makes for `c`, and checks that repeated calls with
+ * equal (not identical) arguments really hit: a figure for a cache that misses is no figure.
+ */
+async function prepare(peer: Peer, c: HitCase) {
+  const bodies = makeBodies();
+  const expected = c.shape === 'primitives' ? EXPECTED_PRIMITIVES : EXPECTED_OBJECT;
+  let call: (i: number) => unknown;
+  if (c.sync) {
+    if (!peer.sync) return { note: 'no sync API: results are promises' };
+    const fn = peer.sync(
+      c.shape === 'primitives' ? bodies.syncPrimitives : bodies.syncObject,
+      c.shape,
+    );
+    call = c.shape === 'primitives' ? () => fn(A, B) : (i) => fn(QUERIES[i & 7]);
+  } else {
+    const fn = peer.async(
+      c.shape === 'primitives' ? bodies.asyncPrimitives : bodies.asyncObject,
+      c.shape,
+    );
+    call = c.shape === 'primitives' ? () => fn(A, B) : (i) => fn(QUERIES[i & 7]);
+  }
+  for (let i = 0; i < QUERIES.length; i++) {
+    const value = c.sync ? call(i) : await call(i);
+    if (value !== expected) return { note: `wrong result ${String(value)}` };
+  }
+  if (bodies.runs !== 1) return { note: `not a hit: body ran ${bodies.runs}x for equal arguments` };
+  return { call };
+}
+
+async function runHitCases(peers: Peer[]): Promise<{ rows: HitRow[]; baselineNs: number }> {
+  const map = new Map([[`${A}:${B}`, EXPECTED_PRIMITIVES]]);
+  const key = `${A}:${B}`;
+  const baseline = timeSync(() => map.get(key), timing);
+  const rows: HitRow[] = [];
+  for (const c of CASES) {
+    console.log(heading(c.title));
+    const caseRows: HitRow[] = [];
+    if (c.sync) {
+      caseRows.push({ case: c.id, library: '(baseline) Map.get', timing: baseline });
+    } else {
+      // What any async API pays before doing anything: one await of a ready value.
+      const floor = await timeAsync(async () => map.get(key), timing);
+      caseRows.push({ case: c.id, library: '(floor) await async Map.get', timing: floor });
+    }
+    for (const peer of peers) {
+      const prepared = await prepare(peer, c);
+      if (!prepared.call) {
+        caseRows.push({ case: c.id, library: peer.name, note: prepared.note });
+        continue;
+      }
+      const call = prepared.call;
+      const measured = c.sync
+        ? timeSync(call, timing)
+        : await timeAsync(call as (i: number) => Promise<unknown>, timing);
+      caseRows.push({ case: c.id, library: peer.name, timing: measured });
+    }
+    for (const row of caseRows) if (row.timing) row.ratio = row.timing.medianNs / baseline.medianNs;
+    console.log(
+      table(
+        ['library', 'median/call', 'vs Map.get', 'batches min..max', 'note'],
+        caseRows.map((row) => [
+          row.library,
+          row.timing ? formatNs(row.timing.medianNs) : 'n/a',
+          row.ratio === undefined ? '' : formatRatio(row.ratio),
+          row.timing ? `${formatNs(row.timing.minNs)} .. ${formatNs(row.timing.maxNs)}` : '',
+          row.note ?? '',
+        ]),
+        ['left', 'right', 'right', 'right', 'left'],
+      ),
+    );
+    rows.push(...caseRows);
+  }
+  return { rows, baselineNs: baseline.medianNs };
+}
+
+interface StampedeRow {
+  library: string;
+  resolve: StampedeResult;
+  reject: StampedeResult;
+}
+
+async function runStampedes(peers: Peer[]): Promise<StampedeRow[]> {
+  console.log(
+    heading(
+      `${STAMPEDE_CALLERS.toLocaleString('en')} concurrent calls of one key, ${STAMPEDE_BODY_MS} ms async body`,
+    ),
+  );
+  const rows: StampedeRow[] = [];
+  for (const peer of peers) {
+    const ok = makeSlowBody(STAMPEDE_BODY_MS, false);
+    const okFn = peer.async(ok.fn, 'primitives');
+    const resolve = await stampede(
+      () => okFn(A, B),
+      () => ok.runs,
+      STAMPEDE_CALLERS,
+      STAMPEDE_CAP_MS,
+    );
+    const bad = makeSlowBody(STAMPEDE_BODY_MS, true);
+    const badFn = peer.async(bad.fn, 'primitives');
+    const reject = await stampede(
+      () => badFn(A, B),
+      () => bad.runs,
+      STAMPEDE_CALLERS,
+      STAMPEDE_CAP_MS,
+    );
+    rows.push({ library: peer.name, resolve, reject });
+  }
+  const yesNo = (flag: boolean) => (flag ? 'yes' : 'no');
+  const runsCell = (r: StampedeResult) => (r.cutOff ? `>= ${r.bodyRuns}` : String(r.bodyRuns));
+  const cutNote = (r: StampedeResult) =>
+    r.cutOff
+      ? ` (${r.fulfilled + r.rejected} settled by the ${STAMPEDE_CAP_MS / 1000} s cut-off)`
+      : '';
+  console.log(
+    table(
+      [
+        'library',
+        'body runs',
+        'all got value',
+        'body runs (reject)',
+        'all rejected',
+        'error kept?',
+        'wall (resolve/reject)',
+      ],
+      rows.map(({ library, resolve, reject }) => [
+        library,
+        runsCell(resolve),
+        yesNo(resolve.fulfilled === resolve.callers && resolve.distinctOutcomes === 1) +
+          cutNote(resolve),
+        runsCell(reject),
+        yesNo(reject.rejected === reject.callers) + cutNote(reject),
+        // "Kept" means the call after the rejection settled did not run the body again.
+        reject.nextCallReran === undefined ? '?' : yesNo(!reject.nextCallReran),
+        `${resolve.wallMs.toFixed(0)} / ${reject.wallMs.toFixed(0)} ms`,
+      ]),
+      ['left', 'right', 'left', 'right', 'left', 'left', 'right'],
+    ),
+  );
+  return rows;
+}
+
+interface SectionSpec {
+  file: string;
+  title: string;
+  /** Known entry points, in order of preference; else any exported function named bench… or run…. */
+  entries: string[];
+  /** Options for the entry point; quick ones always carry `quick: true` for sections that read it. */
+  options(quick: boolean): unknown;
+}
+
+const SECTIONS: SectionSpec[] = [
+  {
+    file: 'keys.ts',
+    title: 'Key function (bench/keys.ts)',
+    entries: ['benchKeys', 'runKeysBenchmark'],
+    options: (q) => (q ? { quick, batches: 3, batchMs: 2 } : {}),
+  },
+  {
+    file: 'file.ts',
+    title: 'File core (bench/file.ts)',
+    entries: ['runFileBenchmark', 'benchFile'],
+    options: (q) => (q ? { quick, arrays: false } : {}),
+  },
+  {
+    file: 'mongo.ts',
+    title: 'Mongo core against the wire-protocol stand-in (bench/mongo.ts)',
+    entries: ['benchMongo', 'runMongoBenchmark'],
+    options: (q) => (q ? { quick, operations: 50 } : {}),
+  },
+  {
+    file: 'manager.ts',
+    title: 'Manager: dependent-cache chain invalidation (bench/manager.ts)',
+    entries: ['benchManagerInvalidation', 'runManagerBenchmark'],
+    options: (q) => (q ? { quick, runs: 3 } : {}),
+  },
+];
+
+interface SectionOutcome {
+  title: string;
+  ms: number;
+  error?: string;
+  result?: unknown;
+}
+
+/** Runs each section whose file exists; one that throws is reported and fails the run. */
+async function runSections(): Promise<SectionOutcome[]> {
+  const outcomes: SectionOutcome[] = [];
+  for (const spec of SECTIONS) {
+    const file = path.join(__dirname, spec.file);
+    if (!wanted(path.basename(spec.file, '.ts')) || !fs.existsSync(file)) continue;
+    console.log(heading(spec.title));
+    const started = performance.now();
+    try {
+      const mod = (await import(file)) as Record<string, unknown>;
+      const name =
+        spec.entries.find((entry) => typeof mod[entry] === 'function') ??
+        Object.keys(mod).find((key) => /^(bench|run)/i.test(key) && typeof mod[key] === 'function');
+      if (!name) throw new Error(`no bench*/run* function exported by ${spec.file}`);
+      const result = await (mod[name] as (options: unknown) => Promise<unknown>)(
+        spec.options(quick),
+      );
+      // A section that printed its own output returns nothing.
+      if (result !== undefined) {
+        const format = mod.formatRows;
+        console.log(typeof format === 'function' ? format(result) : renderResult(result));
+      }
+      const ms = performance.now() - started;
+      console.log(`(${(ms / 1000).toFixed(1)} s)`);
+      outcomes.push({ title: spec.title, ms, result });
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      console.log(`section failed: ${message}`);
+      outcomes.push({ title: spec.title, ms: performance.now() - started, error: message });
+      process.exitCode = 1;
+    }
+  }
+  return outcomes;
+}
+
+interface Verdict {
+  target: string;
+  measured: string;
+  /** Undefined when the part that measures it was not run (see --only). */
+  pass?: boolean;
+}
+
+function summarize(hits: HitRow[], stampedes: StampedeRow[]): Verdict[] {
+  const memoirNs = (id: CaseId) =>
+    hits.find((row) => row.case === id && row.library === 'memoir')?.timing?.medianNs ?? Number.NaN;
+  const hitVerdict = (target: string, id: CaseId, limitNs: number): Verdict => {
+    const ns = memoirNs(id);
+    if (Number.isNaN(ns)) return { target, measured: 'not run' };
+    return { target, measured: formatNs(ns), pass: ns <= limitNs };
+  };
+  const memoir = stampedes.find((row) => row.library === 'memoir');
+  return [
+    hitVerdict('sync hit, two primitives <= 250 ns', 'sync-primitives', 250),
+    hitVerdict('async hit, two primitives <= 300 ns', 'async-primitives', 300),
+    hitVerdict('async hit, one small nested object <= 2 µs', 'async-object', 2000),
+    hitVerdict('sync hit, one small nested object <= 2 µs', 'sync-object', 2000),
+    {
+      target: `${STAMPEDE_CALLERS} concurrent calls: body runs once, all get the value`,
+      measured: memoir
+        ? `${memoir.resolve.bodyRuns} run(s), ${memoir.resolve.fulfilled} fulfilled`
+        : 'not run',
+      pass:
+        memoir && memoir.resolve.bodyRuns === 1 && memoir.resolve.fulfilled === STAMPEDE_CALLERS,
+    },
+    {
+      target: `${STAMPEDE_CALLERS} concurrent calls, rejecting: body runs once, all rejected`,
+      measured: memoir
+        ? `${memoir.reject.bodyRuns} run(s), ${memoir.reject.rejected} rejected`
+        : 'not run',
+      pass: memoir && memoir.reject.bodyRuns === 1 && memoir.reject.rejected === STAMPEDE_CALLERS,
+    },
+  ];
+}
+
+async function loadPeers(): Promise<Peer[]> {
+  const peers: Peer[] = [];
+  for (const { name, load } of PEERS) {
+    try {
+      peers.push(await load());
+    } catch (error) {
+      console.log(`! ${name} could not be loaded and is left out: ${(error as Error).message}`);
+      if (name === 'memoir') process.exitCode = 1;
+    }
+  }
+  return peers;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  console.log(
+    `memoir benchmark · node ${process.version} · ${cpu} x${os.cpus().length} · ${quick ? 'QUICK mode (figures indicative only)' : `${timing.batches} batches of ~${timing.batchMs} ms after ${timing.warmupMs} ms warm-up`}`,
+  );
+  const peers = await loadPeers();
+  console.log(heading('How each library is used'));
+  console.log(
+    table(
+      ['library', 'setup'],
+      peers.map((peer) => [peer.name, peer.setup]),
+    ),
+  );
+
+  const { rows: hits, baselineNs } = wanted('hits')
+    ? await runHitCases(peers)
+    : { rows: [], baselineNs: Number.NaN };
+  const stampedes = wanted('stampede') ? await runStampedes(peers) : [];
+  await Promise.all(peers.map((peer) => peer.close?.()));
+  const sections = await runSections();
+
+  const verdicts = summarize(hits, stampedes);
+  console.log(
+    heading(
+      `Summary: memoir vs the targets of issue 2${quick ? ' (QUICK mode: indicative only)' : ''}`,
+    ),
+  );
+  console.log(
+    table(
+      ['target', 'memoir', 'verdict'],
+      verdicts.map((v) => [
+        v.target,
+        v.measured,
+        v.pass === undefined ? '—' : v.pass ? 'PASS' : 'MISS',
+      ]),
+      ['left', 'right', 'left'] as Align[],
+    ),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  console.log(`\nbaseline Map.get ${formatNs(baselineNs)} · total ${elapsed.toFixed(1)} s`);
+
+  if (jsonPath) {
+    const json = {
+      quick,
+      node: process.version,
+      baselineNs,
+      hits,
+      stampedes,
+      verdicts,
+      sections,
+      seconds: elapsed,
+    };
+    fs.writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  }
+}
+
+main().then(
+  // Exit explicitly: a peer's stray timer or socket must not keep a finished run alive.
+  () => process.exit(process.exitCode ?? 0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

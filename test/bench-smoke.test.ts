@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * Keeps `npm run bench` from rotting: the harness runs in quick mode as a child process
+ * (the peers p-memoize and bentocache are ESM-only, which ts-jest's CommonJS cannot load)
+ * and its JSON report is checked. Figures are not asserted: timings belong to the
+ * benchmark, not to tests. The file and mongo sections are left out to stay well under
+ * 15 s; they have their own tests, and `npm run bench -- --quick` runs them.
+ */
+const root = path.resolve(__dirname, '..');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+
+interface Report {
+  quick: boolean;
+  hits: { case: string; library: string; timing?: { medianNs: number }; note?: string }[];
+  stampedes: {
+    library: string;
+    resolve: { bodyRuns: number; fulfilled: number; callers: number };
+    reject: { bodyRuns: number; rejected: number; callers: number };
+  }[];
+  sections: { title: string; error?: string }[];
+}
+
+function runHarness(jsonPath: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = [
+    'bench/index.ts',
+    '--quick',
+    '--only=hits,stampede,keys,manager',
+    `--json=${jsonPath}`,
+  ];
+  return new Promise((resolve) => {
+    execFile(tsx, args, { cwd: root, timeout: 14_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('benchmark harness (quick mode)', () => {
+  let report: Report;
+  let stdout = '';
+
+  beforeAll(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memoir-bench-smoke-'));
+    const jsonPath = path.join(dir, 'report.json');
+    try {
+      const run = await runHarness(jsonPath);
+      stdout = run.stdout;
+      if (run.code !== 0)
+        throw new Error(`harness exited ${run.code}\n${run.stdout}\n${run.stderr}`);
+      report = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as Report;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 15_000);
+
+  it('completes and prints the summary', () => {
+    expect(report.quick).toBe(true);
+    expect(stdout).toContain('Summary: memoir vs the targets of issue 2');
+    expect(report.sections.filter((section) => section.error)).toEqual([]);
+  });
+
+  it('runs the 1,000-caller body once for memoir, resolving and rejecting', () => {
+    const memoir = report.stampedes.find((row) => row.library === 'memoir');
+    expect(memoir).toBeDefined();
+    expect(memoir!.resolve.callers).toBe(1000);
+    expect(memoir!.resolve.bodyRuns).toBe(1);
+    expect(memoir!.resolve.fulfilled).toBe(1000);
+    expect(memoir!.reject.bodyRuns).toBe(1);
+    expect(memoir!.reject.rejected).toBe(1000);
+  });
+
+  it('measures memoir in every hit case (its hits really are hits)', () => {
+    const memoirRows = report.hits.filter((row) => row.library === 'memoir');
+    expect(memoirRows.map((row) => row.case).sort()).toEqual([
+      'async-object',
+      'async-primitives',
+      'sync-object',
+      'sync-primitives',
+    ]);
+    for (const row of memoirRows) expect(row.timing?.medianNs).toBeGreaterThan(0);
+  });
+
+  it('loads every peer', () => {
+    const libraries = new Set(report.stampedes.map((row) => row.library));
+    expect([...libraries].sort()).toEqual(
+      [
+        '@type-cacheable/core',
+        'async-cache-dedupe',
+        'bentocache',
+        'cache-manager',
+        'lru-cache',
+        'memoir',
+        'memoizee',
+        'moize',
+        'p-memoize',
+      ].sort(),
+    );
+  });
+});
