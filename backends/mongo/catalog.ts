@@ -45,9 +45,9 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
   async function resolve(name: string): Promise<Collection> {
     const entries = await collection();
     if (await entries.findOne({ func: { $eq: name } }, { projection: { _id: 1 } })) return entries;
-    const known = ((await entries.distinct('func')) as unknown[]).filter(
-      (each): each is string => typeof each === 'string',
-    );
+    // An aggregation rather than `distinct`, which some servers and proxies do not offer.
+    const groups = await entries.aggregate([{ $group: { _id: '$func' } }]).toArray();
+    const known = groups.map((group) => group._id).filter((each): each is string => typeof each === 'string');
     const hint = known.length > 0 ? `known caches: ${known.sort().slice(0, 20).join(', ')}` : 'it holds no caches';
     throw new MemoirError('UNKNOWN_CACHE', `No cache named "${name}" in ${location} (${hint}).`);
   }
@@ -60,7 +60,7 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
     return result;
   }
 
-  return {
+  const catalog: Catalog = {
     location,
 
     async list(now) {
@@ -132,6 +132,33 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
     },
 
     close: () => source.close(),
+  };
+  return withServerErrors(catalog, location);
+}
+
+/** Server errors in the middle of a command become MemoirErrors naming the collection. */
+function withServerErrors(catalog: Catalog, location: string): Catalog {
+  const wrap =
+    <A extends unknown[], R>(operation: string, run: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await run(...args);
+      } catch (error) {
+        if (error instanceof MemoirError) throw error;
+        throw new MemoirError('BACKEND_ERROR', `MongoDB ${operation} on ${location} failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    };
+  return {
+    location,
+    list: wrap('list', catalog.list),
+    entries: wrap('inspect', catalog.entries),
+    clear: wrap('clear', catalog.clear),
+    clearBeingCalculated: wrap('clear-being-calculated', catalog.clearBeingCalculated),
+    prune: wrap('prune', catalog.prune),
+    precache: wrap('precache', catalog.precache),
+    close: catalog.close,
   };
 }
 
