@@ -1,7 +1,7 @@
 import { createFileCore } from '../backends/file';
 import { tempDirs } from './support/file-temp-dirs';
 import { startWorkers, Worker } from './support/file-mp-pool';
-import type { ComputeResult, Target } from './support/file-mp-worker';
+import type { ComputeResult, ReadLoopResult, Target } from './support/file-mp-worker';
 
 /**
  * Cross-process guarantees of the file core, with real child processes (a pool of 8 started
@@ -106,6 +106,22 @@ describe.each([
       // Renewed up to the kill, so the mark dies at most one lease later; plus polling slack.
       expect(recovery).toBeLessThan(leaseMs + 1_000);
     }
+  });
+
+  it('a reader in another process never sees a torn value while a writer rewrites it', async () => {
+    const where = target();
+    const writer = createFileCore(where.name, { cacheDir: where.cacheDir, separateFiles });
+    writer.sync!.write('big', new Uint8Array(1024 * 1024).fill(0), { time: 1 });
+    const reading = workers[1].request<ReadLoopResult>({ op: 'readLoop', target: where, key: 'big', durationMs: 1_500 });
+    const end = Date.now() + 1_400;
+    for (let round = 1; Date.now() < end; round++) {
+      await writer.write('big', new Uint8Array(1024 * 1024).fill(round % 256), { time: round });
+    }
+    const seen = await reading;
+    expect(seen.torn).toBe(0);
+    expect(seen.reads).toBeGreaterThan(10);
+    expect(seen.distinct).toBeGreaterThan(1); // the reader did see rewrites happen
+    expect(workers[1].faults).toEqual([]);
   });
 
   it('a value written by one process is a hit in a process started afterwards', async () => {

@@ -18,7 +18,15 @@ export type Request = { id: number; target: Target } & (
   | { op: 'fill'; prefix: string; count: number; sync: boolean }
   | { op: 'hang'; key: string; leaseMs: number }
   | { op: 'read'; key: string }
+  | { op: 'readLoop'; key: string; durationMs: number }
 );
+
+/** What a reader saw while another process kept rewriting a large value. */
+export interface ReadLoopResult {
+  reads: number;
+  torn: number;
+  distinct: number;
+}
 
 export interface ComputeResult {
   value: unknown;
@@ -119,6 +127,22 @@ async function handle(request: Request): Promise<unknown> {
     }
     case 'read':
       return (await core.get(request.key))?.value;
+    case 'readLoop': {
+      // Every value the writer stores is one byte repeated: anything else is a torn read.
+      const result: ReadLoopResult = { reads: 0, torn: 0, distinct: 0 };
+      const seen = new Set<number>();
+      const end = Date.now() + request.durationMs;
+      while (Date.now() < end) {
+        const value = core.sync!.get(request.key)?.value as Uint8Array | undefined;
+        if (!value) continue;
+        result.reads++;
+        const first = value[0];
+        if (value.length !== 1024 * 1024 || value.some((byte) => byte !== first)) result.torn++;
+        seen.add(first);
+      }
+      result.distinct = seen.size;
+      return result;
+    }
   }
 }
 
