@@ -26,7 +26,11 @@ afterEach(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 const memoir = (...args: string[]) => runCli([...args, '--cache-dir', cacheDir]);
 
 function fillArea(name: string) {
-  const area = cached((w: number, h: number) => ({ area: w * h }), { name, backend: 'file', cacheDir });
+  const area = cached((w: number, h: number) => ({ area: w * h }), {
+    name,
+    backend: 'file',
+    cacheDir,
+  });
   for (let w = 1; w <= 5; w++) area(w, 2);
   return area;
 }
@@ -35,7 +39,14 @@ describe('help and usage errors', () => {
   test('--help lists every command and exits 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['list', 'inspect', 'clear', 'clear-being-calculated', 'prune', 'precache']) {
+    for (const command of [
+      'list',
+      'inspect',
+      'clear',
+      'clear-being-calculated',
+      'prune',
+      'precache',
+    ]) {
       expect(result.stdout).toContain(command);
     }
     expect(result.stdout).toContain('Exit codes');
@@ -66,7 +77,11 @@ describe('help and usage errors', () => {
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args)));
     results.forEach((result, i) => {
-      expect({ args: cases[i][0], code: result.code, stdout: result.stdout }).toEqual({ args: cases[i][0], code: 2, stdout: '' });
+      expect({ args: cases[i][0], code: result.code, stdout: result.stdout }).toEqual({
+        args: cases[i][0],
+        code: 2,
+        stdout: '',
+      });
       expect(result.stderr).toContain(cases[i][1]);
     });
   });
@@ -77,7 +92,12 @@ describe('list', () => {
     const name = unique('area');
     fillArea(name);
     const odd = unique('odd:name');
-    const big = cached((n: number) => 'x'.repeat(n), { name: odd, backend: 'file', cacheDir, separateFiles: true });
+    const big = cached((n: number) => 'x'.repeat(n), {
+      name: odd,
+      backend: 'file',
+      cacheDir,
+      separateFiles: true,
+    });
     big(2000);
     // A calculation in flight, as another process would leave it: a live mark on a key.
     const core = createFileCore(name, { cacheDir });
@@ -98,18 +118,32 @@ describe('list', () => {
     expect(code).toBe(0);
     expect(json.location).toBe(path.resolve(cacheDir));
     const area = json.caches.find((each: { name: string }) => each.name === name);
-    expect(area).toMatchObject({ layout: 'sharded', entries: 6, completed: 5, deadMarks: 0, unreadable: 0 });
+    expect(area).toMatchObject({
+      layout: 'sharded',
+      entries: 6,
+      completed: 5,
+      deadMarks: 0,
+      unreadable: 0,
+    });
     expect(area.bytes).toBe(
-      fs.readdirSync(path.join(cacheDir, name)).reduce((sum, file) => sum + fs.statSync(path.join(cacheDir, name, file)).size, 0),
+      fs
+        .readdirSync(path.join(cacheDir, name))
+        .reduce((sum, file) => sum + fs.statSync(path.join(cacheDir, name, file)).size, 0),
     );
     expect(area.liveMarks).toEqual([
-      expect.objectContaining({ key: 'in-flight', owner: 'host-1:4242:abc', leaseUntil: now + 60_000 }),
+      expect.objectContaining({
+        key: 'in-flight',
+        owner: 'host-1:4242:abc',
+        leaseUntil: now + 60_000,
+      }),
     ]);
     expect(area.liveMarks[0].leaseLeftMs).toBeGreaterThan(30_000);
     expect(area.oldest).toBeLessThanOrEqual(area.newest);
     expect(area.newest).toBeLessThanOrEqual(Date.now());
     // A name that had to be sanitized on disk is listed by its directory name, which works too.
-    const sanitized = json.caches.find((each: { layout: string }) => each.layout === 'separate-files');
+    const sanitized = json.caches.find(
+      (each: { layout: string }) => each.layout === 'separate-files',
+    );
     expect(sanitized).toMatchObject({ entries: 1, completed: 1 });
     expect(sanitized.name).toMatch(/^odd_name-\d+~[0-9a-f]{10}$/);
     expect(json.caches.map((each: { name: string }) => each.name)).not.toContain('default');
@@ -143,7 +177,11 @@ describe('inspect', () => {
     const { json } = await memoir('inspect', name, '--json');
     expect(json).toMatchObject({ cache: name, total: 5, shown: 5 });
     const entry = json.entries.find((each: { key: string }) => each.key === defaultKey([3, 2]));
-    expect(entry).toMatchObject({ completed: true, summary: 'object { area: 6 }', processing: null });
+    expect(entry).toMatchObject({
+      completed: true,
+      summary: 'object { area: 6 }',
+      processing: null,
+    });
     expect(entry.size).toBeGreaterThan(0);
     expect(entry.ageMs).toBeGreaterThanOrEqual(0);
   });
@@ -172,7 +210,9 @@ describe('inspect', () => {
     fillArea(name);
     const unknown = await memoir('inspect', 'nope');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain(`No cache named "nope" in ${path.resolve(cacheDir)} (known caches: ${name})`);
+    expect(unknown.stderr).toContain(
+      `No cache named "nope" in ${path.resolve(cacheDir)} (known caches: ${name})`,
+    );
     const json = await memoir('inspect', 'nope', '--json');
     expect(json.json.error).toMatchObject({ code: 'UNKNOWN_CACHE' });
     const key = await memoir('inspect', name, '--args', '[9, 9]');
@@ -292,7 +332,9 @@ describe('precache', () => {
     expect(missing.stderr).toContain('Cannot read');
     const notJson = path.join(cacheDir, 'bad.json');
     fs.writeFileSync(notJson, '{ nope');
-    expect((await memoir('precache', 'x', '--from', notJson)).stderr).toContain('is not valid JSON');
+    expect((await memoir('precache', 'x', '--from', notJson)).stderr).toContain(
+      'is not valid JSON',
+    );
     const wrongShape = await memoir('precache', 'x', '--from', valuesFile([{ args: 1, value: 2 }]));
     expect(wrongShape.code).toBe(1);
     expect(wrongShape.stderr).toContain('item 0: expected { "args": [...], "value": ... }');

@@ -59,7 +59,11 @@ async function fillArea(name: string) {
 test('list, inspect, clear-being-calculated, prune and clear on a collection', async () => {
   const area = await fillArea('mongo-area');
   await fillArea('mongo-other');
-  const core = createMongoCore({ name: 'mongo-area', options: { mongetter: () => collection }, report: () => {} });
+  const core = createMongoCore({
+    name: 'mongo-area',
+    options: { mongetter: () => collection },
+    report: () => {},
+  });
   const now = Date.now();
   await core.acquire('in-flight', { owner: 'worker-7', now, leaseUntil: now + 60_000 });
   await core.write(area.keyFor(1, 2), { area: 2 }, { time: now - 3 * 86_400_000 });
@@ -67,10 +71,20 @@ test('list, inspect, clear-being-calculated, prune and clear on a collection', a
   const list = await memoir('list', '--json');
   expect(list.code).toBe(0);
   expect(list.json.location).toBe(`${DB}.${collection.collectionName}`);
-  expect(list.json.caches.map((each: { name: string }) => each.name)).toEqual(['mongo-area', 'mongo-other']);
-  expect(list.json.caches[0]).toMatchObject({ layout: 'mongo', entries: 5, completed: 4, deadMarks: 0 });
+  expect(list.json.caches.map((each: { name: string }) => each.name)).toEqual([
+    'mongo-area',
+    'mongo-other',
+  ]);
+  expect(list.json.caches[0]).toMatchObject({
+    layout: 'mongo',
+    entries: 5,
+    completed: 4,
+    deadMarks: 0,
+  });
   expect(list.json.caches[0].bytes).toBeGreaterThan(0);
-  expect(list.json.caches[0].liveMarks).toEqual([expect.objectContaining({ key: 'in-flight', owner: 'worker-7' })]);
+  expect(list.json.caches[0].liveMarks).toEqual([
+    expect.objectContaining({ key: 'in-flight', owner: 'worker-7' }),
+  ]);
   expect(list.json.caches[0].oldest).toBe(now - 3 * 86_400_000);
   const human = await memoir('list');
   expect(human.stdout).toMatch(/mongo-area\s+5\s/);
@@ -103,7 +117,11 @@ test('precache stores values the memoized function then hits', async () => {
     fs.writeFileSync(from, JSON.stringify([{ args: ['eu', 2024], value: { total: 7 } }]));
     const result = await memoir('precache', 'report', '--from', from, '--json');
     expect(result.code).toBe(0);
-    expect(result.json).toMatchObject({ cache: 'report', written: 1, keys: [defaultKey(['eu', 2024])] });
+    expect(result.json).toMatchObject({
+      cache: 'report',
+      written: 1,
+      keys: [defaultKey(['eu', 2024])],
+    });
     const body = jest.fn(async (region: string, year: number) => ({ total: region.length + year }));
     const report = cached(body, { name: 'report', backend: 'mongo', mongetter: () => collection });
     expect(await report('eu', 2024)).toEqual({ total: 7 });
@@ -136,7 +154,9 @@ test('an unreachable server fails fast with exit 1 and a clear message', async (
     '300ms',
   ]);
   expect(result.code).toBe(1);
-  expect(result.stderr).toContain(`Cannot reach MongoDB at mongodb://user:***@127.0.0.1:${port}/app`);
+  expect(result.stderr).toContain(
+    `Cannot reach MongoDB at mongodb://user:***@127.0.0.1:${port}/app`,
+  );
   expect(result.stderr).not.toContain('secret');
   expect(Date.now() - started).toBeLessThan(5_000);
 });
@@ -144,10 +164,19 @@ test('an unreachable server fails fast with exit 1 and a clear message', async (
 test('mongo options are checked before connecting (exit 2)', async () => {
   const cases: Array<[string[], string]> = [
     [['list', '--mongo-uri', 'mongodb://127.0.0.1:1/x'], '--mongo-uri needs --collection'],
-    [['list', '--mongo-uri', 'mongodb://127.0.0.1:1', '--collection', 'c'], '--mongo-uri needs --db'],
+    [
+      ['list', '--mongo-uri', 'mongodb://127.0.0.1:1', '--collection', 'c'],
+      '--mongo-uri needs --db',
+    ],
     [['list', '--mongo-uri', 'http://x', '--collection', 'c'], 'must start with mongodb://'],
-    [['list', '--mongo-uri', 'mongodb://h/x', '--collection', 'c', '--cache-dir', '/tmp'], 'not both'],
-    [['list', '--mongo-uri', 'mongodb://h/x', '--collection', 'c', '--timeout', 'x'], '--timeout must be'],
+    [
+      ['list', '--mongo-uri', 'mongodb://h/x', '--collection', 'c', '--cache-dir', '/tmp'],
+      'not both',
+    ],
+    [
+      ['list', '--mongo-uri', 'mongodb://h/x', '--collection', 'c', '--timeout', 'x'],
+      '--timeout must be',
+    ],
   ];
   const results = await Promise.all(cases.map(([args]) => runCli(args)));
   results.forEach((result, i) => {

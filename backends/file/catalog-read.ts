@@ -81,7 +81,8 @@ export async function readDataFile(file: string, layout: Layout): Promise<FileRe
     bytes = await fs.promises.readFile(file);
   } catch (error) {
     // Removed since the directory was listed: a concurrent clear emptied it.
-    if (isFsError(error) && error.code === 'ENOENT') return { ok: true, size: 0, records: new Map() };
+    if (isFsError(error) && error.code === 'ENOENT')
+      return { ok: true, size: 0, records: new Map() };
     return { ok: false, size: 0, problem: (error as Error).message };
   }
   const header = readHeader(bytes, bytes.length, layout.kind);
@@ -93,7 +94,11 @@ export async function readDataFile(file: string, layout: Layout): Promise<FileRe
   try {
     records = decodeBody(bytes.subarray(HEADER_SIZE));
   } catch (error) {
-    return { ok: false, size: bytes.length, problem: `unreadable body (${(error as Error).message})` };
+    return {
+      ok: false,
+      size: bytes.length,
+      problem: `unreadable body (${(error as Error).message})`,
+    };
   }
   for (const key of records.keys()) if (!layout.holds(file, key)) records.delete(key);
   return { ok: true, size: bytes.length, records };

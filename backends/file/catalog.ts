@@ -66,7 +66,8 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     const cache = await find(name);
     if (cache) return cache;
     const known = (await allCaches()).map((each) => each.name);
-    const hint = known.length > 0 ? `known caches: ${known.slice(0, 20).join(', ')}` : 'it holds no caches';
+    const hint =
+      known.length > 0 ? `known caches: ${known.slice(0, 20).join(', ')}` : 'it holds no caches';
     throw new MemoirError('UNKNOWN_CACHE', `No cache named "${name}" in ${location} (${hint}).`);
   }
 
@@ -97,7 +98,11 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
       for (const file of files) {
         // A commit may be retried after a concurrent change: only the last attempt's count holds.
         let attempt = 0;
-        await mutateAsync(context, file, mutation((n) => (attempt = n)));
+        await mutateAsync(
+          context,
+          file,
+          mutation((n) => (attempt = n)),
+        );
         counted += attempt;
         progress?.(++done, total);
       }

@@ -47,13 +47,21 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
     if (await entries.findOne({ func: { $eq: name } }, { projection: { _id: 1 } })) return entries;
     // An aggregation rather than `distinct`, which some servers and proxies do not offer.
     const groups = await entries.aggregate([{ $group: { _id: '$func' } }]).toArray();
-    const known = groups.map((group) => group._id).filter((each): each is string => typeof each === 'string');
-    const hint = known.length > 0 ? `known caches: ${known.sort().slice(0, 20).join(', ')}` : 'it holds no caches';
+    const known = groups
+      .map((group) => group._id)
+      .filter((each): each is string => typeof each === 'string');
+    const hint =
+      known.length > 0
+        ? `known caches: ${known.sort().slice(0, 20).join(', ')}`
+        : 'it holds no caches';
     throw new MemoirError('UNKNOWN_CACHE', `No cache named "${name}" in ${location} (${hint}).`);
   }
 
   /** One request: progress goes from 0 to 1 of 1, so a terminal still sees something move. */
-  async function single<T>(progress: ((done: number, total: number) => void) | undefined, run: () => Promise<T>) {
+  async function single<T>(
+    progress: ((done: number, total: number) => void) | undefined,
+    run: () => Promise<T>,
+  ) {
     progress?.(0, 1);
     const result = await run();
     progress?.(1, 1);
@@ -78,7 +86,8 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
 
     async entries(name, key) {
       const entries = await resolve(name);
-      const filter = key === undefined ? { func: { $eq: name } } : { func: { $eq: name }, key: { $eq: key } };
+      const filter =
+        key === undefined ? { func: { $eq: name } } : { func: { $eq: name }, key: { $eq: key } };
       const found: EntryInfo[] = [];
       for await (const doc of entries.find(filter, { projection: { _id: 0 } })) {
         const info = entryInfo(doc);
@@ -89,13 +98,19 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
 
     clear: async (name, progress) => {
       const entries = await resolve(name);
-      return single(progress, async () => (await entries.deleteMany({ func: { $eq: name } })).deletedCount);
+      return single(
+        progress,
+        async () => (await entries.deleteMany({ func: { $eq: name } })).deletedCount,
+      );
     },
 
     clearBeingCalculated: async (name, progress) => {
       const entries = await resolve(name);
       return single(progress, async () => {
-        const placeholders = await entries.deleteMany({ func: { $eq: name }, completed: { $ne: true } });
+        const placeholders = await entries.deleteMany({
+          func: { $eq: name },
+          completed: { $ne: true },
+        });
         const marks = await entries.updateMany(
           { func: { $eq: name }, processing: { $exists: true } },
           { $unset: { processing: '' } },
@@ -145,9 +160,13 @@ function withServerErrors(catalog: Catalog, location: string): Catalog {
         return await run(...args);
       } catch (error) {
         if (error instanceof MemoirError) throw error;
-        throw new MemoirError('BACKEND_ERROR', `MongoDB ${operation} on ${location} failed: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new MemoirError(
+          'BACKEND_ERROR',
+          `MongoDB ${operation} on ${location} failed: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
       }
     };
   return {
@@ -177,7 +196,10 @@ function emptySummary(name: string, location: string): CacheSummary {
 }
 
 function addToSummary(summary: CacheSummary, doc: Document, now: number): void {
-  const decoded = decodeEntry(doc, { serialize: v8Serializer.serialize, deserialize: () => undefined });
+  const decoded = decodeEntry(doc, {
+    serialize: v8Serializer.serialize,
+    deserialize: () => undefined,
+  });
   if (!decoded.ok) {
     summary.unreadable++;
     return;
@@ -190,7 +212,8 @@ function addToSummary(summary: CacheSummary, doc: Document, now: number): void {
     summary.oldest = Math.min(summary.oldest ?? entry.time, entry.time);
     summary.newest = Math.max(summary.newest ?? entry.time, entry.time);
   }
-  if (isLive(entry.processing, now)) summary.liveMarks.push({ key: String(doc.key), ...entry.processing });
+  if (isLive(entry.processing, now))
+    summary.liveMarks.push({ key: String(doc.key), ...entry.processing });
   else if (entry.processing) summary.deadMarks++;
 }
 

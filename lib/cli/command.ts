@@ -55,7 +55,10 @@ export const SHARED_OPTIONS: OptionSpecs = {
 };
 
 export const SHARED_HELP: Array<[string, string]> = [
-  ['--cache-dir DIR', 'cache directory (default: $MEMOIR_CACHE_DIR, $XDG_CACHE_HOME/memoir or ~/.cache/memoir)'],
+  [
+    '--cache-dir DIR',
+    'cache directory (default: $MEMOIR_CACHE_DIR, $XDG_CACHE_HOME/memoir or ~/.cache/memoir)',
+  ],
   ['--mongo-uri URI', 'use the caches of a MongoDB collection instead of a directory'],
   ['--db NAME', 'database of the collection (default: the one named in the URI)'],
   ['--collection NAME', 'collection holding the entries (required with --mongo-uri)'],

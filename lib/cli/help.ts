@@ -3,7 +3,13 @@ import { COMMANDS } from './commands';
 import { table } from './format';
 
 function optionTable(rows: Array<[string, string]>): string {
-  return table(['', ''], rows.map(([flag, text]) => [`  ${flag}`, text])).split('\n').slice(1).join('\n');
+  return table(
+    ['', ''],
+    rows.map(([flag, text]) => [`  ${flag}`, text]),
+  )
+    .split('\n')
+    .slice(1)
+    .join('\n');
 }
 
 export function mainHelp(): string {
@@ -19,7 +25,7 @@ export function mainHelp(): string {
     optionTable(SHARED_HELP),
     '',
     'Exit codes: 0 done, 1 failed (unknown cache, unreachable server, bad input file),',
-    '2 usage error. Run `memoir <command> --help` for a command\'s own options.',
+    "2 usage error. Run `memoir <command> --help` for a command's own options.",
   ].join('\n');
 }
 

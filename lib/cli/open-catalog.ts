@@ -8,7 +8,8 @@ import { UsageError } from './errors';
 /** Same as the mongo core: long enough for a slow network, short enough for a terminal. */
 const DEFAULT_SERVER_TIMEOUT_MS = 5_000;
 
-const text = (value: string | boolean | undefined) => (typeof value === 'string' ? value : undefined);
+const text = (value: string | boolean | undefined) =>
+  typeof value === 'string' ? value : undefined;
 
 /** The database named in a connection string's path (`mongodb://host/app?...` → `app`). */
 function databaseInUri(uri: string): string | undefined {
@@ -21,15 +22,18 @@ export function checkLocation(values: OptionValues): void {
   const uri = text(values['mongo-uri']);
   if (uri === undefined) {
     for (const option of ['db', 'collection', 'timeout']) {
-      if (values[option] !== undefined) throw new UsageError(`--${option} only applies with --mongo-uri`);
+      if (values[option] !== undefined)
+        throw new UsageError(`--${option} only applies with --mongo-uri`);
     }
     return;
   }
-  if (values['cache-dir'] !== undefined) throw new UsageError('give --cache-dir or --mongo-uri, not both');
+  if (values['cache-dir'] !== undefined)
+    throw new UsageError('give --cache-dir or --mongo-uri, not both');
   if (!/^mongodb(\+srv)?:\/\//.test(uri)) {
     throw new UsageError(`--mongo-uri must start with mongodb:// or mongodb+srv://, got "${uri}"`);
   }
-  if (text(values.collection) === undefined) throw new UsageError('--mongo-uri needs --collection NAME');
+  if (text(values.collection) === undefined)
+    throw new UsageError('--mongo-uri needs --collection NAME');
   if (text(values.db) === undefined && databaseInUri(uri) === undefined) {
     throw new UsageError('--mongo-uri needs --db NAME (or a database in the URI path)');
   }
@@ -53,7 +57,8 @@ export function openCatalog(values: OptionValues, io: Io): Catalog {
     return openFileCatalog(text(values['cache-dir']) ?? defaultCacheDirectory(io.env), warn);
   }
   // Loaded only here: the CLI, like the rest of lib/, never needs mongodb for files.
-  const { openMongoCatalog } = require('../../backends/mongo/catalog') as typeof import('../../backends/mongo/catalog');
+  const { openMongoCatalog } =
+    require('../../backends/mongo/catalog') as typeof import('../../backends/mongo/catalog');
   return openMongoCatalog({
     uri,
     db: text(values.db) ?? databaseInUri(uri)!,

@@ -1,7 +1,13 @@
 import { parseArgs } from 'node:util';
 import { MemoirError } from '../errors';
 import type { Catalog } from './catalog';
-import { type Command, type CommandContext, type Io, type OptionValues, SHARED_OPTIONS } from './command';
+import {
+  type Command,
+  type CommandContext,
+  type Io,
+  type OptionValues,
+  SHARED_OPTIONS,
+} from './command';
 import { COMMANDS, findCommand } from './commands';
 import { CliFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors';
 import { commandHelp, mainHelp } from './help';
@@ -9,11 +15,21 @@ import { checkLocation, openCatalog } from './open-catalog';
 import { progressOnStderr } from './progress';
 
 /** Every option any command knows, so the command name can be found wherever it stands. */
-const ALL_OPTIONS = Object.assign({}, SHARED_OPTIONS, ...COMMANDS.map((command) => command.options));
+const ALL_OPTIONS = Object.assign(
+  {},
+  SHARED_OPTIONS,
+  ...COMMANDS.map((command) => command.options),
+);
 
 /** The first positional argument names the command; options may come before it. */
 function commandName(argv: string[]): string | undefined {
-  const { tokens } = parseArgs({ args: argv, options: ALL_OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: argv,
+    options: ALL_OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   return tokens.find((token) => token.kind === 'positional')?.value;
 }
 
@@ -51,7 +67,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   const name = commandName(argv);
   const wantsJson = argv.includes('--json');
   if (name === undefined || name === 'help') {
-    const topic = name === 'help' ? argv.slice(argv.indexOf('help') + 1).find((arg) => !arg.startsWith('-')) : undefined;
+    const topic =
+      name === 'help'
+        ? argv.slice(argv.indexOf('help') + 1).find((arg) => !arg.startsWith('-'))
+        : undefined;
     const command = topic === undefined ? undefined : findCommand(topic);
     if (command) {
       io.stdout.write(`${commandHelp(command)}\n`);
@@ -65,7 +84,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   const command = findCommand(name);
   let catalog: Catalog | undefined;
   try {
-    if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((each) => each.name).join(', ')})`);
+    if (!command)
+      throw new UsageError(
+        `unknown command "${name}" (commands: ${COMMANDS.map((each) => each.name).join(', ')})`,
+      );
     const { values, args } = parseCommandLine(command, argv);
     if (values.help) {
       io.stdout.write(`${commandHelp(command)}\n`);
@@ -81,8 +103,11 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       json,
       catalog: () => (catalog ??= openCatalog(values, io)),
       progress: (label) =>
-        values.progress === true || io.stderr.isTTY === true ? progressOnStderr(io, label) : undefined,
-      output: (document, human) => io.stdout.write(`${json ? JSON.stringify(document, null, 2) : human()}\n`),
+        values.progress === true || io.stderr.isTTY === true
+          ? progressOnStderr(io, label)
+          : undefined,
+      output: (document, human) =>
+        io.stdout.write(`${json ? JSON.stringify(document, null, 2) : human()}\n`),
     };
     await command.run(context);
     return EXIT_OK;
@@ -97,7 +122,9 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 function report(error: unknown, io: Io, json: boolean): number {
   const usage = error instanceof UsageError;
   const known = usage || error instanceof CliFailure || error instanceof MemoirError;
-  const message = known ? (error as Error).message : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+  const message = known
+    ? (error as Error).message
+    : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
   const code = usage ? 'USAGE' : error instanceof MemoirError ? error.code : 'FAILED';
   io.stderr.write(`memoir: ${message}\n`);
   if (usage) {

@@ -25,11 +25,17 @@ function describeType(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.byteLength}B)`;
   if (value instanceof Date) return 'Date';
   if (typeof value === 'string') return `string(${value.length})`;
-  if (typeof value === 'object') return value.constructor?.name === 'Object' ? 'object' : (value.constructor?.name ?? 'object');
+  if (typeof value === 'object')
+    return value.constructor?.name === 'Object' ? 'object' : (value.constructor?.name ?? 'object');
   return typeof value;
 }
 
 /** The whole value, for `inspect --key`, still bounded in depth. */
 export function renderValue(value: unknown): string {
-  return inspect(value, { depth: 6, maxArrayLength: 200, maxStringLength: 10_000, breakLength: 100 });
+  return inspect(value, {
+    depth: 6,
+    maxArrayLength: 200,
+    maxStringLength: 10_000,
+    breakLength: 100,
+  });
 }

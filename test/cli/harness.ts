@@ -28,7 +28,10 @@ function newestSource(dir: string): number {
 function isFresh(): boolean {
   if (!fs.existsSync(CLI)) return false;
   const built = fs.statSync(CLI).mtimeMs;
-  return built >= newestSource(path.join(ROOT, 'lib')) && built >= newestSource(path.join(ROOT, 'backends'));
+  return (
+    built >= newestSource(path.join(ROOT, 'lib')) &&
+    built >= newestSource(path.join(ROOT, 'backends'))
+  );
 }
 
 export async function ensureBuiltCli(): Promise<void> {
@@ -47,7 +50,19 @@ export async function ensureBuiltCli(): Promise<void> {
       if (!isFresh()) {
         execFileSync(
           path.join(ROOT, 'node_modules/.bin/tsup'),
-          ['lib/cli.ts', '--no-config', '--format', 'cjs', '--target', 'node20', '--external', 'mongodb', '--out-dir', 'dist', '--silent'],
+          [
+            'lib/cli.ts',
+            '--no-config',
+            '--format',
+            'cjs',
+            '--target',
+            'node20',
+            '--external',
+            'mongodb',
+            '--out-dir',
+            'dist',
+            '--silent',
+          ],
           { cwd: ROOT, stdio: 'pipe' },
         );
       }
@@ -66,7 +81,10 @@ export interface CliResult {
 }
 
 /** Runs `memoir ...args`; never rejects on a non-zero exit, which is what tests look at. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -15,7 +15,10 @@ export const clearBeingCalculatedCommand: Command = {
   async run(context) {
     const [name] = context.args;
     const catalog = context.catalog();
-    const cleared = await catalog.clearBeingCalculated(name, context.progress(`clearing marks of ${name}`));
+    const cleared = await catalog.clearBeingCalculated(
+      name,
+      context.progress(`clearing marks of ${name}`),
+    );
     context.output(
       { cache: name, location: catalog.location, cleared },
       () => `Dropped ${cleared} being-calculated ${cleared === 1 ? 'mark' : 'marks'} of ${name}.`,

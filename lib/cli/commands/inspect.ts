@@ -20,7 +20,8 @@ function summaryOf(entry: EntryInfo, render: (value: unknown) => string): string
 function keyOption(values: Record<string, string | boolean | undefined>): string | undefined {
   const key = values.key as string | undefined;
   const args = values.args as string | undefined;
-  if (key !== undefined && args !== undefined) throw new UsageError('give --key or --args, not both', 'inspect');
+  if (key !== undefined && args !== undefined)
+    throw new UsageError('give --key or --args, not both', 'inspect');
   if (args === undefined) return key;
   let parsed: unknown;
   try {
@@ -28,7 +29,8 @@ function keyOption(values: Record<string, string | boolean | undefined>): string
   } catch (error) {
     throw new UsageError(`--args is not valid JSON (${(error as Error).message})`, 'inspect');
   }
-  if (!Array.isArray(parsed)) throw new UsageError('--args must be a JSON array of arguments', 'inspect');
+  if (!Array.isArray(parsed))
+    throw new UsageError('--args must be a JSON array of arguments', 'inspect');
   return defaultKey(parsed);
 }
 
@@ -101,7 +103,9 @@ export const inspectCommand: Command = {
             `stored   ${formatTime(entry.time)} (${formatDuration(now - entry.time)} ago)`,
             `size     ${formatBytes(entry.size)}`,
             ...(entry.processing
-              ? [`mark     ${entry.processing.owner}, lease left ${formatDuration(entry.processing.leaseUntil - now)}`]
+              ? [
+                  `mark     ${entry.processing.owner}, lease left ${formatDuration(entry.processing.leaseUntil - now)}`,
+                ]
               : []),
             '',
             summaryOf(entry, renderValue),
@@ -115,7 +119,10 @@ export const inspectCommand: Command = {
           entry.processing && entry.processing.leaseUntil > now ? 'calculating' : '',
           summaryOf(entry, (value) => summarizeValue(value, 50)),
         ]);
-        const more = entries.length > shown.length ? `\n… ${entries.length - shown.length} more (--limit 0 for all)` : '';
+        const more =
+          entries.length > shown.length
+            ? `\n… ${entries.length - shown.length} more (--limit 0 for all)`
+            : '';
         return `Cache ${name}: ${entries.length} entries\n\n${table(['KEY', 'AGE', 'SIZE', 'MARK', 'VALUE'], rows, [1, 2])}${more}`;
       },
     );

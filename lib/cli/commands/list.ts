@@ -37,15 +37,21 @@ function human(location: string, caches: CacheSummary[], now: number): string {
     String(cache.entries),
     formatBytes(cache.bytes),
     String(cache.liveMarks.length),
-    cache.oldest === undefined ? '-' : `${formatTime(cache.oldest)} (${formatDuration(now - cache.oldest)} ago)`,
-    cache.newest === undefined ? '-' : `${formatTime(cache.newest)} (${formatDuration(now - cache.newest)} ago)`,
+    cache.oldest === undefined
+      ? '-'
+      : `${formatTime(cache.oldest)} (${formatDuration(now - cache.oldest)} ago)`,
+    cache.newest === undefined
+      ? '-'
+      : `${formatTime(cache.newest)} (${formatDuration(now - cache.newest)} ago)`,
   ]);
   const lines = [
     `Caches in ${location}:`,
     '',
     table(['NAME', 'ENTRIES', 'SIZE', 'MARKS', 'OLDEST', 'NEWEST'], rows, [1, 2, 3]),
   ];
-  const marks = caches.flatMap((cache) => cache.liveMarks.map((mark) => ({ cache: cache.name, mark })));
+  const marks = caches.flatMap((cache) =>
+    cache.liveMarks.map((mark) => ({ cache: cache.name, mark })),
+  );
   if (marks.length > 0) {
     lines.push('', 'Being calculated now:', '');
     lines.push(
@@ -64,8 +70,10 @@ function human(location: string, caches: CacheSummary[], now: number): string {
   const problems = caches.filter((cache) => cache.unreadable > 0 || cache.deadMarks > 0);
   for (const cache of problems) {
     const notes = [];
-    if (cache.unreadable > 0) notes.push(`${cache.unreadable} unreadable file(s) or document(s), not counted`);
-    if (cache.deadMarks > 0) notes.push(`${cache.deadMarks} expired mark(s) (taken over on the next call)`);
+    if (cache.unreadable > 0)
+      notes.push(`${cache.unreadable} unreadable file(s) or document(s), not counted`);
+    if (cache.deadMarks > 0)
+      notes.push(`${cache.deadMarks} expired mark(s) (taken over on the next call)`);
     lines.push('', `${cache.name}: ${notes.join('; ')}`);
   }
   return lines.join('\n');

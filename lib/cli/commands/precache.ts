@@ -22,7 +22,9 @@ function readItems(from: string): PrecacheItem[] {
     throw new CliFailure(`${from} is not valid JSON: ${(error as Error).message}`);
   }
   if (!Array.isArray(parsed)) {
-    throw new CliFailure(`${from} must hold a JSON array of { "args": [...], "value": ... } items.`);
+    throw new CliFailure(
+      `${from} must hold a JSON array of { "args": [...], "value": ... } items.`,
+    );
   }
   return parsed.map((item: unknown, index) => {
     const { args, value } = (item ?? {}) as { args?: unknown; value?: unknown };
@@ -49,12 +51,13 @@ export const precacheCommand: Command = {
   options: { from: { type: 'string' }, 'separate-files': { type: 'boolean' } },
   optionHelp: [
     ['--from FILE', 'the JSON file of items ("-" reads stdin; required)'],
-    ['--separate-files', 'a new file cache gets one file per entry (match the function\'s option)'],
+    ['--separate-files', "a new file cache gets one file per entry (match the function's option)"],
   ],
   async run(context) {
     const [name] = context.args;
     const from = context.values.from;
-    if (typeof from !== 'string') throw new UsageError('precache needs --from FILE.json', 'precache');
+    if (typeof from !== 'string')
+      throw new UsageError('precache needs --from FILE.json', 'precache');
     const items = readItems(from);
     const catalog = context.catalog();
     const separateFiles = context.values['separate-files'] === true ? true : undefined;

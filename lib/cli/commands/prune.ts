@@ -5,7 +5,8 @@ import { UsageError } from '../errors';
 import { formatDuration } from '../format';
 
 function olderThan(text: string | boolean | undefined): number {
-  if (typeof text !== 'string') throw new UsageError('prune needs --older-than, e.g. --older-than 1d', 'prune');
+  if (typeof text !== 'string')
+    throw new UsageError('prune needs --older-than, e.g. --older-than 1d', 'prune');
   try {
     return parseDuration(text, '--older-than');
   } catch {
@@ -26,7 +27,10 @@ export const pruneCommand: Command = {
     'flight are left alone.',
   positionals: ['NAME'],
   options: { 'older-than': { type: 'string' }, ...PROGRESS_OPTION },
-  optionHelp: [['--older-than DURATION', 'age beyond which entries are deleted (required)'], ...PROGRESS_HELP],
+  optionHelp: [
+    ['--older-than DURATION', 'age beyond which entries are deleted (required)'],
+    ...PROGRESS_HELP,
+  ],
   async run(context) {
     const [name] = context.args;
     const maxAge = olderThan(context.values['older-than']);
