@@ -79,13 +79,31 @@ export function cacheOf<F extends AnyFunction>(method: F): Memoized<F> {
   return method as Memoized<F>;
 }
 
-/** An instance's own enumerable fields, as a plain object: object-hash then keys it by content. */
-const ownState: InstanceKey = (self) =>
-  self !== null && typeof self === 'object' ? { ...(self as Record<string, unknown>) } : self;
-
-function instanceKeyFor(options: CachedOptions, isStatic: boolean): InstanceKey | undefined {
-  if (isStatic || options.shareAcrossInstances) return undefined;
-  return options.instanceKey ?? ownState;
+/**
+ * The default instance key: the instance's own enumerable fields, read at call time and keyed
+ * by content like an argument. Not part of it: #private fields, accessors and anything on the
+ * prototype; a class whose identity lives there needs `instanceKey`.
+ *
+ * A field holding a callback or a symbol cannot be keyed. The engine would report it as a
+ * puzzling "argument 1"; a shallow scan here (cheap next to hashing) names the field and the
+ * way out. Deeper unkeyable values still get the engine's message.
+ */
+function ownStateKey(cacheName: () => string): InstanceKey {
+  return (self) => {
+    if (self === null || typeof self !== 'object') return self;
+    const state: Record<string, unknown> = { ...self };
+    for (const field in state) {
+      const type = typeof state[field];
+      if (type === 'function' || type === 'symbol') {
+        throw new MemoirError(
+          'UNHASHABLE_ARGUMENT',
+          `"${cacheName()}" keys on the instance's own fields by default, and this.${field} is a ${type}. ` +
+            'Give the decorator an instanceKey (e.g. instanceKey: (self) => self.id) or shareAcrossInstances: true.',
+        );
+      }
+    }
+    return state;
+  };
 }
 
 /** Lazily builds one Memo per decorated method and one bound function per instance. */
@@ -105,9 +123,14 @@ class DecoratedMethod {
       this.method,
       this.options,
       this.options.name ?? `${owner.name}.${this.methodName}`,
-      instanceKeyFor(this.options, this.isStatic),
+      this.instanceKey(),
     );
     return this.memo;
+  }
+
+  private instanceKey(): InstanceKey | undefined {
+    if (this.isStatic || this.options.shareAcrossInstances) return undefined;
+    return this.options.instanceKey ?? ownStateKey(() => this.memo?.name ?? this.methodName);
   }
 
   boundTo(self: object, owner: { name: string }): Memoized<AnyFunction> {

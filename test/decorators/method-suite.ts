@@ -52,6 +52,8 @@ export interface Classes {
   Overriding: new () => { describe: () => string };
   /** Derived from Base, overriding describe() with `super.describe() + '+super'`. */
   SuperCalling: new () => { describe: () => string };
+  /** Has an arrow-function field `onChange`; `@cached get(x)` returns x. */
+  WithCallback: new () => { get: Memoized<(x: number) => number> };
   /** Declares a class whose method is decorated with `options`; returns nothing. */
   declareWith(options: object): void;
 }
@@ -176,6 +178,13 @@ export function methodSuite(flavour: string, classes: Classes): void {
       expect(new classes.Overriding().describe()).toBe('plain');
       expect(new classes.SuperCalling().describe()).toBe('base+super');
       expect(runs['Base.describe']).toBe(1);
+    });
+
+    test('an instance field that cannot be keyed is reported as a field, with the way out', () => {
+      const call = () => new classes.WithCallback().get(1);
+      expect(call).toThrow(MemoirError);
+      expect(call).toThrow(/this\.onChange is a function/);
+      expect(call).toThrow(/instanceKey/);
     });
 
     test('bad options throw when the class is defined', () => {

@@ -86,6 +86,15 @@ class SuperCalling extends Base {
   }
 }
 
+class WithCallback {
+  onChange = () => undefined;
+
+  @cached(memory)
+  get(x: number): number {
+    return x;
+  }
+}
+
 const classes = {
   runs,
   Pricer,
@@ -98,6 +107,7 @@ const classes = {
   Derived,
   Overriding,
   SuperCalling,
+  WithCallback,
   declareWith(options: object) {
     class Declared {
       @cached(options as CachedOptions)
