@@ -1,4 +1,5 @@
 import { BRACKET, byteText, NON_ASCII, scan } from './key-bytes';
+import { dateJson } from './key-date';
 import {
   circular,
   compressKeyText,
@@ -37,10 +38,16 @@ import {
  */
 const BAIL = Symbol('object-hash must serialize this');
 const REDO_UNCOMPRESSED = Symbol('a user string holds "["');
+const MAX_VISITED_LIST = 24;
 
 class Serialization {
   text = '';
-  private readonly visited = new Map<object, number>();
+  /**
+   * Objects in visit order, as object-hash's context list. Arguments hold a handful of objects,
+   * where a list is cheaper to create and search than a Map; large ones switch to a Map.
+   */
+  private readonly visitedList: object[] = [];
+  private visitedMap: Map<object, number> | undefined;
 
   constructor(private readonly compressed: boolean) {}
 
@@ -84,9 +91,19 @@ class Serialization {
 
   /** Returns the index `object` was first visited at, or -1 after recording this first visit. */
   private visit(object: object): number {
-    const index = this.visited.get(object);
-    if (index !== undefined) return index;
-    this.visited.set(object, this.visited.size);
+    const map = this.visitedMap;
+    if (map !== undefined) {
+      const index = map.get(object);
+      if (index !== undefined) return index;
+      map.set(object, map.size);
+      return -1;
+    }
+    const list = this.visitedList;
+    const index = list.indexOf(object);
+    if (index >= 0) return index;
+    list.push(object);
+    if (list.length > MAX_VISITED_LIST)
+      this.visitedMap = new Map(list.map((seen, at) => [seen, at]));
     return -1;
   }
 
@@ -111,9 +128,7 @@ class Serialization {
       for (let i = 0; i < object.length; i++) if (i in object) this.value(object[i]);
     } else if (prototype === Date.prototype) {
       if (this.revisit(object)) return;
-      // The same concatenation object-hash does, so any toJSON result converts the same way.
-      // biome-ignore lint/style/useTemplate: `+` converts through valueOf, as object-hash's does
-      this.text += this.content('date:' + (object as Date).toJSON());
+      this.text += `date:${this.content(dateJson(object as Date))}`;
     } else {
       throw BAIL;
     }
