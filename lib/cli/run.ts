@@ -76,9 +76,12 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       io.stdout.write(`${commandHelp(command)}\n`);
       return EXIT_OK;
     }
+    if (topic !== undefined)
+      return report(new UsageError(`unknown command "${topic}"`), io, wantsJson);
+    // Help that was asked for is output; help shown because nothing was asked is a usage error.
     const asked = argv.includes('--help') || argv.includes('-h') || name === 'help';
     (asked ? io.stdout : io.stderr).write(`${mainHelp()}\n`);
-    return asked && topic === undefined ? EXIT_OK : EXIT_USAGE;
+    return asked ? EXIT_OK : EXIT_USAGE;
   }
 
   const command = findCommand(name);
