@@ -15,11 +15,11 @@ import {
   FULL_TIMING,
   QUICK_TIMING,
   type StampedeResult,
+  type Subject,
   stampede,
   type Timing,
   type TimingConfig,
-  timeAsync,
-  timeSync,
+  timeInterleaved,
 } from './measure';
 import { type Peer, PEERS, type Shape } from './peers';
 import {
@@ -119,33 +119,36 @@ async function prepare(peer: Peer, c: HitCase) {
 }
 
 async function runHitCases(peers: Peer[]): Promise<{ rows: HitRow[]; baselineNs: number }> {
-  const map = new Map([[`${A}:${B}`, EXPECTED_PRIMITIVES]]);
   const key = `${A}:${B}`;
-  const baseline = timeSync(() => map.get(key), timing);
+  const map = new Map([[key, EXPECTED_PRIMITIVES]]);
   const rows: HitRow[] = [];
+  let baselineNs = Number.NaN;
   for (const c of CASES) {
     console.log(heading(c.title));
-    const caseRows: HitRow[] = [];
-    if (c.sync) {
-      caseRows.push({ case: c.id, library: '(baseline) Map.get', timing: baseline });
-    } else {
+    const caseRows: HitRow[] = [{ case: c.id, library: '(baseline) Map.get' }];
+    const subjects: Subject[] = [{ sync: true, call: () => map.get(key) }];
+    if (!c.sync) {
       // What any async API pays before doing anything: one await of a ready value.
-      const floor = await timeAsync(async () => map.get(key), timing);
-      caseRows.push({ case: c.id, library: '(floor) await async Map.get', timing: floor });
+      caseRows.push({ case: c.id, library: '(floor) await async Map.get' });
+      subjects.push({ sync: false, call: async () => map.get(key) });
     }
     for (const peer of peers) {
       const prepared = await prepare(peer, c);
-      if (!prepared.call) {
-        caseRows.push({ case: c.id, library: peer.name, note: prepared.note });
-        continue;
-      }
-      const call = prepared.call;
-      const measured = c.sync
-        ? timeSync(call, timing)
-        : await timeAsync(call as (i: number) => Promise<unknown>, timing);
-      caseRows.push({ case: c.id, library: peer.name, timing: measured });
+      caseRows.push({ case: c.id, library: peer.name, note: prepared.note });
+      if (!prepared.call) continue;
+      subjects.push(
+        c.sync
+          ? { sync: true, call: prepared.call }
+          : { sync: false, call: prepared.call as (i: number) => Promise<unknown> },
+      );
     }
-    for (const row of caseRows) if (row.timing) row.ratio = row.timing.medianNs / baseline.medianNs;
+    const timings = await timeInterleaved(subjects, timing);
+    // Rows without a note are the measured ones, in the order their subjects were pushed.
+    let next = 0;
+    for (const row of caseRows) if (!row.note) row.timing = timings[next++];
+    const baseline = caseRows[0].timing!.medianNs;
+    if (Number.isNaN(baselineNs)) baselineNs = baseline;
+    for (const row of caseRows) if (row.timing) row.ratio = row.timing.medianNs / baseline;
     console.log(
       table(
         ['library', 'median/call', 'vs Map.get', 'batches min..max', 'note'],
@@ -161,7 +164,7 @@ async function runHitCases(peers: Peer[]): Promise<{ rows: HitRow[]; baselineNs:
     );
     rows.push(...caseRows);
   }
-  return { rows, baselineNs: baseline.medianNs };
+  return { rows, baselineNs };
 }
 
 interface StampedeRow {
@@ -362,10 +365,20 @@ async function loadPeers(): Promise<Peer[]> {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  const cpus = os.cpus();
+  const mode = quick
+    ? 'QUICK mode (figures indicative only)'
+    : `${timing.batches} interleaved batches of ~${timing.batchMs} ms after ${timing.warmupMs} ms warm-up`;
   console.log(
-    `memoir benchmark · node ${process.version} · ${cpu} x${os.cpus().length} · ${quick ? 'QUICK mode (figures indicative only)' : `${timing.batches} batches of ~${timing.batchMs} ms after ${timing.warmupMs} ms warm-up`}`,
+    `memoir benchmark · node ${process.version} · ${cpus[0]?.model ?? 'unknown cpu'} x${cpus.length} · ${mode}`,
   );
+  const load = os.loadavg()[0];
+  // Other processes competing for the cores inflate every figure; say so beside them.
+  if (load > cpus.length * 0.75) {
+    console.log(
+      `! load average ${load.toFixed(1)} on ${cpus.length} cores: timings are inflated by other work`,
+    );
+  }
   const peers = await loadPeers();
   console.log(heading('How each library is used'));
   console.log(

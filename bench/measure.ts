@@ -40,60 +40,66 @@ function summarize(perCall: number[], batchSize: number): Timing {
   };
 }
 
-/** Calls per batch so one batch lasts about `batchMs`, from a warm-up run of `elapsedNs`. */
-function batchSizeFor(calls: number, elapsedNs: number, config: TimingConfig): number {
-  const perCall = Math.max(elapsedNs / calls, 0.1);
+/** A function to time: sync ones are called in a plain loop, async ones awaited one by one. */
+export type Subject =
+  | { sync: true; call: (i: number) => unknown }
+  | { sync: false; call: (i: number) => Promise<unknown> };
+
+function batchSync(call: (i: number) => unknown, calls: number): number {
+  const start = nowNs();
+  for (let i = 0; i < calls; i++) sink.value = call(i);
+  return Number(nowNs() - start);
+}
+
+async function batchAsync(call: (i: number) => Promise<unknown>, calls: number): Promise<number> {
+  const start = nowNs();
+  for (let i = 0; i < calls; i++) sink.value = await call(i);
+  return Number(nowNs() - start);
+}
+
+/** Total ns for `calls` calls of `subject`. */
+function batch(subject: Subject, calls: number): number | Promise<number> {
+  return subject.sync ? batchSync(subject.call, calls) : batchAsync(subject.call, calls);
+}
+
+/**
+ * Warms `subject` up (doubling run lengths until warmupMs has passed, so the JIT settles)
+ * and returns the calls per batch that make one batch last about batchMs.
+ */
+async function calibrate(subject: Subject, config: TimingConfig): Promise<number> {
+  let calls = 64;
+  let elapsed = 0;
+  let spent = 0;
+  for (;;) {
+    elapsed = await batch(subject, calls);
+    spent += elapsed;
+    if (spent >= config.warmupMs * 1e6) break;
+    calls *= 2;
+  }
+  const perCall = Math.max(elapsed / calls, 0.1);
   return Math.max(10, Math.round((config.batchMs * 1e6) / perCall));
 }
 
-/** Median ns per call of a synchronous `call`; `i` lets a call vary its argument. */
-export function timeSync(call: (i: number) => unknown, config: TimingConfig): Timing {
-  // Warm-up doubles its run length until it has lasted warmupMs; its last run calibrates.
-  let calls = 64;
-  let elapsed = 0;
-  let spent = 0;
-  while (spent < config.warmupMs * 1e6) {
-    const start = nowNs();
-    for (let i = 0; i < calls; i++) sink.value = call(i);
-    elapsed = Number(nowNs() - start);
-    spent += elapsed;
-    if (spent < config.warmupMs * 1e6) calls *= 2;
-  }
-  const batchSize = batchSizeFor(calls, elapsed, config);
-  const perCall: number[] = [];
-  for (let b = 0; b < config.batches; b++) {
-    const start = nowNs();
-    for (let i = 0; i < batchSize; i++) sink.value = call(i);
-    perCall.push(Number(nowNs() - start) / batchSize);
-  }
-  return summarize(perCall, batchSize);
-}
-
-/** Median ns per awaited call of an async `call`, one call in flight at a time. */
-export async function timeAsync(
-  call: (i: number) => Promise<unknown>,
+/**
+ * Median ns per call of every subject, measured in interleaved rounds: each round runs one
+ * batch of each subject, so a burst of outside load (a shared CI machine) lands on all of
+ * them alike instead of on whichever library happened to be running.
+ */
+export async function timeInterleaved(
+  subjects: Subject[],
   config: TimingConfig,
-): Promise<Timing> {
-  let calls = 64;
-  let elapsed = 0;
-  let spent = 0;
-  while (spent < config.warmupMs * 1e6) {
-    const start = nowNs();
-    for (let i = 0; i < calls; i++) sink.value = await call(i);
-    elapsed = Number(nowNs() - start);
-    spent += elapsed;
-    if (spent < config.warmupMs * 1e6) calls *= 2;
+): Promise<Timing[]> {
+  const sizes: number[] = [];
+  for (const subject of subjects) sizes.push(await calibrate(subject, config));
+  const perCall: number[][] = subjects.map(() => []);
+  for (let round = 0; round < config.batches; round++) {
+    for (let s = 0; s < subjects.length; s++) {
+      // Let timers and I/O callbacks a library scheduled run between batches, not inside one.
+      await new Promise((resolve) => setImmediate(resolve));
+      perCall[s].push((await batch(subjects[s], sizes[s])) / sizes[s]);
+    }
   }
-  const batchSize = batchSizeFor(calls, elapsed, config);
-  const perCall: number[] = [];
-  for (let b = 0; b < config.batches; b++) {
-    // Let timers and I/O callbacks a library scheduled run between batches, not inside one.
-    await new Promise((resolve) => setImmediate(resolve));
-    const start = nowNs();
-    for (let i = 0; i < batchSize; i++) sink.value = await call(i);
-    perCall.push(Number(nowNs() - start) / batchSize);
-  }
-  return summarize(perCall, batchSize);
+  return subjects.map((_, s) => summarize(perCall[s], sizes[s]));
 }
 
 export interface StampedeResult {
