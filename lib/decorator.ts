@@ -158,6 +158,21 @@ function declaringClass(
   return (proto ?? Object.getPrototypeOf(self)).constructor as { name: string };
 }
 
+/**
+ * Assigning to a decorated method (a stub in a test, a hot patch) replaces it on that object
+ * only, as it would for a plain method. Non-enumerable, so the stub is not instance state.
+ */
+function replaceOn(name: string | symbol): (this: object, value: unknown) => void {
+  return function (this: object, value: unknown) {
+    Object.defineProperty(this, name, {
+      value,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  };
+}
+
 /** The value `name` resolves to on `self`, without running getters. */
 function resolvedMethod(self: object, name: string | symbol): unknown {
   for (let o: object | null = self; o; o = Object.getPrototypeOf(o)) {
@@ -196,6 +211,7 @@ function tc39(
       get(this: object) {
         return decorated.boundTo(this, owner);
       },
+      set: replaceOn(context.name),
     });
   });
   return replacement;
@@ -235,6 +251,7 @@ function legacy(
     get(this: object) {
       return decorated.boundTo(this, owner);
     },
+    set: replaceOn(propertyKey),
   };
 }
 

@@ -187,6 +187,23 @@ export function methodSuite(flavour: string, classes: Classes): void {
       expect(call).toThrow(/instanceKey/);
     });
 
+    test('a decorated method can be replaced on one instance (stubs) and spied on', () => {
+      const stubbed = new classes.Pricer(11);
+      const untouched = new classes.Pricer(11);
+      (stubbed as { price: unknown }).price = () => -1;
+      expect(stubbed.price(1)).toBe(-1);
+      expect(untouched.price(1)).toBe(11);
+      // The stub is not instance state: the rest of the instance keys as before.
+      expect(stubbed.self.keyFor()).toBe(untouched.self.keyFor());
+
+      const spied = new classes.Pricer(12);
+      const spy = jest.spyOn(spied, 'price');
+      expect(spied.price(1)).toBe(12);
+      expect(spy).toHaveBeenCalledWith(1);
+      spy.mockRestore();
+      expect(spied.price.cacheName).toBe('Pricer.price');
+    });
+
     test('bad options throw when the class is defined', () => {
       const attempt = (options: object) => {
         try {
