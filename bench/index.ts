@@ -14,24 +14,27 @@ import * as path from 'node:path';
 import {
   FULL_TIMING,
   QUICK_TIMING,
-  type StampedeResult,
   type Subject,
   stampede,
-  type Timing,
   type TimingConfig,
   timeInterleaved,
 } from './measure';
-import { type Peer, PEERS, type Shape } from './peers';
+import { type Peer, PEERS } from './peers';
+import { CASES, prepare } from './peers/cases';
+import { A, B, EXPECTED_PRIMITIVES, makeSlowBody } from './peers/workload';
 import {
-  A,
-  B,
-  EXPECTED_OBJECT,
-  EXPECTED_PRIMITIVES,
-  makeBodies,
-  makeSlowBody,
-  QUERIES,
-} from './peers/workload';
-import { type Align, formatNs, formatRatio, heading, renderResult, table } from './report';
+  type CaseId,
+  formatNs,
+  type HitRow,
+  heading,
+  hitTable,
+  renderResult,
+  type StampedeRow,
+  stampedeTable,
+  summaryTable,
+  table,
+  type Verdict,
+} from './report';
 
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 // Sections read the flag from the environment too.
@@ -47,76 +50,6 @@ const STAMPEDE_CALLERS = 1000;
 const STAMPEDE_BODY_MS = 20;
 /** Longest wait for one stampede; see `stampede` for which library needs it. */
 const STAMPEDE_CAP_MS = quick ? 1000 : 5000;
-
-type CaseId = 'sync-primitives' | 'async-primitives' | 'async-object' | 'sync-object';
-
-interface HitCase {
-  id: CaseId;
-  title: string;
-  sync: boolean;
-  shape: Shape;
-}
-
-const CASES: HitCase[] = [
-  {
-    id: 'sync-primitives',
-    title: '(a) sync hit, two primitives (7, "user")',
-    sync: true,
-    shape: 'primitives',
-  },
-  {
-    id: 'async-primitives',
-    title: '(b) async hit, two primitives (7, "user")',
-    sync: false,
-    shape: 'primitives',
-  },
-  {
-    id: 'async-object',
-    title: '(c) async hit, one nested object {id, filter: {tags, active}}',
-    sync: false,
-    shape: 'object',
-  },
-  { id: 'sync-object', title: '(c) sync hit, one nested object', sync: true, shape: 'object' },
-];
-
-interface HitRow {
-  case: CaseId;
-  library: string;
-  timing?: Timing;
-  ratio?: number;
-  /** Why the row has no figure, or what to know about it. */
-  note?: string;
-}
-
-/**
- * Builds the memoized function a peer makes for `c`, and checks that repeated calls with
- * equal (not identical) arguments really hit: a figure for a cache that misses is no figure.
- */
-async function prepare(peer: Peer, c: HitCase) {
-  const bodies = makeBodies();
-  const expected = c.shape === 'primitives' ? EXPECTED_PRIMITIVES : EXPECTED_OBJECT;
-  let call: (i: number) => unknown;
-  if (c.sync) {
-    if (!peer.sync) return { note: 'no sync API: results are promises' };
-    const fn = peer.sync(
-      c.shape === 'primitives' ? bodies.syncPrimitives : bodies.syncObject,
-      c.shape,
-    );
-    call = c.shape === 'primitives' ? () => fn(A, B) : (i) => fn(QUERIES[i & 7]);
-  } else {
-    const fn = peer.async(
-      c.shape === 'primitives' ? bodies.asyncPrimitives : bodies.asyncObject,
-      c.shape,
-    );
-    call = c.shape === 'primitives' ? () => fn(A, B) : (i) => fn(QUERIES[i & 7]);
-  }
-  for (let i = 0; i < QUERIES.length; i++) {
-    const value = c.sync ? call(i) : await call(i);
-    if (value !== expected) return { note: `wrong result ${String(value)}` };
-  }
-  if (bodies.runs !== 1) return { note: `not a hit: body ran ${bodies.runs}x for equal arguments` };
-  return { call };
-}
 
 async function runHitCases(peers: Peer[]): Promise<{ rows: HitRow[]; baselineNs: number }> {
   const key = `${A}:${B}`;
@@ -149,28 +82,10 @@ async function runHitCases(peers: Peer[]): Promise<{ rows: HitRow[]; baselineNs:
     const baseline = caseRows[0].timing!.medianNs;
     if (Number.isNaN(baselineNs)) baselineNs = baseline;
     for (const row of caseRows) if (row.timing) row.ratio = row.timing.medianNs / baseline;
-    console.log(
-      table(
-        ['library', 'median/call', 'vs Map.get', 'batches min..max', 'note'],
-        caseRows.map((row) => [
-          row.library,
-          row.timing ? formatNs(row.timing.medianNs) : 'n/a',
-          row.ratio === undefined ? '' : formatRatio(row.ratio),
-          row.timing ? `${formatNs(row.timing.minNs)} .. ${formatNs(row.timing.maxNs)}` : '',
-          row.note ?? '',
-        ]),
-        ['left', 'right', 'right', 'right', 'left'],
-      ),
-    );
+    console.log(hitTable(caseRows));
     rows.push(...caseRows);
   }
   return { rows, baselineNs };
-}
-
-interface StampedeRow {
-  library: string;
-  resolve: StampedeResult;
-  reject: StampedeResult;
 }
 
 async function runStampedes(peers: Peer[]): Promise<StampedeRow[]> {
@@ -199,37 +114,7 @@ async function runStampedes(peers: Peer[]): Promise<StampedeRow[]> {
     );
     rows.push({ library: peer.name, resolve, reject });
   }
-  const yesNo = (flag: boolean) => (flag ? 'yes' : 'no');
-  const runsCell = (r: StampedeResult) => (r.cutOff ? `>= ${r.bodyRuns}` : String(r.bodyRuns));
-  const cutNote = (r: StampedeResult) =>
-    r.cutOff
-      ? ` (${r.fulfilled + r.rejected} settled by the ${STAMPEDE_CAP_MS / 1000} s cut-off)`
-      : '';
-  console.log(
-    table(
-      [
-        'library',
-        'body runs',
-        'all got value',
-        'body runs (reject)',
-        'all rejected',
-        'error kept?',
-        'wall (resolve/reject)',
-      ],
-      rows.map(({ library, resolve, reject }) => [
-        library,
-        runsCell(resolve),
-        yesNo(resolve.fulfilled === resolve.callers && resolve.distinctOutcomes === 1) +
-          cutNote(resolve),
-        runsCell(reject),
-        yesNo(reject.rejected === reject.callers) + cutNote(reject),
-        // "Kept" means the call after the rejection settled did not run the body again.
-        reject.nextCallReran === undefined ? '?' : yesNo(!reject.nextCallReran),
-        `${resolve.wallMs.toFixed(0)} / ${reject.wallMs.toFixed(0)} ms`,
-      ]),
-      ['left', 'right', 'left', 'right', 'left', 'left', 'right'],
-    ),
-  );
+  console.log(stampedeTable(rows, STAMPEDE_CAP_MS));
   return rows;
 }
 
@@ -311,13 +196,7 @@ async function runSections(): Promise<SectionOutcome[]> {
   return outcomes;
 }
 
-interface Verdict {
-  target: string;
-  measured: string;
-  /** Undefined when the part that measures it was not run (see --only). */
-  pass?: boolean;
-}
-
+/** memoir's figures against the targets of issue 2. */
 function summarize(hits: HitRow[], stampedes: StampedeRow[]): Verdict[] {
   const memoirNs = (id: CaseId) =>
     hits.find((row) => row.case === id && row.library === 'memoir')?.timing?.medianNs ?? Number.NaN;
@@ -396,22 +275,7 @@ async function main(): Promise<void> {
   const sections = await runSections();
 
   const verdicts = summarize(hits, stampedes);
-  console.log(
-    heading(
-      `Summary: memoir vs the targets of issue 2${quick ? ' (QUICK mode: indicative only)' : ''}`,
-    ),
-  );
-  console.log(
-    table(
-      ['target', 'memoir', 'verdict'],
-      verdicts.map((v) => [
-        v.target,
-        v.measured,
-        v.pass === undefined ? '—' : v.pass ? 'PASS' : 'MISS',
-      ]),
-      ['left', 'right', 'left'] as Align[],
-    ),
-  );
+  console.log(summaryTable(verdicts, quick));
   const elapsed = (performance.now() - started) / 1000;
   console.log(`\nbaseline Map.get ${formatNs(baselineNs)} · total ${elapsed.toFixed(1)} s`);
 
@@ -419,6 +283,7 @@ async function main(): Promise<void> {
     const json = {
       quick,
       node: process.version,
+      loadAverage: os.loadavg(),
       baselineNs,
       hits,
       stampedes,

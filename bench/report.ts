@@ -1,4 +1,5 @@
 /** Plain-text tables for the harness: fixed-width columns, so the output pastes anywhere. */
+import type { StampedeResult, Timing } from './measure';
 
 export type Align = 'left' | 'right';
 
@@ -78,4 +79,82 @@ export function renderResult(result: unknown): string {
     );
   }
   return formatCell(result);
+}
+
+export type CaseId = 'sync-primitives' | 'async-primitives' | 'async-object' | 'sync-object';
+
+export interface HitRow {
+  case: CaseId;
+  library: string;
+  timing?: Timing;
+  /** Median over the case's bare `Map.get` median. */
+  ratio?: number;
+  /** Why the row has no figure. */
+  note?: string;
+}
+
+export function hitTable(rows: HitRow[]): string {
+  return table(
+    ['library', 'median/call', 'vs Map.get', 'batches min..max', 'note'],
+    rows.map((row) => [
+      row.library,
+      row.timing ? formatNs(row.timing.medianNs) : 'n/a',
+      row.ratio === undefined ? '' : formatRatio(row.ratio),
+      row.timing ? `${formatNs(row.timing.minNs)} .. ${formatNs(row.timing.maxNs)}` : '',
+      row.note ?? '',
+    ]),
+    ['left', 'right', 'right', 'right', 'left'],
+  );
+}
+
+export interface StampedeRow {
+  library: string;
+  resolve: StampedeResult;
+  reject: StampedeResult;
+}
+
+export function stampedeTable(rows: StampedeRow[], capMs: number): string {
+  const yesNo = (flag: boolean) => (flag ? 'yes' : 'no');
+  const runs = (r: StampedeResult) => (r.cutOff ? `>= ${r.bodyRuns}` : String(r.bodyRuns));
+  const cut = (r: StampedeResult) =>
+    r.cutOff ? ` (${r.fulfilled + r.rejected} settled by the ${capMs / 1000} s cut-off)` : '';
+  return table(
+    [
+      'library',
+      'body runs',
+      'all got value',
+      'body runs (reject)',
+      'all rejected',
+      'error kept?',
+      'wall (resolve/reject)',
+    ],
+    rows.map(({ library, resolve, reject }) => [
+      library,
+      runs(resolve),
+      yesNo(resolve.fulfilled === resolve.callers && resolve.distinctOutcomes === 1) + cut(resolve),
+      runs(reject),
+      yesNo(reject.rejected === reject.callers) + cut(reject),
+      // "Kept" means a call made after the rejection settled did not run the body again.
+      reject.nextCallReran === undefined ? '?' : yesNo(!reject.nextCallReran),
+      `${resolve.wallMs.toFixed(0)} / ${reject.wallMs.toFixed(0)} ms`,
+    ]),
+    ['left', 'right', 'left', 'right', 'left', 'left', 'right'],
+  );
+}
+
+export interface Verdict {
+  target: string;
+  measured: string;
+  /** Undefined when the part that measures it was not run (see --only). */
+  pass?: boolean;
+}
+
+export function summaryTable(verdicts: Verdict[], quick: boolean): string {
+  const title = `Summary: memoir vs the targets of issue 2${quick ? ' (QUICK mode: indicative only)' : ''}`;
+  const rows = verdicts.map((v) => [
+    v.target,
+    v.measured,
+    v.pass === undefined ? '—' : v.pass ? 'PASS' : 'MISS',
+  ]);
+  return `${heading(title)}\n${table(['target', 'memoir', 'verdict'], rows, ['left', 'right', 'left'])}`;
 }
