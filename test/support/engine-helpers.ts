@@ -16,6 +16,17 @@ export function manualClock(start = 1_700_000_000_000): ManualClock {
   };
 }
 
+/** Real time plus whatever the test adds: for sync waits, which block until real time passes. */
+export function offsetClock(): ManualClock {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance(ms) {
+      offset += ms;
+    },
+  };
+}
+
 let counter = 0;
 
 /** A cache name no other test in this process uses (memory stores are shared by name). */
