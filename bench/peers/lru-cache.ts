@@ -9,7 +9,8 @@ import type { AnyAsync, Peer } from './types';
 export async function load(): Promise<Peer> {
   return {
     name: 'lru-cache',
-    setup: 'new LRUCache({ max: 1000, fetchMethod }).fetch(key, { context: args })',
+    setup:
+      "new LRUCache({ max: 1000, fetchMethod }).fetch(a + ':' + b | JSON.stringify(arg), { context: args })",
     async(fn: AnyAsync, shape) {
       const key = keyFunction(shape);
       const cache = new LRUCache<string, {}, unknown[]>({

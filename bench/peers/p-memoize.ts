@@ -9,7 +9,7 @@ export async function load(): Promise<Peer> {
   const { default: pMemoize } = await import('p-memoize');
   return {
     name: 'p-memoize',
-    setup: 'cacheKey: args => "7:user" | JSON.stringify(arg); default Map cache',
+    setup: "cacheKey: ([a, b]) => a + ':' + b | JSON.stringify(arg); default Map cache",
     async: (fn: AnyAsync, shape) => pMemoize(fn, { cacheKey: keyFunction(shape) }),
   };
 }
