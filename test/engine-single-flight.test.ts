@@ -27,7 +27,7 @@ describe('in-process single-flight', () => {
     const gate = deferred<void>();
     const failure = new Error('database down');
     let runs = 0;
-    const broken = cached(async (id: string) => {
+    const broken = cached(async (_id: string) => {
       runs++;
       await gate.promise;
       throw failure;
