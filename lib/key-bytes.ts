@@ -37,3 +37,10 @@ export function scan(value: string): number {
   }
   return flags;
 }
+
+const STRING_PREFIXES = Array.from({ length: 64 }, (_, length) => `string:${length}:`);
+
+/** What object-hash writes before a string of `length` UTF-16 units, shared for short ones. */
+export function stringPrefix(length: number): string {
+  return length < 64 ? STRING_PREFIXES[length] : `string:${length}:`;
+}

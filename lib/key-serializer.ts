@@ -1,4 +1,4 @@
-import { BRACKET, byteText, NON_ASCII, scan } from './key-bytes';
+import { BRACKET, byteText, NON_ASCII, scan, stringPrefix } from './key-bytes';
 import { dateJson } from './key-date';
 import {
   circular,
@@ -79,7 +79,7 @@ class Serialization {
 
   /** A string written by the user: its byte text, after the UTF-16 length object-hash writes. */
   private string(value: string): void {
-    this.text += `string:${value.length}:${this.content(value)}`;
+    this.text += stringPrefix(value.length) + this.content(value);
   }
 
   private content(value: string): string {
@@ -155,17 +155,33 @@ class Serialization {
 
   /** The code standing for a header with an undefined prototype field and Object as constructor. */
   private headerCode(fields: number): string {
-    const prototypeIndex = this.visit(Object.prototype);
+    let prototypeIndex = this.visit(Object.prototype);
     if (prototypeIndex < 0) {
       this.visit(Object); // inside OBJECT_PROTOTYPE, where Object is walked for the first time
-      return firstHeaderCode(fields, this.visit(Object));
+      prototypeIndex = -1;
     }
-    return nextHeaderCode(fields, prototypeIndex, this.visit(Object));
+    const objectIndex = this.visit(Object);
+    if (fields >= 1024 || prototypeIndex >= 1023 || objectIndex >= 1024) {
+      return buildHeaderCode(fields, prototypeIndex, objectIndex);
+    }
+    // The same few codes recur from call to call; a cached string is also one piece, not five.
+    const slot = (fields << 20) | ((prototypeIndex + 1) << 10) | objectIndex;
+    let code = headerCodes.get(slot);
+    if (code === undefined) {
+      code = buildHeaderCode(fields, prototypeIndex, objectIndex);
+      if (headerCodes.size < 4096) headerCodes.set(slot, code);
+    }
+    return code;
   }
 
   private field(key: string, value: unknown): void {
-    this.string(key);
-    this.text += ':';
+    let head = fieldHeads.get(key);
+    if (head === undefined) {
+      head = `${stringPrefix(key.length)}${this.content(key)}:`;
+      // Only plain keys are shared: the others' text depends on the mode.
+      if (fieldHeads.size < MAX_FIELD_HEADS && scan(key) === 0) fieldHeads.set(key, head);
+    }
+    this.text += head;
     this.value(value);
     this.text += ',';
   }
@@ -184,6 +200,22 @@ class Serialization {
     this.text += OBJECT_FUNCTION;
     if (!this.revisit(Object)) this.text += 'object:0:';
   }
+}
+
+const headerCodes = new Map<number, string>();
+
+/**
+ * `string:<n>:<key>:` of object keys seen before. Keys repeat from call to call, and one flat
+ * piece instead of four makes both building the key and hashing it in Map.get cheaper.
+ */
+const fieldHeads = new Map<string, string>();
+const MAX_FIELD_HEADS = 4096;
+
+/** prototypeIndex -1: the header walks Object.prototype for the first time. */
+function buildHeaderCode(fields: number, prototypeIndex: number, objectIndex: number): string {
+  return prototypeIndex < 0
+    ? firstHeaderCode(fields, objectIndex)
+    : nextHeaderCode(fields, prototypeIndex, objectIndex);
 }
 
 /**

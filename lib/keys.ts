@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import objectHash from 'object-hash';
 import { MemoirError } from './errors';
-import { byteText, scan } from './key-bytes';
+import { byteText, scan, stringPrefix } from './key-bytes';
 import { compressKeyText } from './key-compression';
 import { fastSerialize } from './key-serializer';
 
@@ -54,40 +54,45 @@ export function keyText(args: readonly unknown[]): string {
   return fastSerialize(normalized) ?? compressKeyText(objectHashText(normalized));
 }
 
-const ARRAY_PREFIXES = ['array:0:', 'array:1:', 'array:2:', 'array:3:', 'array:4:'];
+const ARRAY_PREFIXES = Array.from({ length: 8 }, (_, length) => `array:${length}:`);
 
 /**
  * The first `count` arguments when all are primitives and no string needs conversion: the same
  * text fastSerialize would write, without allocating a serializer. Undefined otherwise.
  */
 function primitiveKeyText(args: readonly unknown[], count: number): string | undefined {
-  let text = ARRAY_PREFIXES[count] ?? `array:${count}:`;
+  let text = count < 8 ? ARRAY_PREFIXES[count] : `array:${count}:`;
   for (let i = 0; i < count; i++) {
     const arg = args[i];
-    switch (typeof arg) {
-      case 'number':
-        text += `number:${arg}`;
-        break;
-      case 'string':
-        // Non-ASCII needs its byte text and '[' may need the compression's slow path.
-        if (scan(arg) !== 0) return undefined;
-        text += `string:${arg.length}:${arg}`;
-        break;
-      case 'boolean':
-        text += arg ? 'bool:true' : 'bool:false';
-        break;
-      case 'undefined':
-        text += 'Undefined';
-        break;
-      case 'bigint':
-        text += `bigint:${arg}`;
-        break;
-      default:
-        if (arg !== null) return undefined;
-        text += 'Null';
+    if (typeof arg === 'number') {
+      text += `number:${arg}`;
+    } else if (typeof arg === 'string') {
+      // Non-ASCII needs its byte text and '[' may need the compression's slow path.
+      if (!isPlainAscii(arg)) return undefined;
+      text += stringPrefix(arg.length) + arg;
+    } else if (typeof arg === 'boolean') {
+      text += arg ? 'bool:true' : 'bool:false';
+    } else if (arg === undefined) {
+      text += 'Undefined';
+    } else if (arg === null) {
+      text += 'Null';
+    } else if (typeof arg === 'bigint') {
+      text += `bigint:${arg}`;
+    } else {
+      return undefined;
     }
   }
   return text;
+}
+
+/** ASCII without '[': written as is, in compressed and uncompressed text alike. */
+function isPlainAscii(value: string): boolean {
+  if (value.length > 16) return scan(value) === 0;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x80 || code === 0x5b) return false;
+  }
+  return true;
 }
 
 /**
