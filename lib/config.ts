@@ -10,7 +10,8 @@ import { validateOptions } from './validate-options';
  * its next call on. The backend and where it stores (`backend`, `cacheDir`, `separateFiles`,
  * `mongetter`, `copy`) are fixed when a function opens its core, at its first use.
  */
-export interface GlobalParams extends Omit<CachedOptions, 'name' | 'dependsOn' | 'manager' | 'async'> {
+export interface GlobalParams
+  extends Omit<CachedOptions, 'name' | 'dependsOn' | 'manager' | 'async' | 'instanceKey' | 'shareAcrossInstances'> {
   /** While false, every call runs the function and nothing is read or written. Default true. */
   cachingEnabled: boolean;
 }

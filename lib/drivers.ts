@@ -1,7 +1,8 @@
 import type { Core, StoreOperations } from './core';
-import { BackendFailure, type CallSite, type Flow, type Op } from './flow';
+import { BackendFailure, type CallSite, calculateFlow, compute, type Flow, type Op } from './flow';
 import type { Memo } from './memo';
 import { sleep, sleepSync } from './owner';
+import type { CallPolicy } from './settings';
 
 /**
  * Runs a flow (see flow.ts). Storage errors are thrown into the flow wrapped in
@@ -15,7 +16,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-function performSync(ops: StoreOperations<'sync'>, op: Exclude<Op, { type: 'run' }>): unknown {
+type StorageOp = Exclude<Op, { type: 'run' | 'calculate' }>;
+
+function performSync(ops: StoreOperations<'sync'>, op: StorageOp): unknown {
   switch (op.type) {
     case 'get':
       return ops.get(op.key);
@@ -30,7 +33,7 @@ function performSync(ops: StoreOperations<'sync'>, op: Exclude<Op, { type: 'run'
   }
 }
 
-function performAsync(core: Core, op: Exclude<Op, { type: 'run' }>): Promise<unknown> {
+function performAsync(core: Core, op: StorageOp): Promise<unknown> {
   switch (op.type) {
     case 'get':
       return core.get(op.key);
@@ -71,6 +74,16 @@ export function driveSync(memo: Memo, flow: Flow, site: CallSite, ops: StoreOper
     thrown = undefined;
     if (step.done) return step.value;
     const op = step.value;
+    if (op.type === 'calculate') {
+      // Sync callers cannot overlap in-process; a calculation that turns out async is shared.
+      try {
+        input = driveSync(memo, calculateFlow(memo, op.key, op.policy), site, ops);
+        if (input instanceof Promise) memo.track(op.key, input);
+      } catch (error) {
+        thrown = { error };
+      }
+      continue;
+    }
     if (op.type === 'run') {
       let result: unknown;
       try {
@@ -116,6 +129,14 @@ export async function driveAsync(
     thrown = undefined;
     if (step.done) return step.value;
     const op = step.value;
+    if (op.type === 'calculate') {
+      try {
+        input = await memo.calculateOnce(op.key, op.policy, site);
+      } catch (error) {
+        thrown = { error };
+      }
+      continue;
+    }
     if (op.type === 'run') {
       try {
         input = await memo.whileRenewing(op, () => memo.fn.apply(site.self, site.args as unknown[]));
@@ -130,4 +151,33 @@ export async function driveAsync(
       thrown = { error: new BackendFailure(error) };
     }
   }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * A caller joining a calculation already running in this process gives up after
+ * `waitForCalcTimeout` like a waiter on another process's mark does, and computes itself
+ * (without a mark: the running calculation still holds it). Measured in real time: the
+ * calculation it waits on runs in real time too.
+ */
+export function joinInFlight(
+  memo: Memo,
+  inFlight: Promise<unknown>,
+  key: string,
+  policy: CallPolicy,
+  site: CallSite,
+): Promise<unknown> {
+  const timeout = memo.settings.waitForCalcTimeout;
+  if (!(timeout > 0 && Number.isFinite(timeout))) return inFlight;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(resolve, timeout, TIMED_OUT);
+  });
+  const settled = Promise.race([inFlight, expired]).finally(() => clearTimeout(timer));
+  return settled.then((winner) => {
+    if (winner !== TIMED_OUT) return winner;
+    memo.recordWaitTimeout(key, policy);
+    return driveAsync(memo, compute(memo, key, policy, undefined, memo.epoch), site);
+  });
 }

@@ -1,4 +1,5 @@
 import { type AcquireOutcome, type Claim, type Entry, isLive, type WriteOptions } from './core';
+import { enterCalculation, isKeyFenced, leaveCalculation } from './key-fence';
 import type { Memo } from './memo';
 import { newOwner } from './owner';
 import type { CallPolicy } from './settings';
@@ -16,7 +17,12 @@ export type Op =
   /** Wait up to `ms` for the key to change (another caller is calculating it). */
   | { type: 'pause'; key: string; ms: number }
   /** Run the wrapped function; `owner` is the mark to renew while it runs. */
-  | { type: 'run'; key: string; owner: string | undefined };
+  | { type: 'run'; key: string; owner: string | undefined }
+  /**
+   * Calculate the key (calculateFlow). The driver routes it through the in-process
+   * single-flight, so concurrent callers share one calculation but never a mere lookup.
+   */
+  | { type: 'calculate'; key: string; policy: CallPolicy };
 
 export type Flow = Generator<Op, unknown, any>;
 
@@ -73,7 +79,7 @@ export function* callFlow(
       }
       memo.recordMiss(key, policy, state === STALE ? 'stale' : 'missing');
     }
-    return yield* calculate(memo, key, policy);
+    return yield { type: 'calculate', key, policy };
   } catch (error) {
     if (!(error instanceof BackendFailure)) throw error;
     memo.backendFallback(error.error);
@@ -83,7 +89,7 @@ export function* callFlow(
 }
 
 /** Marks the key, waits for another caller's calculation, or computes it. */
-function* calculate(memo: Memo, key: string, policy: CallPolicy): Flow {
+export function* calculateFlow(memo: Memo, key: string, policy: CallPolicy): Flow {
   const { settings } = memo;
   const owner = newOwner();
   const epoch = memo.epoch;
@@ -143,14 +149,19 @@ export function* compute(
 ): Flow {
   memo.recordRecalculation(key, policy);
   let value: unknown;
+  const ticket = enterCalculation(memo);
+  let keyFenced: boolean;
   try {
     value = yield { type: 'run', key, owner };
   } catch (error) {
     if (owner) yield* releaseQuietly(memo, key, owner);
     throw error; // errors are never cached; in-process waiters share this rejection
+  } finally {
+    keyFenced = isKeyFenced(memo, key, ticket);
+    leaveCalculation(memo);
   }
-  if (memo.epoch !== epoch) {
-    // Fencing: the cache (or one it depends on) was invalidated while we computed.
+  if (memo.epoch !== epoch || keyFenced) {
+    // Fencing: the cache (or one it depends on, or this key) was invalidated while we computed.
     memo.trace(policy, 'invalidated during the calculation: result returned, not stored');
     if (owner) yield* releaseQuietly(memo, key, owner);
     return value;

@@ -1,10 +1,10 @@
 import { isPersistent, openBackend } from './backends';
 import { configState, currentParams } from './config';
 import type { Core, CoreEvent, Entry } from './core';
-import { driveAsync, driveSync } from './drivers';
+import { driveAsync, driveSync, joinInFlight } from './drivers';
 import { MemoirError } from './errors';
 import type { MemoirEventType } from './events';
-import { type CallSite, callFlow, isFresh, type Op, refreshFlow } from './flow';
+import { type CallSite, calculateFlow, callFlow, isFresh, type Op, refreshFlow } from './flow';
 import { defaultKey, type KeyContext, normalizeArgs } from './keys';
 import { startRenewal } from './lease';
 import type { CachedOptions, CallOptions } from './options';
@@ -34,7 +34,8 @@ export class Memo {
   private enabled = true;
   private defaultPolicy!: CallPolicy;
   private listening = false;
-  private readonly pending = new Map<string, Promise<unknown>>();
+  /** In-flight calculations by key (in-process single-flight); invalidate(args) drops its key. */
+  readonly pending = new Map<string, Promise<unknown>>();
   private readonly refreshing = new Set<string>();
   private clearing: Promise<void> | undefined;
   private lastCleanup = Number.NEGATIVE_INFINITY;
@@ -108,12 +109,8 @@ export class Memo {
         // Let the flow meet the failure again and apply the backend-error policy.
       }
     }
-    const inFlight = this.pending.get(key);
-    if (inFlight) return this.join(inFlight, key, policy);
     const site: CallSite = { self, args };
-    const result = driveSync(this, callFlow(this, key, policy, site, prefetched), site, sync);
-    if (result instanceof Promise) this.track(key, result);
-    return result;
+    return driveSync(this, callFlow(this, key, policy, site, prefetched), site, sync);
   }
 
   private async callAsync(
@@ -123,24 +120,26 @@ export class Memo {
     prefetched?: { entry: Entry | undefined },
   ): Promise<unknown> {
     if (this.clearing) await this.clearing;
-    const inFlight = this.pending.get(key);
-    if (inFlight) return this.join(inFlight, key, policy);
-    return this.track(key, driveAsync(this, callFlow(this, key, policy, site, prefetched), site));
+    return driveAsync(this, callFlow(this, key, policy, site, prefetched), site);
   }
 
   /** In-process single-flight: one calculation per key, every concurrent caller shares it. */
-  private track(key: string, promise: Promise<unknown>): Promise<unknown> {
+  calculateOnce(key: string, policy: CallPolicy, site: CallSite): Promise<unknown> {
+    const inFlight = this.pending.get(key);
+    if (inFlight) {
+      this.recordWait(key, policy, 'this process');
+      return joinInFlight(this, inFlight, key, policy, site);
+    }
+    return this.track(key, driveAsync(this, calculateFlow(this, key, policy), site));
+  }
+
+  track(key: string, promise: Promise<unknown>): Promise<unknown> {
     this.pending.set(key, promise);
     const forget = () => {
       if (this.pending.get(key) === promise) this.pending.delete(key);
     };
     promise.then(forget, forget);
     return promise;
-  }
-
-  private join(inFlight: Promise<unknown>, key: string, policy: CallPolicy): Promise<unknown> {
-    this.recordWait(key, policy, 'this process');
-    return inFlight;
   }
 
   keyFor(args: readonly unknown[], self?: unknown): string {
