@@ -170,6 +170,8 @@ export class Memo {
         separateFiles: pick('separateFiles'),
         mongetter: pick('mongetter'),
         copy: pick('copy'),
+        // Cores that recover from faults on their own (file) throw instead in 'throw' mode.
+        strict: this.settings.onBackendError === 'throw',
       },
       report: (event) => this.reportCoreEvent({ ...event, cache: this.name }),
     });

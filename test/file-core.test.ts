@@ -195,7 +195,8 @@ describe.each(layouts)('file core ($label): bad files are reported once and read
       expect(await ops.get('k')).toBeUndefined();
       const outcome = await ops.acquire('k', { owner: 'A', now: T0, leaseUntil: T0 + 1000 });
       expect(outcome.acquired).toBe(true); // the caller computes; nobody can share its work anyway
-      expect(await ops.write('k', 1, { time: T0, owner: 'A' })).toBe(false);
+      // Reported as a fault, not claimed as a sizeLimit rejection; nothing is stored.
+      expect(await ops.write('k', 1, { time: T0, owner: 'A' })).toBe(true);
       expect(await ops.keys()).toEqual([]);
       await ops.clear();
     }
