@@ -15,10 +15,27 @@ function checkFunction(options: object, key: string, accepted: string): void {
   if (value !== undefined && typeof value !== 'function') throw invalidOption(key, value, accepted);
 }
 
+/** Every member of CachedOptions; test/options-reference.test.ts keeps it equal to the type. */
+export const CACHED_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'name', 'backend', 'staleAfter', 'nextTime', 'allowNone', 'waitForCalcTimeout', 'lease', 'hashFunc',
+  'cacheDir', 'separateFiles', 'mongetter', 'cleanupStale', 'cleanupInterval', 'entrySizeLimit',
+  'dependsOn', 'manager', 'instanceKey', 'shareAcrossInstances', 'copy', 'async', 'onBackendError',
+  'onEvent', 'logger', 'clock',
+]);
+
 /** Throws a MemoirError naming the first bad option. Units are parsed to prove they parse. */
 export function validateOptions(options: CachedOptions): void {
   if (options === null || typeof options !== 'object') {
     throw invalidOption('options', options, 'an options object');
+  }
+  for (const key of Object.keys(options)) {
+    // A typo such as `stalAfter` would otherwise be silently ignored.
+    if (!CACHED_OPTION_NAMES.has(key)) {
+      throw new MemoirError(
+        'INVALID_OPTION',
+        `Unknown option "${key}". Known options: ${[...CACHED_OPTION_NAMES].join(', ')}.`,
+      );
+    }
   }
   const { backend } = options;
   if (backend !== undefined && !(typeof backend === 'string' && BACKENDS.includes(backend))) {

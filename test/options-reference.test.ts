@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { resetGlobalParams, setGlobalParams } from '../lib/config';
+import { CACHED_OPTION_NAMES, validateOptions } from '../lib/validate-options';
 import { MemoirError } from '../lib/errors';
 
 /**
@@ -152,6 +153,11 @@ describe('options reference (README.md) against lib/options.ts', () => {
     const table = tableUnder(isOptionsHeading, 'options table');
     expect(duplicates(table)).toEqual([]);
     expect([...table].sort()).toEqual(names(cachedOptions));
+  });
+
+  it('accepts at runtime exactly the members of CachedOptions (unknown keys are refused)', () => {
+    expect([...CACHED_OPTION_NAMES].sort()).toEqual(names(cachedOptions));
+    expect(() => validateOptions({ stalAfter: '1h' } as never)).toThrow(/Unknown option "stalAfter"/);
   });
 
   it('lists exactly the members of CallOptions in the per-call options table', () => {
