@@ -1,4 +1,5 @@
 import { methodDecorator } from './decorator';
+import { fenceKey } from './key-fence';
 import { getCacheManager } from './manager';
 import { type InstanceKey, Memo } from './memo';
 import type { CachedOptions, CallOptions } from './options';
@@ -69,7 +70,13 @@ export function memoizedFunction<F extends AnyFunction>(memo: Memo, self?: unkno
         return memo.call(bound ? self : this, args, options);
       } as unknown as F;
     },
-    invalidate: (...args) => memo.openCore().delete(memo.keyFor(args, self)),
+    invalidate: (...args) => {
+      const key = memo.keyFor(args, self);
+      // Calculations of this key running now answer their callers but must not store.
+      fenceKey(memo, key);
+      memo.pending.delete(key);
+      return memo.openCore().delete(key);
+    },
     peek: (...args) => memo.peek(args, self) as Promise<Awaited<ReturnType<F>> | undefined>,
     isCached: async (...args) => (await memo.openCore().get(memo.keyFor(args, self)))?.completed === true,
     keyFor: (...args) => memo.keyFor(args, self),

@@ -230,6 +230,65 @@ describe('waiting for another caller', () => {
   });
 });
 
+describe('waiting inside one process', () => {
+  test('a caller joining an in-process calculation gives up after waitForCalcTimeout and computes', async () => {
+    const gate = deferred<void>();
+    let runs = 0;
+    const f = cached(async (x: number) => {
+      const run = ++runs;
+      if (run === 1) await gate.promise; // the first calculation hangs
+      return `${x}#${run}`;
+    }, { name: uniqueName('inproc-timeout'), backend: 'memory', waitForCalcTimeout: 40 });
+    const first = f(1);
+    await until(() => runs === 1);
+    const started = Date.now();
+    await expect(f(1)).resolves.toBe('1#2');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+    expect(f.stats()).toMatchObject({ waits: 1, waitTimeouts: 1, recalculations: 2 });
+    gate.resolve();
+    await expect(first).resolves.toBe('1#1');
+  });
+
+  test('without waitForCalcTimeout an in-process caller waits as long as the calculation runs', async () => {
+    const gate = deferred<void>();
+    let runs = 0;
+    const f = cached(async (x: number) => {
+      runs++;
+      await gate.promise;
+      return `${x}#${runs}`;
+    }, { name: uniqueName('inproc-wait'), backend: 'memory' });
+    const calls = [f(1), f(1)];
+    let settled = false;
+    void Promise.all(calls).then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(settled).toBe(false);
+    gate.resolve();
+    expect(await Promise.all(calls)).toEqual(['1#1', '1#1']);
+    expect(f.stats().waitTimeouts).toBe(0);
+  });
+
+  test('a running calculation renews its mark: another process sharing the name waits past the lease', async () => {
+    const name = uniqueName('renewal');
+    let runs = 0;
+    const body = async (x: number) => {
+      runs++;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      return x;
+    };
+    // Two functions of one name are two engines on one store, like two processes.
+    const here = cached(body, { name, backend: 'memory', lease: 60 });
+    const there = cached(body, { name, backend: 'memory', lease: 60 });
+    const first = here(1);
+    await new Promise((resolve) => setTimeout(resolve, 120)); // twice the lease
+    const second = there(1);
+    expect(await Promise.all([first, second])).toEqual([1, 1]);
+    expect(runs).toBe(1);
+    expect(there.stats()).toMatchObject({ waits: 1, recalculations: 0 });
+  });
+});
+
 describe('allowNone', () => {
   test('null and undefined results are recomputed by default', () => {
     let runs = 0;
@@ -356,5 +415,28 @@ describe('in-flight fencing', () => {
     expect(await f(21)).toBe(42);
     expect(runs).toBe(2);
     expect(await f.isCached(21)).toBe(true);
+  });
+
+  test('invalidate(args) during a calculation of that key: result returned, not stored', async () => {
+    const gate = deferred<void>();
+    let runs = 0;
+    const f = cached(async (x: number) => {
+      const run = ++runs;
+      if (run === 1) await gate.promise;
+      return `${x}#${run}`;
+    }, { name: uniqueName('fence-key'), backend: 'memory' });
+
+    const inFlight = f(1);
+    const other = f(2);
+    await until(() => runs === 2);
+    await f.invalidate(1);
+    // A caller arriving after the invalidation does not join the fenced calculation.
+    const after = f(1);
+    gate.resolve();
+    await expect(inFlight).resolves.toBe('1#1');
+    await expect(after).resolves.toBe('1#3');
+    await expect(other).resolves.toBe('2#2');
+    expect(await f.peek(1)).toBe('1#3');
+    expect(await f.isCached(2)).toBe(true); // other keys are not fenced
   });
 });
