@@ -17,8 +17,13 @@ export interface KeysBenchOptions {
 
 export interface KeysBenchRow {
   name: string;
-  /** Median ns per call over the batches. */
+  /** Median wall-clock ns per call over the batches. */
   medianNs: number;
+  /**
+   * Median CPU ns per call (user + system): steadier than wall-clock on a shared machine,
+   * where other processes take the CPU away in the middle of a batch.
+   */
+  cpuMedianNs: number;
   /** Length of the key the case produces (0 for raw object-hash rows). */
   keyLength: number;
 }
@@ -47,7 +52,17 @@ const CASES: Case[] = [
 /** Keeps results observable so the JIT cannot drop the measured calls. */
 let sink = 0;
 
-function measure(run: () => number, batches: number, batchMs: number): number {
+interface Medians {
+  medianNs: number;
+  cpuMedianNs: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function measure(run: () => number, batches: number, batchMs: number): Medians {
   // Calibrate the batch size on a warm function, so one batch lasts about batchMs.
   let iterations = 1000;
   for (;;) {
@@ -60,14 +75,17 @@ function measure(run: () => number, batches: number, batchMs: number): number {
     }
     iterations *= 4;
   }
-  const perCall: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let batch = 0; batch < batches; batch++) {
+    const cpuStarted = process.cpuUsage();
     const started = process.hrtime.bigint();
     for (let i = 0; i < iterations; i++) sink += run();
-    perCall.push(Number(process.hrtime.bigint() - started) / iterations);
+    wall.push(Number(process.hrtime.bigint() - started) / iterations);
+    const used = process.cpuUsage(cpuStarted);
+    cpu.push(((used.user + used.system) * 1000) / iterations);
   }
-  perCall.sort((a, b) => a - b);
-  return perCall[Math.floor(perCall.length / 2)];
+  return { medianNs: median(wall), cpuMedianNs: median(cpu) };
 }
 
 export async function benchKeys(options: KeysBenchOptions = {}): Promise<KeysBenchRow[]> {
@@ -78,17 +96,17 @@ export async function benchKeys(options: KeysBenchOptions = {}): Promise<KeysBen
     const map = new Map<string, number>([[key, 1]]);
     rows.push({
       name: `defaultKey: ${name}`,
-      medianNs: measure(() => defaultKey(args).length, batches, batchMs),
+      ...measure(() => defaultKey(args).length, batches, batchMs),
       keyLength: key.length,
     });
     rows.push({
       name: `defaultKey + Map.get: ${name}`,
-      medianNs: measure(() => map.get(defaultKey(args)) ?? 0, batches, batchMs),
+      ...measure(() => map.get(defaultKey(args)) ?? 0, batches, batchMs),
       keyLength: key.length,
     });
     rows.push({
       name: `object-hash (sha1): ${name}`,
-      medianNs: measure(() => objectHash(args).length, batches, batchMs),
+      ...measure(() => objectHash(args).length, batches, batchMs),
       keyLength: 0,
     });
     // Yield between cases so a harness sharing the event loop stays responsive.
@@ -102,7 +120,9 @@ if (require.main === module) {
   benchKeys().then((rows) => {
     for (const row of rows) {
       const length = row.keyLength ? `  (key ${row.keyLength} chars)` : '';
-      console.log(`${row.medianNs.toFixed(1).padStart(10)} ns  ${row.name}${length}`);
+      const wall = row.medianNs.toFixed(0).padStart(7);
+      const cpu = row.cpuMedianNs.toFixed(0).padStart(7);
+      console.log(`${wall} ns wall ${cpu} ns cpu  ${row.name}${length}`);
     }
   });
 }
