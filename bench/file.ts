@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createFileCore } from '../backends/file';
 import { createMemoryCore } from '../backends/memory';
+import { type CachedOptions, cached } from '../lib';
 import type { Core } from '../lib/core';
 
 /**
@@ -64,11 +65,11 @@ async function fill(core: Core, count: number): Promise<void> {
   for (let i = 0; i < count; i++) ops.write(`fill-${i}`, { i, text: `entry ${i}` }, { time: T });
 }
 
-async function benchSubject(subject: Subject, rows: BenchRow[]): Promise<void> {
+async function benchSubject(subject: Subject, rows: BenchRow[], quick: boolean): Promise<void> {
   const add = (name: string, median: number) =>
     rows.push({ core: subject.label, case: name, median, unit: 'µs' });
 
-  for (const entries of [0, 10_000]) {
+  for (const entries of [0, quick ? 1_000 : 10_000]) {
     const suffix = entries ? ` (${entries.toLocaleString('en')} entries)` : '';
     const core = subject.make(`bench-hit-${entries}`);
     await fill(core, entries);
@@ -93,6 +94,19 @@ async function benchSubject(subject: Subject, rows: BenchRow[]): Promise<void> {
   await big.close?.();
 }
 
+/** The path users take: a memoized function's hit, through the engine, sync and async. */
+async function benchMemoized(subject: Subject, rows: BenchRow[], backend: Partial<CachedOptions>): Promise<void> {
+  const name = `bench-memoized-${process.pid}-${subject.label.replace(/\W+/g, '-')}`;
+  const syncFn = cached((id: number) => ({ ...SMALL, id }), { ...backend, name: `${name}-sync` });
+  const asyncFn = cached(async (id: number) => ({ ...SMALL, id }), { ...backend, name: `${name}-async` });
+  syncFn(1);
+  await asyncFn(1);
+  rows.push({ core: subject.label, case: 'cached() hit small, sync fn', median: measureSync(() => syncFn(1)), unit: 'µs' });
+  rows.push({ core: subject.label, case: 'cached() hit small, async fn', median: await measureAsync(() => asyncFn(1)), unit: 'µs' });
+  await syncFn.clearCache();
+  await asyncFn.clearCache();
+}
+
 /** 10 keys x 3 rounds of writing 1M-number arrays: total wall time per round, in ms. */
 async function benchArrays(subject: Subject, rows: BenchRow[]): Promise<void> {
   const core = subject.make('bench-arrays');
@@ -109,7 +123,8 @@ async function benchArrays(subject: Subject, rows: BenchRow[]): Promise<void> {
   await core.close?.();
 }
 
-export async function runFileBenchmark(options: { arrays?: boolean } = {}): Promise<BenchRow[]> {
+export async function runFileBenchmark(options: { arrays?: boolean; quick?: boolean } = {}): Promise<BenchRow[]> {
+  const quick = options.quick ?? process.env.BENCH_QUICK === '1';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'memoir-bench-'));
   let n = 0;
   const subjects: Subject[] = [
@@ -120,9 +135,12 @@ export async function runFileBenchmark(options: { arrays?: boolean } = {}): Prom
   ];
   const rows: BenchRow[] = [];
   try {
-    for (const subject of subjects) await benchSubject(subject, rows);
+    for (const subject of subjects) await benchSubject(subject, rows, quick);
+    await benchMemoized(subjects[0], rows, { backend: 'memory' });
+    await benchMemoized(subjects[2], rows, { backend: 'file', cacheDir: root });
+    await benchMemoized(subjects[3], rows, { backend: 'file', cacheDir: root, separateFiles: true });
     // The copy-mode memory core adds nothing to the arrays case but time.
-    if (options.arrays !== false) {
+    if (options.arrays !== false && !quick) {
       for (const subject of subjects.filter((s) => s.label !== 'memory (copy)')) await benchArrays(subject, rows);
     }
   } finally {

@@ -14,7 +14,7 @@ const DURATION_UNITS: Record<string, number> = {
 };
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
-const DURATION_RE = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/i;
+const DURATION_RE = /^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/i;
 const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)\s*$/i;
 
 /**
@@ -30,7 +30,7 @@ export function parseDuration(value: Duration, option: string, allowNegative = f
     return value;
   }
   const match = typeof value === 'string' ? DURATION_RE.exec(value) : null;
-  if (!match) throw invalidOption(option, value, accepted);
+  if (!match || (!allowNegative && match[1].startsWith('-'))) throw invalidOption(option, value, accepted);
   return Number(match[1]) * DURATION_UNITS[match[2].toLowerCase()];
 }
 

@@ -112,4 +112,10 @@ describe('unparseable values fail at decoration, naming the option', () => {
     expect(() => f.with({ maxAge: 'soon' })).toThrow(/"maxAge"/);
     expect(() => f.with({ staleAfter: '-1s' })).toThrow(/"staleAfter"/);
   });
+
+  test('maxAge alone accepts negative durations, as numbers and as strings', () => {
+    expect(parseDuration('-1s', 'maxAge', true)).toBe(-1000);
+    expect(parseDuration(-5, 'maxAge', true)).toBe(-5);
+    expect(() => parseDuration('-1s', 'staleAfter')).toThrow(/"staleAfter"/);
+  });
 });
