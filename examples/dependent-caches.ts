@@ -2,16 +2,14 @@
  * The dependent-cache manager in four short stories. Run it twice:
  *   npx tsx examples/dependent-caches.ts
  * The first story shows the value saved by the previous run.
- *
- * (Imports from lib/manager until lib/index.ts re-exports the manager; then '../lib'.)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { getCacheManager } from '../lib/manager';
+import { getCacheManager } from '../lib';
 
 // A dedicated directory, so the example never writes into your real cache directory.
-const cacheDirectory = path.join(os.tmpdir(), 'memoir-examples');
+const cacheDirectory = path.join(process.env.MEMOIR_CACHE_DIR ?? os.tmpdir(), 'memoir-examples');
 
 async function simplePersistentCache(): Promise<void> {
   console.log('1. A simple persistent cache');
