@@ -5,6 +5,7 @@ import { driveAsync, driveSync, joinInFlight } from './drivers';
 import { MemoirError } from './errors';
 import type { MemoirEventType } from './events';
 import { type CallSite, calculateFlow, callFlow, isFresh, type Op, refreshFlow } from './flow';
+import { PrimitiveKeyCache } from './key-cache';
 import { defaultKey, type KeyContext, normalizeArgs } from './keys';
 import { startRenewal } from './lease';
 import type { CachedOptions, CallOptions } from './options';
@@ -41,6 +42,7 @@ export class Memo {
   private lastCleanup = Number.NEGATIVE_INFINITY;
   private backendDown = false;
   private readonly reported = new Set<string>();
+  private readonly primitiveKeys = new PrimitiveKeyCache();
 
   constructor(
     readonly fn: AnyFunction,
@@ -152,7 +154,7 @@ export class Memo {
       }
       return key;
     }
-    if (this.instanceKey === undefined) return defaultKey(args);
+    if (this.instanceKey === undefined) return this.primitiveKeys.keyFor(args, defaultKey);
     return defaultKey([this.instanceKey(self), ...normalizeArgs(args)]);
   }
 
