@@ -87,7 +87,7 @@ export function syncOperations(context: OperationsContext): StoreOperations<'syn
         mutate(file, 'release', change.release(key, options.owner), undefined);
         return false;
       }
-      return mutate(file, 'write', change.write(key, bytes, options.time, options.owner), false);
+      return mutate(file, 'write', change.write(key, bytes, options.time, options.owner), fallback.write());
     },
     delete: (key) => mutate(layout.fileFor(key), 'delete from', change.remove(key), undefined),
     clear() {
@@ -152,7 +152,7 @@ export function asyncOperations(context: OperationsContext): StoreOperations<'as
         await mutate(file, 'release', change.release(key, options.owner), undefined);
         return false;
       }
-      return mutate(file, 'write', change.write(key, bytes, options.time, options.owner), false);
+      return mutate(file, 'write', change.write(key, bytes, options.time, options.owner), fallback.write());
     },
     delete: (key) => mutate(layout.fileFor(key), 'delete from', change.remove(key), undefined),
     async clear() {
