@@ -177,7 +177,7 @@ export function joinInFlight(
   const settled = Promise.race([inFlight, expired]).finally(() => clearTimeout(timer));
   return settled.then((winner) => {
     if (winner !== TIMED_OUT) return winner;
-    memo.recordWaitTimeout(key, policy);
+    memo.record.waitTimeout(key, policy);
     return driveAsync(memo, compute(memo, key, policy, undefined, memo.epoch), site);
   });
 }

@@ -69,21 +69,21 @@ export function* callFlow(
       const entry: Entry | undefined = prefetched ? prefetched.entry : yield { type: 'get', key };
       const state = freshness(entry, memo.settings.clock(), policy);
       if (state === FRESH) {
-        memo.recordHit(key, policy);
+        memo.record.hit(key, policy);
         return entry!.value;
       }
       if (state === STALE && policy.nextTime) {
-        memo.recordStaleHit(key, policy);
+        memo.record.staleHit(key, policy);
         memo.refreshInBackground(key, site);
         return entry!.value;
       }
-      memo.recordMiss(key, policy, state === STALE ? 'stale' : 'missing');
+      memo.record.miss(key, policy, state === STALE ? 'stale' : 'missing');
     }
     return yield { type: 'calculate', key, policy };
   } catch (error) {
     if (!(error instanceof BackendFailure)) throw error;
-    memo.backendFallback(error.error);
-    memo.trace(policy, `backend error, running the function uncached: ${String(error.error)}`);
+    memo.record.backendFallback(error.error);
+    memo.record.trace(policy, `backend error, running the function uncached: ${String(error.error)}`);
     return yield { type: 'run', key, owner: undefined };
   }
 }
@@ -108,7 +108,7 @@ export function* calculateFlow(memo: Memo, key: string, policy: CallPolicy): Flo
       // Double-checked: another caller may have completed the key between our read and mark.
       if (!policy.overwrite && freshness(outcome.entry, now, policy) === FRESH) {
         yield { type: 'release', key, owner };
-        memo.trace(policy, 'completed by another caller just before our mark');
+        memo.record.trace(policy, 'completed by another caller just before our mark');
         return outcome.entry.value;
       }
       return yield* compute(memo, key, policy, owner, epoch);
@@ -116,13 +116,13 @@ export function* calculateFlow(memo: Memo, key: string, policy: CallPolicy): Flo
 
     if (!waited) {
       waited = true;
-      memo.recordWait(key, policy, outcome.entry.processing?.owner);
+      memo.record.wait(key, policy, outcome.entry.processing?.owner);
     }
     let delay = 5;
     for (;;) {
       const remaining = deadline - settings.clock();
       if (remaining <= 0) {
-        memo.recordWaitTimeout(key, policy);
+        memo.record.waitTimeout(key, policy);
         return yield* compute(memo, key, policy, undefined, epoch);
       }
       yield { type: 'pause', key, ms: Math.min(delay, remaining) };
@@ -130,7 +130,7 @@ export function* calculateFlow(memo: Memo, key: string, policy: CallPolicy): Flo
       const entry: Entry | undefined = yield { type: 'get', key };
       const at = settings.clock();
       if (freshness(entry, at, policy) === FRESH) {
-        memo.trace(policy, 'the other caller finished; using its value');
+        memo.record.trace(policy, 'the other caller finished; using its value');
         return entry!.value;
       }
       // The mark is gone without a usable value (the calculator failed or died): take over.
@@ -147,7 +147,7 @@ export function* compute(
   owner: string | undefined,
   epoch: number,
 ): Flow {
-  memo.recordRecalculation(key, policy);
+  memo.record.recalculation(key, policy);
   let value: unknown;
   const ticket = enterCalculation(memo);
   let keyFenced: boolean;
@@ -162,16 +162,16 @@ export function* compute(
   }
   if (memo.epoch !== epoch || keyFenced) {
     // Fencing: the cache (or one it depends on, or this key) was invalidated while we computed.
-    memo.trace(policy, 'invalidated during the calculation: result returned, not stored');
+    memo.record.trace(policy, 'invalidated during the calculation: result returned, not stored');
     if (owner) yield* releaseQuietly(memo, key, owner);
     return value;
   }
   try {
     const options: WriteOptions = { time: memo.settings.clock(), owner, sizeLimit: memo.settings.entrySizeLimit };
     const stored: boolean = yield { type: 'write', key, value, options };
-    if (!stored) memo.recordSizeRejection(key, policy);
+    if (!stored) memo.record.sizeRejection(key, policy);
   } catch (error) {
-    memo.reportWriteFailure(error instanceof BackendFailure ? error.error : error);
+    memo.record.writeFailure(error instanceof BackendFailure ? error.error : error);
     if (owner) yield* releaseQuietly(memo, key, owner);
   }
   return value;
@@ -182,7 +182,7 @@ function* releaseQuietly(memo: Memo, key: string, owner: string): Flow {
     yield { type: 'release', key, owner };
   } catch (error) {
     // The lease will expire on its own; a waiter then takes over.
-    memo.reportBackendError(error instanceof BackendFailure ? error.error : error);
+    memo.record.backendError(error instanceof BackendFailure ? error.error : error);
   }
   return undefined;
 }

@@ -1,16 +1,16 @@
 import { isPersistent, openBackend } from './backends';
 import { configState, currentParams } from './config';
-import type { Core, CoreEvent, Entry } from './core';
+import type { Core, Entry } from './core';
 import { driveAsync, driveSync, joinInFlight } from './drivers';
 import { MemoirError } from './errors';
-import type { MemoirEventType } from './events';
 import { type CallSite, calculateFlow, callFlow, isFresh, type Op, refreshFlow } from './flow';
 import { PrimitiveKeyCache } from './key-cache';
 import { defaultKey, type KeyContext, normalizeArgs } from './keys';
 import { startRenewal } from './lease';
 import type { CachedOptions, CallOptions } from './options';
 import { type CallPolicy, callPolicy, resolveSettings, type Settings } from './settings';
-import { type CacheStats, emptyStats } from './stats';
+import type { CacheStats } from './stats';
+import { CallRecorder } from './call-recorder';
 import { validateOptions } from './validate-options';
 
 type AnyFunction = (...args: any[]) => any;
@@ -27,21 +27,19 @@ export class Memo {
   settings!: Settings;
   /** Bumped by clearCache/invalidation: calculations that started before do not store. */
   epoch = 0;
-  readonly counters: CacheStats = emptyStats();
+  /** Counters, events, verbose traces and fault reports of this function. */
+  readonly record: CallRecorder;
   /** undefined until the function has returned once (or was declared/detected async). */
   private isAsync: boolean | undefined;
   private core: Core | undefined;
   private settingsVersion = -1;
   private enabled = true;
   private defaultPolicy!: CallPolicy;
-  private listening = false;
   /** In-flight calculations by key (in-process single-flight); invalidate(args) drops its key. */
   readonly pending = new Map<string, Promise<unknown>>();
   private readonly refreshing = new Set<string>();
   private clearing: Promise<void> | undefined;
   private lastCleanup = Number.NEGATIVE_INFINITY;
-  private backendDown = false;
-  private readonly reported = new Set<string>();
   private readonly primitiveKeys = new PrimitiveKeyCache();
 
   constructor(
@@ -70,6 +68,7 @@ export class Memo {
       );
     }
     this.name = name;
+    this.record = new CallRecorder(name, () => this.settings);
     this.isAsync = options.async ?? (fn.constructor?.name === 'AsyncFunction' ? true : undefined);
     this.refreshSettings(); // parses units now: a bad duration fails at decoration
   }
@@ -90,7 +89,7 @@ export class Memo {
       if (core.nonBlocking && sync && !policy.overwrite && this.clearing === undefined) {
         const entry = sync.get(key);
         if (isFresh(entry, policy, this.settings.clock)) {
-          this.recordHit(key, policy);
+          this.record.hit(key, policy);
           return Promise.resolve(entry.value);
         }
         return this.callAsync(key, policy, { self, args }, { entry });
@@ -103,7 +102,7 @@ export class Memo {
       try {
         const entry = sync.get(key);
         if (isFresh(entry, policy, this.settings.clock)) {
-          this.recordHit(key, policy);
+          this.record.hit(key, policy);
           return entry.value;
         }
         prefetched = { entry };
@@ -129,7 +128,7 @@ export class Memo {
   calculateOnce(key: string, policy: CallPolicy, site: CallSite): Promise<unknown> {
     const inFlight = this.pending.get(key);
     if (inFlight) {
-      this.recordWait(key, policy, 'this process');
+      this.record.wait(key, policy, 'this process');
       return joinInFlight(this, inFlight, key, policy, site);
     }
     return this.track(key, driveAsync(this, calculateFlow(this, key, policy), site));
@@ -175,7 +174,7 @@ export class Memo {
         // Cores that recover from faults on their own (file) throw instead in 'throw' mode.
         strict: this.settings.onBackendError === 'throw',
       },
-      report: (event) => this.reportCoreEvent({ ...event, cache: this.name }),
+      report: (event) => this.record.coreEvent({ ...event, cache: this.name }),
     });
     return this.core;
   }
@@ -184,7 +183,7 @@ export class Memo {
   async whileRenewing(op: Extract<Op, { type: 'run' }>, run: () => unknown): Promise<unknown> {
     if (op.owner === undefined) return run();
     const stop = startRenewal(this.openCore(), op.key, op.owner, this.settings.lease, this.settings.clock, (e) =>
-      this.reportBackendError(e),
+      this.record.backendError(e),
     );
     try {
       return await run();
@@ -203,7 +202,7 @@ export class Memo {
     const policy = this.defaultPolicy;
     setImmediate(() => {
       driveAsync(this, refreshFlow(this, key, policy), site)
-        .catch((error) => this.warnOnce(`refresh:${key}`, `background refresh of "${this.name}" failed: ${String(error)}`))
+        .catch((error) => this.record.warnOnce(`refresh:${key}`, `background refresh of "${this.name}" failed: ${String(error)}`))
         .finally(() => this.refreshing.delete(key));
     });
   }
@@ -215,7 +214,7 @@ export class Memo {
     if (!Number.isFinite(this.settings.staleAfter)) return;
     const before = now - this.settings.staleAfter;
     setImmediate(() => {
-      core.deleteStale(before).catch((error) => this.reportBackendError(error));
+      core.deleteStale(before).catch((error) => this.record.backendError(error));
     });
   }
 
@@ -256,121 +255,19 @@ export class Memo {
   }
 
   stats(): CacheStats {
-    return { ...this.counters };
+    return { ...this.record.counters };
   }
 
-  // ── bookkeeping: counters, events, verbose traces, faults ───────────────────────────────
+  // ── settings ────────────────────────────────────────────────────────────────────────────
 
   refreshSettings(): void {
     const params = currentParams();
     this.enabled = params.cachingEnabled;
     this.settings = resolveSettings(this.options, params);
     this.defaultPolicy = callPolicy(this.settings, undefined);
-    this.listening = this.settings.onEvent !== undefined;
     this.settingsVersion = configState.version;
   }
 
-  trace(policy: CallPolicy, message: string, key?: string): void {
-    if (policy.verbose) this.settings.logger.debug(`[memoir] ${this.name}${key ? ` ${key}` : ''}: ${message}`);
-  }
-
-  private emit(type: MemoirEventType, key?: string, message?: string): void {
-    try {
-      this.settings.onEvent?.({ type, cache: this.name, key, message });
-    } catch {
-      // A failing listener must not break the call it observes.
-    }
-  }
-
-  recordHit(key: string, policy: CallPolicy): void {
-    this.counters.hits++;
-    if (this.listening) this.emit('hit', key);
-    if (policy.verbose) this.trace(policy, 'fresh entry: hit', key);
-  }
-
-  recordStaleHit(key: string, policy: CallPolicy): void {
-    this.counters.staleHits++;
-    if (this.listening) this.emit('stale', key);
-    this.trace(policy, 'stale entry: returned now, refreshing in the background', key);
-  }
-
-  recordMiss(key: string, policy: CallPolicy, why: 'stale' | 'missing'): void {
-    this.counters.misses++;
-    if (this.listening) this.emit('miss', key, why);
-    this.trace(policy, why === 'stale' ? 'stale entry: recomputing' : 'no usable entry: computing', key);
-  }
-
-  recordWait(key: string, policy: CallPolicy, owner: string | undefined): void {
-    this.counters.waits++;
-    if (this.listening) this.emit('wait', key, owner);
-    this.trace(policy, `being calculated by ${owner ?? 'another caller'}: waiting`, key);
-  }
-
-  recordWaitTimeout(key: string, policy: CallPolicy): void {
-    this.counters.waitTimeouts++;
-    if (this.listening) this.emit('wait-timeout', key);
-    this.trace(policy, 'waitForCalcTimeout reached: computing ourselves', key);
-  }
-
-  recordRecalculation(key: string, policy: CallPolicy): void {
-    this.counters.recalculations++;
-    if (this.listening) this.emit('recalculation', key);
-    this.trace(policy, 'running the function', key);
-  }
-
-  recordSizeRejection(key: string, policy: CallPolicy): void {
-    this.counters.sizeLimitRejections++;
-    if (this.listening) this.emit('size-limit', key);
-    this.trace(policy, 'result larger than entrySizeLimit: returned, not stored', key);
-  }
-
-  /** Backend down, the call goes on uncached: report once per incident; 'throw' mode rejects instead. */
-  backendFallback(error: unknown): void {
-    this.reportBackendError(error);
-    if (this.settings.onBackendError === 'throw') {
-      throw error instanceof MemoirError
-        ? error
-        : new MemoirError('BACKEND_ERROR', `Cache "${this.name}": backend error: ${String(error)}`, { cause: error });
-    }
-  }
-
-  /** Reports a backend failure once per incident (a quiet spell of 5 s ends an incident). */
-  reportBackendError(error: unknown): void {
-    if (!this.backendDown) {
-      this.backendDown = true;
-      const message = `cache "${this.name}": backend error, calls run uncached until it recovers: ${String(error)}`;
-      this.emit('backend-error', undefined, message);
-      this.settings.logger.warn(`[memoir] ${message}`);
-      setTimeout(() => {
-        this.backendDown = false; // a later failure is a new incident
-      }, 5_000).unref();
-    }
-  }
-
-  reportWriteFailure(error: unknown): void {
-    if (error instanceof MemoirError && error.code === 'SERIALIZATION_FAILED') {
-      this.emit('serialization-error', undefined, error.message);
-      this.warnOnce('serialize', error.message);
-      return;
-    }
-    // A failed write never costs the caller its result, even in 'throw' mode.
-    this.reportBackendError(error);
-  }
-
-  private reportCoreEvent(event: CoreEvent): void {
-    try {
-      this.settings.onEvent?.({ ...event });
-    } catch {
-      // ignore listener failures
-    }
-    this.warnOnce(`${event.type}:${event.location ?? ''}`, `[memoir] ${event.message}`);
-  }
-
-  private warnOnce(id: string, message: string): void {
-    if (this.reported.has(id)) return;
-    this.reported.add(id);
-    this.settings.logger.warn(message);
-  }
 }
 
 let anonymousCount = 0;
