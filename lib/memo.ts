@@ -78,7 +78,14 @@ export class Memo {
   call(self: unknown, args: readonly unknown[], callOptions?: CallOptions): unknown {
     if (this.settingsVersion !== configState.version) this.refreshSettings();
     if (!this.enabled || callOptions?.skipCache) return this.fn.apply(self, args as unknown[]);
-    const key = this.keyFor(args, self);
+    let key: string;
+    try {
+      key = this.keyFor(args, self);
+    } catch (error) {
+      // An async function reports every failure through its promise, unhashable arguments too.
+      if (this.isAsync === true) return Promise.reject(error);
+      throw error;
+    }
     const core = this.core ?? this.openCore();
     const policy = callOptions === undefined ? this.defaultPolicy : callPolicy(this.settings, callOptions);
     if (this.settings.cleanupStale) this.maybeCleanup(core);

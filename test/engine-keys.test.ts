@@ -87,3 +87,19 @@ describe('namespaces', () => {
     expect(() => cached((x: number) => x, { backend: 'file', name: uniqueName('named') })).not.toThrow();
   });
 });
+
+describe('unhashable arguments', () => {
+  it('reject the promise of an async function instead of throwing synchronously', async () => {
+    const f = cached(async (cb: () => void) => typeof cb, { name: `unhashable-async-${Date.now()}`, backend: 'memory' });
+    let result: Promise<unknown> | undefined;
+    expect(() => {
+      result = f(() => undefined);
+    }).not.toThrow();
+    await expect(result).rejects.toMatchObject({ code: 'UNHASHABLE_ARGUMENT' });
+  });
+
+  it('throw synchronously from a sync function', () => {
+    const f = cached((cb: () => void) => typeof cb, { name: `unhashable-sync-${Date.now()}`, backend: 'memory' });
+    expect(() => f(() => undefined)).toThrow(expect.objectContaining({ code: 'UNHASHABLE_ARGUMENT' }));
+  });
+});
