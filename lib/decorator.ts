@@ -4,8 +4,7 @@ import { describe, MemoirError } from './errors';
 import { createMemo, type CachedDecorator, type Memoized, memoizedFunction } from './cached';
 import type { InstanceKey, Memo } from './memo';
 import type { CachedOptions } from './options';
-import { resolveSettings } from './settings';
-import { validateOptions } from './validate-options';
+import { validateDecoration } from './validate-options';
 
 /**
  * `@cached(options)` on class methods, for both decorator flavours with one import:
@@ -256,20 +255,7 @@ function legacy(
 }
 
 export function methodDecorator(options: CachedOptions): CachedDecorator {
-  // Fail at decoration, not at the first call: bad options and unparseable units throw here.
-  validateOptions(options);
-  const params = currentParams();
-  resolveSettings(options, params);
-  if (
-    (options.backend ?? params.backend) === 'mongo' &&
-    (options.mongetter ?? params.mongetter) === undefined
-  ) {
-    throw new MemoirError(
-      'INVALID_OPTION',
-      `Invalid option "mongetter": @cached({ backend: 'mongo' }) needs () => Collection | Promise<Collection>, ` +
-        'or { uri, db, collection }.',
-    );
-  }
+  validateDecoration(options, currentParams());
   return ((...args: unknown[]) => {
     const [first, second, third] = args;
     if (args.length === 2 && typeof second === 'object' && second !== null && 'kind' in second) {

@@ -11,7 +11,7 @@ import type { CachedOptions, CallOptions } from './options';
 import { type CallPolicy, callPolicy, resolveSettings, type Settings } from './settings';
 import type { CacheStats } from './stats';
 import { CallRecorder } from './call-recorder';
-import { validateOptions } from './validate-options';
+import { backendOf, validateDecoration } from './validate-options';
 
 type AnyFunction = (...args: any[]) => any;
 
@@ -48,10 +48,9 @@ export class Memo {
     name: string | undefined,
     private readonly instanceKey?: InstanceKey,
   ) {
-    validateOptions(options);
-    const backend = options.backend ?? currentParams().backend ?? 'file';
+    validateDecoration(options, currentParams());
     if (!name) {
-      if (isPersistent(backend)) {
+      if (isPersistent(backendOf(options, currentParams()))) {
         throw new MemoirError(
           'INVALID_OPTION',
           'Invalid option "name": an anonymous function on a persistent backend needs a name, ' +
@@ -59,13 +58,6 @@ export class Memo {
         );
       }
       name = `anonymous#${anonymousCount++}`;
-    }
-    if (backend === 'mongo' && (options.mongetter ?? currentParams().mongetter) === undefined) {
-      throw new MemoirError(
-        'INVALID_OPTION',
-        `Invalid option "mongetter" for cache "${name}": the 'mongo' backend needs ` +
-          '() => Collection | Promise<Collection>, or { uri, db, collection }.',
-      );
     }
     this.name = name;
     this.record = new CallRecorder(name, () => this.settings);
@@ -168,8 +160,8 @@ export class Memo {
 
   openCore(): Core {
     if (this.core) return this.core;
-    const backend = this.options.backend ?? currentParams().backend ?? 'file';
     const params = currentParams();
+    const backend = backendOf(this.options, params);
     const pick = <K extends keyof CachedOptions & keyof typeof params>(key: K) => this.options[key] ?? params[key];
     this.core = openBackend(backend, {
       name: this.name,

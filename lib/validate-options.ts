@@ -1,5 +1,8 @@
+import type { GlobalParams } from './config';
+import type { Core } from './core';
 import { describe, invalidOption, MemoirError } from './errors';
-import type { CachedOptions, CallOptions } from './options';
+import type { BackendName, CachedOptions, CallOptions } from './options';
+import { resolveSettings } from './settings';
 import { parseDuration, parseSize } from './units';
 
 const BACKENDS = ['memory', 'file', 'mongo'];
@@ -105,4 +108,26 @@ export function validateCallOptions(options: CallOptions): void {
   for (const key of ['skipCache', 'overwriteCache', 'nextTime', 'allowNone', 'verbose']) checkBoolean(options, key);
   if (options.maxAge !== undefined) parseDuration(options.maxAge, 'maxAge', true);
   if (options.staleAfter !== undefined) parseDuration(options.staleAfter, 'staleAfter');
+}
+
+/** The backend a function with these options uses: its own, else the global default. */
+export function backendOf(options: CachedOptions, params: Readonly<GlobalParams>): BackendName | Core {
+  return options.backend ?? params.backend ?? 'file';
+}
+
+/**
+ * Everything that can be checked when a function is wrapped or a method decorated, so a
+ * mistake fails there and not at the first call: option shapes, units, and what the chosen
+ * backend needs.
+ */
+export function validateDecoration(options: CachedOptions, params: Readonly<GlobalParams>): void {
+  validateOptions(options);
+  resolveSettings(options, params); // parses every duration and size
+  if (backendOf(options, params) === 'mongo' && (options.mongetter ?? params.mongetter) === undefined) {
+    throw new MemoirError(
+      'INVALID_OPTION',
+      'Invalid option "mongetter": the \'mongo\' backend needs () => Collection | Promise<Collection>, ' +
+        'or { uri, db, collection }.',
+    );
+  }
 }
