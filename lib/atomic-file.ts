@@ -22,10 +22,6 @@ export function ensureDirSync(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
 }
 
-export async function ensureDir(dir: string): Promise<void> {
-  await fs.promises.mkdir(dir, { recursive: true, mode: DIR_MODE });
-}
-
 export function writeFileAtomicSync(file: string, data: Buffer | Uint8Array | string): void {
   const temp = tempNameFor(file);
   try {
@@ -33,17 +29,6 @@ export function writeFileAtomicSync(file: string, data: Buffer | Uint8Array | st
     fs.renameSync(temp, file);
   } catch (error) {
     fs.rmSync(temp, { force: true });
-    throw error;
-  }
-}
-
-export async function writeFileAtomic(file: string, data: Buffer | Uint8Array | string): Promise<void> {
-  const temp = tempNameFor(file);
-  try {
-    await fs.promises.writeFile(temp, data, { mode: FILE_MODE });
-    await fs.promises.rename(temp, file);
-  } catch (error) {
-    await fs.promises.rm(temp, { force: true });
     throw error;
   }
 }

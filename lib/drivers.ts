@@ -1,7 +1,7 @@
 import type { Core, StoreOperations } from './core';
 import { BackendFailure, type CallSite, calculateFlow, compute, type Flow, type Op } from './flow';
 import type { Memo } from './memo';
-import { sleep, sleepSync } from './owner';
+import { sleep, sleepSync } from './sleep';
 import type { CallPolicy } from './settings';
 
 /**

@@ -13,15 +13,3 @@ export function newOwner(): string {
   counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
   return `${processTag}:${counter}`;
 }
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocks the thread: only sync functions waiting on another process use it. */
-export function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
-
-export function sleep(ms: number): Promise<void> {
-  // Deliberately not unref'd: a caller awaiting a result must keep the process alive.
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

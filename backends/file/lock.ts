@@ -1,5 +1,6 @@
 import * as lockfile from 'proper-lockfile';
 import { MemoirError } from '../../lib/errors';
+import { sleepSync } from '../../lib/sleep';
 
 /**
  * Cross-process mutual exclusion around a file's commit, with proper-lockfile (a `<file>.lock`
@@ -27,7 +28,6 @@ const LOCK_OPTIONS = {
 
 /** Give up on a lock after this long: by then a stale lock has been broken many times over. */
 const LOCK_DEADLINE_MS = 4 * LOCK_STALE_MS;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 type Unlock = () => void;
 
@@ -70,7 +70,7 @@ export function withLockSync<R>(file: string, critical: () => R): R {
     if (unlock) return runLocked(unlock, critical);
     if (Date.now() - started > LOCK_DEADLINE_MS) throw timedOut(file);
     // A sync caller has nothing else to do: sleep without burning the CPU.
-    Atomics.wait(sleeper, 0, 0, backoff(attempt));
+    sleepSync(backoff(attempt));
   }
 }
 
