@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { safeFileName } from '../../lib/atomic-file';
-import type {
-  CacheSummary,
-  Catalog,
-  EntryInfo,
-  PrecacheItem,
-  ProgressListener,
+import {
+  type CacheSummary,
+  type Catalog,
+  emptySummary,
+  type EntryInfo,
+  type PrecacheItem,
+  type ProgressListener,
 } from '../../lib/cli/catalog';
 import { isLive } from '../../lib/core';
 import { MemoirError } from '../../lib/errors';
@@ -195,17 +196,8 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
   };
 
   async function summarize(cache: CacheDirectory, now: number): Promise<CacheSummary> {
-    const summary: CacheSummary = {
-      name: cache.name,
-      location: cache.dir,
-      layout: cache.layouts.map(({ layout }) => layoutName(layout.kind)).join('+') || 'empty',
-      entries: 0,
-      completed: 0,
-      bytes: 0,
-      liveMarks: [],
-      deadMarks: 0,
-      unreadable: 0,
-    };
+    const layouts = cache.layouts.map(({ layout }) => layoutName(layout.kind)).join('+') || 'empty';
+    const summary = emptySummary(cache.name, cache.dir, layouts);
     for (const { layout, files } of cache.layouts) {
       for (const file of files) {
         const reading = await readDataFile(file, layout);

@@ -1,5 +1,5 @@
 import type { Collection, Document } from 'mongodb';
-import type { CacheSummary, Catalog, EntryInfo } from '../../lib/cli/catalog';
+import { type CacheSummary, type Catalog, type EntryInfo, emptySummary } from '../../lib/cli/catalog';
 import { isLive } from '../../lib/core';
 import { MemoirError } from '../../lib/errors';
 import { v8Serializer } from '../../lib/serialize';
@@ -78,7 +78,7 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
       for await (const doc of cursor) {
         if (typeof doc.func !== 'string') continue;
         let summary = byFunc.get(doc.func);
-        if (!summary) byFunc.set(doc.func, (summary = emptySummary(doc.func, location)));
+        if (!summary) byFunc.set(doc.func, (summary = emptySummary(doc.func, location, 'mongo')));
         addToSummary(summary, doc, now);
       }
       return [...byFunc.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -178,20 +178,6 @@ function withServerErrors(catalog: Catalog, location: string): Catalog {
     prune: wrap('prune', catalog.prune),
     precache: wrap('precache', catalog.precache),
     close: catalog.close,
-  };
-}
-
-function emptySummary(name: string, location: string): CacheSummary {
-  return {
-    name,
-    location,
-    layout: 'mongo',
-    entries: 0,
-    completed: 0,
-    bytes: 0,
-    liveMarks: [],
-    deadMarks: 0,
-    unreadable: 0,
   };
 }
 

@@ -33,6 +33,11 @@ export interface CacheSummary {
   unreadable: number;
 }
 
+/** A summary with nothing counted yet; catalogs add entries to it as they read them. */
+export function emptySummary(name: string, location: string, layout: string): CacheSummary {
+  return { name, location, layout, entries: 0, completed: 0, bytes: 0, liveMarks: [], deadMarks: 0, unreadable: 0 };
+}
+
 export interface MarkInfo extends Mark {
   key: string;
 }
