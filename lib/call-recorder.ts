@@ -14,15 +14,14 @@ export class CallRecorder {
   private backendDown = false;
   private readonly warned = new Set<string>();
 
-  constructor(
-    private readonly name: string,
-    /** Read at each report: settings change with setGlobalParams. */
-    private readonly settings: () => Settings,
-  ) {}
+  /** The function's current settings; Memo replaces them whenever it re-resolves its own. */
+  settings!: Settings;
+
+  constructor(private readonly name: string) {}
 
   hit(key: string, policy: CallPolicy): void {
     this.counters.hits++;
-    if (this.settings().onEvent) this.emit('hit', key);
+    if (this.settings.onEvent) this.emit('hit', key);
     if (policy.verbose) this.trace(policy, 'fresh entry: hit', key);
   }
 
@@ -63,13 +62,13 @@ export class CallRecorder {
   }
 
   trace(policy: CallPolicy, message: string, key?: string): void {
-    if (policy.verbose) this.settings().logger.debug(`[memoir] ${this.name}${key ? ` ${key}` : ''}: ${message}`);
+    if (policy.verbose) this.settings.logger.debug(`[memoir] ${this.name}${key ? ` ${key}` : ''}: ${message}`);
   }
 
   /** Backend down, the call goes on uncached: report once per incident; 'throw' mode rejects instead. */
   backendFallback(error: unknown): void {
     this.backendError(error);
-    if (this.settings().onBackendError === 'throw') {
+    if (this.settings.onBackendError === 'throw') {
       throw error instanceof MemoirError
         ? error
         : new MemoirError('BACKEND_ERROR', `Cache "${this.name}": backend error: ${String(error)}`, { cause: error });
@@ -82,7 +81,7 @@ export class CallRecorder {
     this.backendDown = true;
     const message = `cache "${this.name}": backend error, calls run uncached until it recovers: ${String(error)}`;
     this.emit('backend-error', undefined, message);
-    this.settings().logger.warn(`[memoir] ${message}`);
+    this.settings.logger.warn(`[memoir] ${message}`);
     setTimeout(() => {
       this.backendDown = false; // a later failure is a new incident
     }, 5_000).unref();
@@ -101,7 +100,7 @@ export class CallRecorder {
   /** Something a core recovered from (bad data on disk, a foreign document). */
   coreEvent(event: CoreEvent): void {
     try {
-      this.settings().onEvent?.({ ...event });
+      this.settings.onEvent?.({ ...event });
     } catch {
       // A failing listener must not break the call it observes.
     }
@@ -111,12 +110,12 @@ export class CallRecorder {
   warnOnce(id: string, message: string): void {
     if (this.warned.has(id)) return;
     this.warned.add(id);
-    this.settings().logger.warn(message);
+    this.settings.logger.warn(message);
   }
 
   private emit(type: MemoirEventType, key?: string, message?: string): void {
     try {
-      this.settings().onEvent?.({ type, cache: this.name, key, message });
+      this.settings.onEvent?.({ type, cache: this.name, key, message });
     } catch {
       // A failing listener must not break the call it observes.
     }

@@ -60,7 +60,7 @@ export class Memo {
       name = `anonymous#${anonymousCount++}`;
     }
     this.name = name;
-    this.record = new CallRecorder(name, () => this.settings);
+    this.record = new CallRecorder(name);
     this.isAsync = options.async ?? (fn.constructor?.name === 'AsyncFunction' ? true : undefined);
     this.refreshSettings(); // parses units now: a bad duration fails at decoration
   }
@@ -263,6 +263,7 @@ export class Memo {
     const params = currentParams();
     this.enabled = params.cachingEnabled;
     this.settings = resolveSettings(this.options, params);
+    this.record.settings = this.settings;
     this.defaultPolicy = callPolicy(this.settings, undefined);
     this.settingsVersion = configState.version;
   }
