@@ -38,16 +38,18 @@ export type Freshness = typeof FRESH | typeof STALE | typeof MISS;
 
 /** Classifies an entry for a call. A placeholder, or a null result without allowNone, is a miss. */
 export function freshness(entry: Entry | undefined, now: number, policy: CallPolicy): Freshness {
-  if (entry === undefined || !entry.completed) return MISS;
-  if (entry.value == null && !policy.allowNone) return MISS;
-  if (policy.freshFor < 0) return MISS;
+  if (!usable(entry, policy) || policy.freshFor < 0) return MISS;
   return now - entry.time <= policy.freshFor ? FRESH : STALE;
+}
+
+/** A completed value this call may return: placeholders never, null/undefined only with allowNone. */
+function usable(entry: Entry | undefined, policy: CallPolicy): entry is Entry {
+  return entry?.completed === true && (entry.value != null || policy.allowNone);
 }
 
 /** The hit test of the fast path: reads the clock only when an entry can go stale at all. */
 export function isFresh(entry: Entry | undefined, policy: CallPolicy, clock: () => number): entry is Entry {
-  if (entry === undefined || !entry.completed) return false;
-  if (entry.value == null && !policy.allowNone) return false;
+  if (!usable(entry, policy)) return false;
   return policy.freshFor === Number.POSITIVE_INFINITY || (policy.freshFor >= 0 && clock() - entry.time <= policy.freshFor);
 }
 
