@@ -5,6 +5,7 @@ import { createFileCore } from '../backends/file';
 import { createMemoryCore } from '../backends/memory';
 import { type CachedOptions, cached } from '../lib';
 import type { Core } from '../lib/core';
+import type { Verdict } from './report';
 
 /**
  * File-core benchmark at the core level: medians of hits (small and ~1 MB values, sync and
@@ -94,15 +95,21 @@ async function benchSubject(subject: Subject, rows: BenchRow[], quick: boolean):
   await big.close?.();
 }
 
-/** The path users take: a memoized function's hit, through the engine, sync and async. */
+/**
+ * The path users take, through the engine, sync and async: a hit, and a miss (a new argument:
+ * read, mark the key as being calculated, compute, write the value and clear the mark).
+ */
 async function benchMemoized(subject: Subject, rows: BenchRow[], backend: Partial<CachedOptions>): Promise<void> {
   const name = `bench-memoized-${process.pid}-${subject.label.replace(/\W+/g, '-')}`;
   const syncFn = cached((id: number) => ({ ...SMALL, id }), { ...backend, name: `${name}-sync` });
   const asyncFn = cached(async (id: number) => ({ ...SMALL, id }), { ...backend, name: `${name}-async` });
-  syncFn(1);
-  await asyncFn(1);
-  rows.push({ core: subject.label, case: 'cached() hit small, sync fn', median: measureSync(() => syncFn(1)), unit: 'µs' });
-  rows.push({ core: subject.label, case: 'cached() hit small, async fn', median: await measureAsync(() => asyncFn(1)), unit: 'µs' });
+  syncFn(0);
+  await asyncFn(0);
+  const add = (name: string, median: number) => rows.push({ core: subject.label, case: name, median, unit: 'µs' });
+  add('cached() hit small, sync fn', measureSync(() => syncFn(0)));
+  add('cached() hit small, async fn', await measureAsync(() => asyncFn(0)));
+  add('cached() miss small, sync fn', measureSync((i) => syncFn(i + 1), 10, 50));
+  add('cached() miss small, async fn', await measureAsync((i) => asyncFn(i + 1), 10, 50));
   await syncFn.clearCache();
   await asyncFn.clearCache();
 }
@@ -148,6 +155,40 @@ export async function runFileBenchmark(options: { arrays?: boolean; quick?: bool
   }
   return rows;
 }
+
+/** The file core's figures against the targets of issue 3 (medians of this run). */
+export function fileVerdicts(rows: BenchRow[]): Verdict[] {
+  const layouts = ['file (sharded)', 'file (separate)'];
+  // The full cache has 10,000 entries (1,000 in quick mode): whatever this run used.
+  const full = rows.find((row) => row.case.endsWith(' entries)'))?.case.replace(/^.*\((.*)\)$/, '$1') ?? '10,000 entries';
+  const find = (core: string, name: string) => rows.find((row) => row.core === core && row.case === name);
+  const verdicts: Verdict[] = [];
+  const limit = (target: string, names: string[], max: number) => {
+    for (const core of layouts) {
+      const found = names.map((name) => find(core, name)).filter((row) => row !== undefined);
+      if (found.length === 0) continue;
+      const worst = found.reduce((a, b) => (toUs(b) > toUs(a) ? b : a));
+      verdicts.push({ target: `${core}: ${target}`, measured: `${toUs(worst).toFixed(1)} µs (${worst.case})`, pass: toUs(worst) <= max });
+    }
+  };
+  const both = (name: string) => [`${name}, sync`, `${name}, async`];
+  limit('small hit <= 30 µs', [...both('hit small'), 'cached() hit small, sync fn', 'cached() hit small, async fn'], 30);
+  limit(`small hit with ${full} <= 30 µs`, both('hit small').map((name) => `${name} (${full})`), 30);
+  limit('~1 MB hit <= 5 ms', both('hit ~1 MB'), 5_000);
+  limit('miss + write (mark, compute, write) <= 1 ms', [...both('miss+write small'), 'cached() miss small, sync fn', 'cached() miss small, async fn'], 1_000);
+  for (const core of layouts) {
+    for (const name of both('miss+write small')) {
+      const empty = find(core, name);
+      const filled = find(core, `${name} (${full})`);
+      if (!empty || !filled) continue;
+      const ratio = filled.median / empty.median;
+      verdicts.push({ target: `${core}: ${name} with ${full} <= 2x empty`, measured: `x${ratio.toFixed(2)}`, pass: ratio <= 2 });
+    }
+  }
+  return verdicts;
+}
+
+const toUs = (row: BenchRow) => (row.unit === 'ms' ? row.median * 1000 : row.median);
 
 export function formatRows(rows: BenchRow[]): string {
   const cases = [...new Set(rows.map((row) => row.case))];

@@ -19,6 +19,7 @@ import {
   type TimingConfig,
   timeInterleaved,
 } from './measure';
+import { fileVerdicts } from './file';
 import { type Peer, PEERS } from './peers';
 import { CASES, prepare } from './peers/cases';
 import { A, B, EXPECTED_PRIMITIVES, makeSlowBody } from './peers/workload';
@@ -196,7 +197,7 @@ async function runSections(): Promise<SectionOutcome[]> {
   return outcomes;
 }
 
-/** memoir's figures against the targets of issue 2. */
+/** memoir's hit-path and stampede figures against the targets of issue 2. */
 function summarize(hits: HitRow[], stampedes: StampedeRow[]): Verdict[] {
   const memoirNs = (id: CaseId) =>
     hits.find((row) => row.case === id && row.library === 'memoir')?.timing?.medianNs ?? Number.NaN;
@@ -274,7 +275,8 @@ async function main(): Promise<void> {
   await Promise.all(peers.map((peer) => peer.close?.()));
   const sections = await runSections();
 
-  const verdicts = summarize(hits, stampedes);
+  const fileRows = sections.find((section) => section.title.startsWith('File core'))?.result;
+  const verdicts = [...summarize(hits, stampedes), ...(Array.isArray(fileRows) ? fileVerdicts(fileRows) : [])];
   console.log(summaryTable(verdicts, quick));
   const elapsed = (performance.now() - started) / 1000;
   console.log(`\nbaseline Map.get ${formatNs(baselineNs)} · total ${elapsed.toFixed(1)} s`);

@@ -22,17 +22,18 @@ interface Report {
     reject: { bodyRuns: number; rejected: number; callers: number };
   }[];
   sections: { title: string; error?: string }[];
+  verdicts: { target: string; measured: string }[];
 }
 
 function runHarness(jsonPath: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const args = [
     'bench/index.ts',
     '--quick',
-    '--only=hits,stampede,keys,manager',
+    '--only=hits,stampede,keys,file,manager',
     `--json=${jsonPath}`,
   ];
   return new Promise((resolve) => {
-    execFile(tsx, args, { cwd: root, timeout: 14_000 }, (error, stdout, stderr) => {
+    execFile(tsx, args, { cwd: root, timeout: 40_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -54,12 +55,22 @@ describe('benchmark harness (quick mode)', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 15_000);
+  }, 45_000);
 
   it('completes and prints the summary', () => {
     expect(report.quick).toBe(true);
-    expect(stdout).toContain('Summary: memoir vs the targets of issue 2');
+    expect(stdout).toContain('Summary: memoir vs the targets of issues 2 and 3');
     expect(report.sections.filter((section) => section.error)).toEqual([]);
+  });
+
+  it('judges the file core against its targets, a memoized miss included', () => {
+    const targets = report.verdicts.map((verdict) => verdict.target);
+    for (const layout of ['file (sharded)', 'file (separate)']) {
+      expect(targets).toContain(`${layout}: miss + write (mark, compute, write) <= 1 ms`);
+      expect(targets).toContain(`${layout}: small hit with 1,000 entries <= 30 µs`); // quick mode's size
+    }
+    const miss = report.verdicts.find((verdict) => verdict.target.startsWith('file (sharded): miss'));
+    expect(miss?.measured).toMatch(/µs \(/);
   });
 
   it('runs the 1,000-caller body once for memoir, resolving and rejecting', () => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FORMAT_VERSION, HEADER_SIZE } from '../backends/file/format';
+import { encodeFrame, FORMAT_VERSION, HEADER_SIZE } from '../backends/file/format';
 import { separateFilesLayout, shardedLayout } from '../backends/file/layout';
 import { openWatcherCount } from '../backends/file/watch';
 import type { CoreEvent } from '../lib/core';
@@ -82,12 +82,36 @@ describe.each(layouts)('file core ($label): files on disk', ({ separateFiles, fi
     expect(second.sync!.get('k')?.value).toBe('one');
     first.sync!.write('k', 'two', { time: T0 + 1 });
     expect(second.sync!.get('k')?.value).toBe('two');
-    // Not memoir's way of writing (it renames new files in), but noticed all the same.
+    // Not memoir's way of writing (it only appends frames), but noticed all the same: the
+    // last frame is cut short, so the file says 'one' again.
     const file = fileOf(first.path!, 'k');
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 1));
-    expect(second.sync!.get('k')).toBeUndefined();
+    expect(second.sync!.get('k')?.value).toBe('one');
   });
+
+  for (const flavour of ['sync', 'async'] as const) {
+    it(`${flavour}: a frame cut short (its writer killed mid-write) reads as the state before it; later frames still count`, async () => {
+      const { core, events } = open(separateFiles);
+      const ops = flavour === 'sync' ? core.sync! : core;
+      await ops.write('k', 'one', { time: T0 });
+      await ops.write('k', 'two', { time: T0 + 1 });
+      const file = fileOf(core.path!, 'k');
+      fs.truncateSync(file, fs.statSync(file).size - 3);
+
+      const reader = createFileCore(core.name, { cacheDir: root, separateFiles });
+      expect((await ops.get('k'))?.value).toBe('one');
+      expect(reader.sync!.get('k')?.value).toBe('one');
+      // Indistinguishable from a frame still being written, so nothing to report yet.
+      expect(events).toEqual([]);
+
+      await ops.write('k', 'three', { time: T0 + 2 });
+      expect((await ops.get('k'))?.value).toBe('three');
+      expect(reader.sync!.get('k')?.value).toBe('three');
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: 'corrupt-entry', location: file });
+    });
+  }
 
   it('hands every caller its own copy of a value', () => {
     const { core } = open(separateFiles);
@@ -109,7 +133,6 @@ describe.each(layouts)('file core ($label): files on disk', ({ separateFiles, fi
 
 describe.each(layouts)('file core ($label): bad files are reported once and read as misses', ({ separateFiles, fileOf }) => {
   const damages: Array<[string, CoreEvent['type'], (file: string) => void]> = [
-    ['a truncated file', 'corrupt-entry', (file) => fs.truncateSync(file, fs.statSync(file).size - 3)],
     ['a file cut inside its header', 'corrupt-entry', (file) => fs.truncateSync(file, 10)],
     ['a file of random bytes', 'corrupt-entry', (file) => fs.writeFileSync(file, Buffer.from(Array.from({ length: 500 }, (_, i) => (i * 7919) % 256)))],
     ['an empty file', 'corrupt-entry', (file) => fs.writeFileSync(file, '')],
@@ -232,6 +255,84 @@ describe('file core: waiting for a change', () => {
     await pending;
     await core.close!();
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('file core: the log and its compaction', () => {
+  const shardOf = (core: { path?: string }, key: string) => shardedLayout(core.path!).fileFor(key);
+  /** `count` keys that live in the same shard file as `key`. */
+  const neighbours = (core: { path?: string }, key: string, count: number) => {
+    const found: string[] = [];
+    for (let i = 0; found.length < count; i++) if (shardOf(core, `n${i}`) === shardOf(core, key)) found.push(`n${i}`);
+    return found;
+  };
+
+  it('a change is one frame appended to the file, not a rewrite of it', () => {
+    const { core } = open(false);
+    core.sync!.write('a', 'x'.repeat(1_000), { time: T0 });
+    const file = shardOf(core, 'a');
+    const { ino, size } = fs.statSync(file);
+    const [b] = neighbours(core, 'a', 1);
+    core.sync!.write(b, 'y', { time: T0 });
+    expect(fs.statSync(file).ino).toBe(ino); // same file...
+    expect(fs.statSync(file).size - size).toBeLessThan(200); // ...grown by one small frame
+    expect(core.sync!.get('a')?.value).toBe('x'.repeat(1_000));
+  });
+
+  it('compacts a file once superseded changes outweigh its records, keeping every record', () => {
+    const { core, events } = open(false);
+    const keys = neighbours(core, 'a', 5);
+    const file = shardOf(core, 'a');
+    for (let round = 0; round < 100; round++) {
+      for (const key of keys) core.sync!.write(key, { round, pad: 'p'.repeat(2_000) }, { time: T0 + round });
+    }
+    // 500 writes of ~2 KB went through; the file holds about five values' worth.
+    expect(fs.statSync(file).size).toBeLessThan(64 * 1024 + 5 * 2_100);
+    const reader = createFileCore(core.name, { cacheDir: root });
+    for (const key of keys) expect(reader.sync!.get(key)?.value).toMatchObject({ round: 99 });
+    expect(fs.readdirSync(core.path!)).toEqual([path.basename(file)]); // no temp or lock left
+    expect(events).toEqual([]);
+  });
+
+  it('finishes a compaction whose process died between sealing the file and replacing it', () => {
+    const { core, events } = open(false);
+    const [b, c] = neighbours(core, 'a', 2);
+    core.sync!.write('a', 'kept', { time: T0 });
+    core.sync!.write(b, 'kept too', { time: T0 });
+    const file = shardOf(core, 'a');
+    // What the dead compactor left: its seal at the end of the file, and its lock directory
+    // (old enough to count as stale).
+    const generation = fs.readFileSync(file).toString('latin1', 8, 16);
+    fs.appendFileSync(file, encodeFrame(generation, { op: 'seal' }));
+    const lock = `${file}.lock`;
+    fs.mkdirSync(lock);
+    const longAgo = new Date(Date.now() - 60_000);
+    fs.utimesSync(lock, longAgo, longAgo);
+
+    const other = createFileCore(core.name, { cacheDir: root });
+    expect(other.sync!.get('a')?.value).toBe('kept'); // a sealed file still reads fine
+    expect(other.sync!.write(c, 'new', { time: T0 })).toBe(true);
+
+    const fresh = createFileCore(core.name, { cacheDir: root });
+    expect(fresh.sync!.get('a')?.value).toBe('kept');
+    expect(fresh.sync!.get(b)?.value).toBe('kept too');
+    expect(fresh.sync!.get(c)?.value).toBe('new');
+    expect(fs.existsSync(lock)).toBe(false);
+    expect(events).toEqual([]);
+  });
+
+  it('ignores changes appended after a seal: their writers append them again to the new file', async () => {
+    const { core } = open(false);
+    core.sync!.write('a', 'before', { time: T0 });
+    const file = shardOf(core, 'a');
+    const generation = fs.readFileSync(file).toString('latin1', 8, 16);
+    fs.appendFileSync(file, encodeFrame(generation, { op: 'seal' }));
+    // A frame that landed after the seal (its writer will retry): it must not count.
+    fs.appendFileSync(file, encodeFrame(generation, { op: 'delete', id: 'late', key: 'a' }));
+    const reader = createFileCore(core.name, { cacheDir: root });
+    expect(reader.sync!.get('a')?.value).toBe('before');
+    await reader.write('a', 'after', { time: T0 + 1 });
+    expect(createFileCore(core.name, { cacheDir: root }).sync!.get('a')?.value).toBe('after');
   });
 });
 

@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
 import { createFileCore } from '../backends/file';
+import { shardedLayout } from '../backends/file/layout';
 import { tempDirs } from './support/file-temp-dirs';
-import { startWorkers, Worker } from './support/file-mp-pool';
-import type { ComputeResult, ReadLoopResult, Target } from './support/file-mp-worker';
+import { startWorkers, type Worker } from './support/file-mp-pool';
+import type { ChurnResult, ComputeResult, ReadLoopResult, Target } from './support/file-mp-worker';
 
 /**
  * Cross-process guarantees of the file core, with real child processes (a pool of 8 started
@@ -138,5 +140,29 @@ describe.each([
     await reader.stop();
     expect(first.computed).toBe(true);
     expect(second).toEqual({ value: first.value, computed: false });
+  });
+});
+
+describe('file core across processes: compaction under load', () => {
+  it('8 processes rewriting keys of one shard: every write lands, none is lost to a compaction', async () => {
+    const where: Target = { cacheDir: dirs.make(), separateFiles: false, name: `mp-churn-${run++}` };
+    // Keys that all live in one shard file, so every process appends to the same log.
+    const layout = shardedLayout(`${where.cacheDir}/${where.name}`);
+    const shard = layout.fileFor('anchor');
+    const keys: string[] = [];
+    for (let i = 0; keys.length < PROCESSES; i++) if (layout.fileFor(`k${i}`) === shard) keys.push(`k${i}`);
+    const rounds = 150;
+    const results = await Promise.all(
+      workers.map((worker, n) =>
+        worker.request<ChurnResult>({ op: 'churn', target: where, key: keys[n], rounds, bytes: 1_000, sync: n % 2 === 0 }),
+      ),
+    );
+    expect(results).toEqual(Array(PROCESSES).fill({ stale: 0, refused: 0 }));
+    const core = createFileCore(where.name, { cacheDir: where.cacheDir });
+    for (const key of keys) expect((await core.get(key))?.value).toMatchObject({ round: rounds });
+    expect(await core.keys()).toHaveLength(PROCESSES);
+    // 8 x 150 writes of ~1 KB went through a file that now holds 8 values: it was compacted.
+    expect(fs.statSync(shard).size).toBeLessThan(64 * 1024 + PROCESSES * 2_000);
+    for (const worker of workers) expect(worker.faults).toEqual([]);
   });
 });

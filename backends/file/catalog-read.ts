@@ -3,20 +3,14 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import type { EntryInfo } from '../../lib/cli/catalog';
 import { isFsError } from './faults';
-import {
-  decodeBody,
-  type FileKind,
-  HEADER_SIZE,
-  type Records,
-  readHeader,
-  type StoredRecord,
-} from './format';
+import { type FileKind, HEADER_SIZE, type Records, readHeader, type StoredRecord } from './format';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
+import { replayFrames } from './log';
 
 /**
  * Read-only views of a cache directory for the CLI: which subdirectories are file caches,
- * and what their data files hold. Reads need no lock: files are only ever replaced by
- * rename, so a read sees a whole old file or a whole new one.
+ * and what their data files hold. Reads need no lock: files only ever grow by whole frames
+ * or are replaced by rename, and a replay ignores a frame still being written.
  */
 
 /** One layout present in a cache directory, with its data files. */
@@ -87,19 +81,9 @@ export async function readDataFile(file: string, layout: Layout): Promise<FileRe
   }
   const header = readHeader(bytes, bytes.length, layout.kind);
   if (!header.ok) return { ok: false, size: bytes.length, problem: header.problem };
-  if (bytes.length !== HEADER_SIZE + header.bodyLength) {
-    return { ok: false, size: bytes.length, problem: 'truncated or padded file' };
-  }
-  let records: Records;
-  try {
-    records = decodeBody(bytes.subarray(HEADER_SIZE));
-  } catch (error) {
-    return {
-      ok: false,
-      size: bytes.length,
-      problem: `unreadable body (${(error as Error).message})`,
-    };
-  }
+  const replay = replayFrames(bytes.subarray(HEADER_SIZE), HEADER_SIZE, header.generation, new Map(), false);
+  if (replay.problem !== undefined) return { ok: false, size: bytes.length, problem: replay.problem };
+  const records: Records = replay.records;
   for (const key of records.keys()) if (!layout.holds(file, key)) records.delete(key);
   return { ok: true, size: bytes.length, records };
 }

@@ -6,13 +6,12 @@ import {
   type Catalog,
   emptySummary,
   type EntryInfo,
-  type PrecacheItem,
   type ProgressListener,
 } from '../../lib/cli/catalog';
 import { isLive } from '../../lib/core';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/serialize';
-import { type CommitContext, type Mutation, mutateAsync } from './commit';
+import { appendAsync, type Change, changeId, resetAsync, type StoreContext } from './append';
 import {
   type CacheDirectory,
   entryInfo,
@@ -22,10 +21,8 @@ import {
   readDataFile,
 } from './catalog-read';
 import { Faults } from './faults';
-import type { Records } from './format';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
 import { FileReader } from './reader';
-import * as change from './records';
 
 /**
  * The caches of one cache directory, for the CLI. Reads go straight to the data files;
@@ -72,7 +69,7 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     throw new MemoirError('UNKNOWN_CACHE', `No cache named "${name}" in ${location} (${hint}).`);
   }
 
-  function commitContext(cache: CacheDirectory, layout: Layout): CommitContext {
+  function storeContext(cache: CacheDirectory, layout: Layout): StoreContext {
     const faults = new Faults(cache.name, (event) => warn(event.message), false);
     return {
       dir: cache.dir,
@@ -80,13 +77,14 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
       reader: new FileReader(layout.kind, faults, layout.snapshots),
       snapshots: layout.snapshots,
       faults,
+      compactCheck: new Map(),
     };
   }
 
-  /** Applies a counting mutation to every data file of the cache; returns the summed counts. */
+  /** Runs `each` on every data file of the cache; returns the summed counts. */
   async function eachFile(
     name: string,
-    mutation: (count: (n: number) => void) => Mutation<unknown>,
+    each: (context: StoreContext, file: string) => Promise<number>,
     progress?: ProgressListener,
   ): Promise<number> {
     const cache = await resolve(name);
@@ -95,21 +93,18 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     let counted = 0;
     progress?.(0, total);
     for (const { layout, files } of cache.layouts) {
-      const context = commitContext(cache, layout);
+      const context = storeContext(cache, layout);
       for (const file of files) {
-        // A commit may be retried after a concurrent change: only the last attempt's count holds.
-        let attempt = 0;
-        await mutateAsync(
-          context,
-          file,
-          mutation((n) => (attempt = n)),
-        );
-        counted += attempt;
+        counted += await each(context, file);
         progress?.(++done, total);
       }
     }
     return counted;
   }
+
+  /** Appends one change to every data file; its results are the counts. */
+  const changeEachFile = (name: string, made: () => Change, progress?: ProgressListener) =>
+    eachFile(name, async (context, file) => (await appendAsync(context, file, made())) as number, progress);
 
   return {
     location,
@@ -142,33 +137,20 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     clear: (name, progress) =>
       eachFile(
         name,
-        (count) => (records, current) => {
-          count(records.size);
-          return change.removeAll(records, current);
+        async (context, file) => {
+          // Counted just before the reset: entries a concurrent writer adds meanwhile go too.
+          const entries = (await context.reader.loadAsync(file)).records.size;
+          await resetAsync(context, file);
+          return entries;
         },
         progress,
       ),
 
     clearBeingCalculated: (name, progress) =>
-      eachFile(
-        name,
-        (count) => (records, current) => {
-          count(countMarks(records));
-          return change.dropMarks(records, current);
-        },
-        progress,
-      ),
+      changeEachFile(name, () => ({ op: 'dropMarks', id: changeId() }), progress),
 
     prune: (name, before, progress) =>
-      eachFile(
-        name,
-        (count) => (records, current) => {
-          const outcome = change.dropStale(before)(records, current);
-          count(outcome.result);
-          return outcome;
-        },
-        progress,
-      ),
+      changeEachFile(name, () => ({ op: 'dropStale', id: changeId(), before }), progress),
 
     async precache(name, items, now, options) {
       const existing = await find(name);
@@ -178,16 +160,10 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
         layouts: [],
       };
       const layout = chooseLayout(cache, options?.separateFiles);
-      const context = commitContext(cache, layout);
-      for (const [file, group] of groupByFile(layout, items)) {
-        const writes = group.map(({ key, value }) =>
-          change.write(key, serializeFor(name, value), now, undefined),
-        );
-        await mutateAsync(context, file, (records, current) => {
-          let next: Records | undefined;
-          for (const write of writes) next = write(next ?? records, current).next ?? next;
-          return { result: undefined, next };
-        });
+      const context = storeContext(cache, layout);
+      for (const { key, value } of items) {
+        const bytes = serializeFor(name, value);
+        await appendAsync(context, layout.fileFor(key), { op: 'write', id: changeId(), key, bytes, time: now, owner: null });
       }
       return items.length;
     },
@@ -222,12 +198,6 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
   }
 }
 
-function countMarks(records: Records): number {
-  let marks = 0;
-  for (const record of records.values()) if (record.mark) marks++;
-  return marks;
-}
-
 /** An existing cache keeps its layout; a new one gets the one asked for (sharded by default). */
 function chooseLayout(cache: CacheDirectory, separateFiles: boolean | undefined): Layout {
   const present: LayoutFiles | undefined = cache.layouts[0];
@@ -243,15 +213,4 @@ function chooseLayout(cache: CacheDirectory, separateFiles: boolean | undefined)
     return present.layout;
   }
   return separateFiles ? separateFilesLayout(cache.dir) : shardedLayout(cache.dir);
-}
-
-function groupByFile(layout: Layout, items: PrecacheItem[]): Map<string, PrecacheItem[]> {
-  const groups = new Map<string, PrecacheItem[]>();
-  for (const item of items) {
-    const file = layout.fileFor(item.key);
-    const group = groups.get(file);
-    if (group) group.push(item);
-    else groups.set(file, [item]);
-  }
-  return groups;
 }

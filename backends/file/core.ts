@@ -32,7 +32,16 @@ export function createFileCore(name: string, options: FileCoreOptions = {}): Cor
   const layout: Layout = options.separateFiles ? separateFilesLayout(dir) : shardedLayout(dir);
   const faults = new Faults(name, options.report ?? warn, options.strict ?? false);
   const reader = new FileReader(layout.kind, faults, layout.snapshots);
-  const context = { name, dir, layout, kind: layout.kind, reader, snapshots: layout.snapshots, faults };
+  const context = {
+    name,
+    dir,
+    layout,
+    kind: layout.kind,
+    reader,
+    snapshots: layout.snapshots,
+    faults,
+    compactCheck: new Map<string, number>(),
+  };
   const waits = new Set<Wait>();
   let closed = false;
 

@@ -1,13 +1,13 @@
 import type { Claim, Entry, StoreOperations } from '../../lib/core';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/serialize';
-import { type CommitContext, type Mutation, mutateAsync, mutateSync } from './commit';
+import { appendAsync, appendSync, type Change, changeId, resetAsync, resetSync, type StoreContext } from './append';
 import { isFsError } from './faults';
 import type { StoredRecord } from './format';
 import { type Layout, listDataFiles, listDataFilesSync } from './layout';
-import * as change from './records';
+import { type AcquireResult, acquireOutcome, toEntry } from './records';
 
-export interface OperationsContext extends CommitContext {
+export interface OperationsContext extends StoreContext {
   name: string;
   layout: Layout;
 }
@@ -17,7 +17,6 @@ export interface OperationsContext extends CommitContext {
  * entry were absent, and a caller that cannot mark a key still gets to compute it.
  */
 const fallback = {
-  get: () => undefined,
   acquire: (claim: Claim) => ({
     acquired: true,
     entry: {
@@ -26,11 +25,6 @@ const fallback = {
       processing: { owner: claim.owner, since: claim.now, leaseUntil: claim.leaseUntil },
     } satisfies Entry,
   }),
-  renew: () => true,
-  nothing: () => undefined,
-  // The failure was reported as a fault; `false` would claim a sizeLimit rejection.
-  write: () => true,
-  count: () => 0,
 };
 
 /** Reports an fs failure and returns the fallback; anything else (strict faults, bugs) throws. */
@@ -47,65 +41,81 @@ function keysOf(context: OperationsContext, file: string, records: Map<string, S
   return keys;
 }
 
+/** The change each operation appends (ids are fresh per call). */
+const changes = {
+  acquire: (key: string, claim: Claim): Change => ({ op: 'acquire', id: changeId(), key, ...claim }),
+  renew: (key: string, claim: Claim): Change => ({ op: 'renew', id: changeId(), key, ...claim }),
+  release: (key: string, owner: string | undefined): Change => ({ op: 'release', id: changeId(), key, owner: owner ?? null }),
+  write: (key: string, bytes: Uint8Array, time: number, owner: string | undefined): Change => ({
+    op: 'write',
+    id: changeId(),
+    key,
+    bytes,
+    time,
+    owner: owner ?? null,
+  }),
+  delete: (key: string): Change => ({ op: 'delete', id: changeId(), key }),
+  dropMarks: (): Change => ({ op: 'dropMarks', id: changeId() }),
+  dropStale: (before: number): Change => ({ op: 'dropStale', id: changeId(), before }),
+};
+
 export function syncOperations(context: OperationsContext): StoreOperations<'sync'> {
   const { layout, reader, dir } = context;
 
-  const mutate = <R>(file: string, operation: string, mutation: Mutation<R>, otherwise: R): R => {
+  const change = <R>(file: string, operation: string, made: Change, otherwise: R): R => {
     try {
-      return mutateSync(context, file, mutation);
+      return appendSync(context, file, made) as R;
     } catch (error) {
       return recover(context, error, operation, file, otherwise);
     }
   };
 
-  const eachFile = <R>(operation: string, mutation: Mutation<R>, otherwise: R): R[] => {
-    let files: string[];
+  const files = (operation: string): string[] => {
     try {
-      files = listDataFilesSync(dir, layout);
+      return listDataFilesSync(dir, layout);
     } catch (error) {
       return recover(context, error, operation, dir, []);
     }
-    return files.map((file) => mutate(file, operation, mutation, otherwise));
   };
 
   return {
     get(key) {
       const record = reader.loadSync(layout.fileFor(key)).records.get(key);
-      return record && change.toEntry(record);
+      return record && toEntry(record);
     },
     acquire(key, claim) {
-      const file = layout.fileFor(key);
-      const result = mutate(file, 'mark', change.acquire(key, claim), undefined);
-      return result ? change.acquireOutcome(result) : fallback.acquire(claim);
+      const result = change<AcquireResult | undefined>(layout.fileFor(key), 'mark', changes.acquire(key, claim), undefined);
+      return result ? acquireOutcome(result) : fallback.acquire(claim);
     },
-    renew: (key, claim) => mutate(layout.fileFor(key), 'renew', change.renew(key, claim), true),
-    release: (key, owner) => mutate(layout.fileFor(key), 'release', change.release(key, owner), undefined),
+    renew: (key, claim) => change(layout.fileFor(key), 'renew', changes.renew(key, claim), true),
+    release: (key, owner) => change(layout.fileFor(key), 'release', changes.release(key, owner), undefined),
     write(key, value, options) {
       const file = layout.fileFor(key);
       const bytes = serializeFor(context.name, value);
       if (options.sizeLimit !== undefined && bytes.length > options.sizeLimit) {
-        mutate(file, 'release', change.release(key, options.owner), undefined);
+        change(file, 'release', changes.release(key, options.owner), undefined);
         return false;
       }
-      return mutate(file, 'write', change.write(key, bytes, options.time, options.owner), fallback.write());
+      // A failure was reported as a fault; `false` would claim a sizeLimit rejection.
+      return change(file, 'write', changes.write(key, bytes, options.time, options.owner), true);
     },
-    delete: (key) => mutate(layout.fileFor(key), 'delete from', change.remove(key), undefined),
+    delete: (key) => change(layout.fileFor(key), 'delete from', changes.delete(key), undefined),
     clear() {
-      eachFile('clear', change.removeAll, undefined);
+      for (const file of files('clear')) {
+        try {
+          resetSync(context, file);
+        } catch (error) {
+          recover(context, error, 'clear', file, undefined);
+        }
+      }
     },
     clearBeingCalculated() {
-      eachFile('clear marks in', change.dropMarks, undefined);
+      for (const file of files('clear marks in')) change(file, 'clear marks in', changes.dropMarks(), 0);
     },
     deleteStale: (before) =>
-      eachFile('clean up', change.dropStale(before), 0).reduce((sum, n) => sum + n, 0),
+      files('clean up').reduce((sum, file) => sum + change(file, 'clean up', changes.dropStale(before), 0), 0),
     keys() {
-      let files: string[];
-      try {
-        files = listDataFilesSync(dir, layout);
-      } catch (error) {
-        return recover(context, error, 'list', dir, []);
-      }
-      return files.flatMap((file) => keysOf(context, file, reader.loadSync(file).records));
+      return files('list').flatMap((file) => keysOf(context, file, reader.loadSync(file).records));
     },
   };
 }
@@ -113,65 +123,63 @@ export function syncOperations(context: OperationsContext): StoreOperations<'syn
 export function asyncOperations(context: OperationsContext): StoreOperations<'async'> {
   const { layout, reader, dir } = context;
 
-  const mutate = async <R>(file: string, operation: string, mutation: Mutation<R>, otherwise: R) => {
+  const change = async <R>(file: string, operation: string, made: Change, otherwise: R): Promise<R> => {
     try {
-      return await mutateAsync(context, file, mutation);
+      return (await appendAsync(context, file, made)) as R;
     } catch (error) {
       return recover(context, error, operation, file, otherwise);
     }
   };
 
-  const eachFile = async <R>(operation: string, mutation: Mutation<R>, otherwise: R): Promise<R[]> => {
-    let files: string[];
+  const files = async (operation: string): Promise<string[]> => {
     try {
-      files = await listDataFiles(dir, layout);
+      return await listDataFiles(dir, layout);
     } catch (error) {
       return recover(context, error, operation, dir, []);
     }
-    const results: R[] = [];
-    for (const file of files) results.push(await mutate(file, operation, mutation, otherwise));
-    return results;
   };
 
   return {
     async get(key) {
       const record = (await reader.loadAsync(layout.fileFor(key))).records.get(key);
-      return record && change.toEntry(record);
+      return record && toEntry(record);
     },
     async acquire(key, claim) {
-      const file = layout.fileFor(key);
-      const result = await mutate(file, 'mark', change.acquire(key, claim), undefined);
-      return result ? change.acquireOutcome(result) : fallback.acquire(claim);
+      const result = await change<AcquireResult | undefined>(layout.fileFor(key), 'mark', changes.acquire(key, claim), undefined);
+      return result ? acquireOutcome(result) : fallback.acquire(claim);
     },
-    renew: (key, claim) => mutate(layout.fileFor(key), 'renew', change.renew(key, claim), true),
-    release: (key, owner) => mutate(layout.fileFor(key), 'release', change.release(key, owner), undefined),
+    renew: (key, claim) => change(layout.fileFor(key), 'renew', changes.renew(key, claim), true),
+    release: (key, owner) => change(layout.fileFor(key), 'release', changes.release(key, owner), undefined),
     async write(key, value, options) {
       const file = layout.fileFor(key);
       const bytes = serializeFor(context.name, value);
       if (options.sizeLimit !== undefined && bytes.length > options.sizeLimit) {
-        await mutate(file, 'release', change.release(key, options.owner), undefined);
+        await change(file, 'release', changes.release(key, options.owner), undefined);
         return false;
       }
-      return mutate(file, 'write', change.write(key, bytes, options.time, options.owner), fallback.write());
+      return change(file, 'write', changes.write(key, bytes, options.time, options.owner), true);
     },
-    delete: (key) => mutate(layout.fileFor(key), 'delete from', change.remove(key), undefined),
+    delete: (key) => change(layout.fileFor(key), 'delete from', changes.delete(key), undefined),
     async clear() {
-      await eachFile('clear', change.removeAll, undefined);
+      for (const file of await files('clear')) {
+        try {
+          await resetAsync(context, file);
+        } catch (error) {
+          recover(context, error, 'clear', file, undefined);
+        }
+      }
     },
     async clearBeingCalculated() {
-      await eachFile('clear marks in', change.dropMarks, undefined);
+      for (const file of await files('clear marks in')) await change(file, 'clear marks in', changes.dropMarks(), 0);
     },
-    deleteStale: async (before) =>
-      (await eachFile('clean up', change.dropStale(before), 0)).reduce((sum, n) => sum + n, 0),
+    async deleteStale(before) {
+      let removed = 0;
+      for (const file of await files('clean up')) removed += await change(file, 'clean up', changes.dropStale(before), 0);
+      return removed;
+    },
     async keys() {
-      let files: string[];
-      try {
-        files = await listDataFiles(dir, layout);
-      } catch (error) {
-        return recover(context, error, 'list', dir, []);
-      }
       const keys: string[] = [];
-      for (const file of files) keys.push(...keysOf(context, file, (await reader.loadAsync(file)).records));
+      for (const file of await files('list')) keys.push(...keysOf(context, file, (await reader.loadAsync(file)).records));
       return keys;
     },
   };

@@ -1,17 +1,40 @@
 import * as fs from 'node:fs';
 import { type Faults, isFsError } from './faults';
-import { decodeBody, type FileKind, HEADER_SIZE, type HeaderReading, readHeader } from './format';
+import { type FileKind, HEADER_SIZE, readHeader } from './format';
+import { replayFrames } from './log';
 import { emptySnapshot, NO_FILE, type Snapshot, type SnapshotCache } from './snapshots';
 
 /**
- * Reads files into snapshots, re-reading only files that changed.
+ * Reads files into snapshots, replaying only what was appended since the last read.
  *
- * Revalidation is one 24-byte header read plus an fstat (about 8 µs here), compared to
- * the generation of the snapshot in hand. The async path does this probe synchronously too:
- * it is a fixed-size metadata-like read from the page cache, while a single promise-based
- * readFile round trip through the thread pool costs about 190 µs, so a hit could never meet
- * its 30 µs budget otherwise. Whole files are only ever read asynchronously on that path.
+ * Revalidation is one 24-byte header read plus an fstat (about 8 µs here): same generation
+ * and same size means nothing changed; a larger size means frames were appended, and only
+ * those are read. The async path does this probe synchronously too, and reads small tails
+ * synchronously: these are page-cache reads of a few µs, while one promise-based read round
+ * trip through the thread pool costs about 190 µs, so a hit could never meet its 30 µs budget
+ * otherwise. Tails above ASYNC_READ_BYTES (large values) are read asynchronously.
  */
+const ASYNC_READ_BYTES = 64 * 1024;
+
+/** A snapshot brought up to date, and the result of the frame that was asked for. */
+export interface CaughtUp {
+  snapshot: Snapshot;
+  found?: { result: unknown };
+}
+
+type Plan =
+  | { kind: 'current'; snapshot: Snapshot }
+  | { kind: 'unusable'; identity: string; problem: string }
+  | {
+      kind: 'replay';
+      identity: string;
+      generation: string;
+      base?: Snapshot;
+      from: number;
+      to: number;
+      mtimeMs: number;
+    };
+
 export class FileReader {
   private readonly header = Buffer.alloc(HEADER_SIZE);
 
@@ -21,43 +44,15 @@ export class FileReader {
     private readonly snapshots: SnapshotCache,
   ) {}
 
-  /** The identity of the file as it is on disk now (see Snapshot). Used under the lock. */
-  identitySync(file: string): string {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch (error) {
-      return isFsError(error) && error.code === 'ENOENT' ? NO_FILE : `e:${codeOf(error)}`;
-    }
-    try {
-      return this.probe(fd).identity;
-    } catch (error) {
-      return `e:${codeOf(error)}`;
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
   loadSync(file: string): Snapshot {
-    const known = this.snapshots.get(file);
     let fd: number;
     try {
       fd = fs.openSync(file, 'r');
     } catch (error) {
-      return this.unopenable(file, error, known);
+      return this.unopenable(file, error);
     }
     try {
-      const { identity } = this.probe(fd);
-      if (known?.identity === identity) return known;
-      const size = fs.fstatSync(fd).size;
-      const bytes = Buffer.allocUnsafe(size);
-      let read = 0;
-      while (read < size) {
-        const n = fs.readSync(fd, bytes, read, size - read, read);
-        if (n === 0) break;
-        read += n;
-      }
-      return this.install(file, identity, bytes.subarray(0, read));
+      return this.catchUpSync(file, fd).snapshot;
     } catch (error) {
       return this.unreadable(file, error);
     } finally {
@@ -66,73 +61,88 @@ export class FileReader {
   }
 
   async loadAsync(file: string): Promise<Snapshot> {
-    const known = this.snapshots.get(file);
-    if (known) {
-      // Fast path: a synchronous header probe (see the class comment).
-      let fd: number | undefined;
-      try {
-        fd = fs.openSync(file, 'r');
-        if (this.probe(fd).identity === known.identity) return known;
-      } catch {
-        // Fall through to the full read, which classifies the problem.
-      } finally {
-        if (fd !== undefined) fs.closeSync(fd);
-      }
-    }
-    let handle: fs.promises.FileHandle;
+    let fd: number;
     try {
-      handle = await fs.promises.open(file, 'r');
+      fd = fs.openSync(file, 'r');
     } catch (error) {
-      return this.unopenable(file, error, this.snapshots.get(file));
+      return this.unopenable(file, error);
     }
     try {
-      const bytes = await handle.readFile();
-      const parsed = readHeader(bytes, bytes.length, this.kind);
-      const identity = identityOf(parsed, await handle.stat());
-      const current = this.snapshots.get(file);
-      if (current?.identity === identity) return current;
-      return this.install(file, identity, bytes);
+      return (await this.catchUpAsync(file, fd)).snapshot;
     } catch (error) {
       return this.unreadable(file, error);
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
   }
 
-  /** Reads the header of an open file: its identity, and whether it is one of ours. */
-  private probe(fd: number): { identity: string } {
+  /** Replays what `fd` (open on `file`) holds beyond the known snapshot. Throws fs errors. */
+  catchUpSync(file: string, fd: number, want?: string): CaughtUp {
+    const plan = this.plan(file, fd);
+    if (plan.kind !== 'replay') return { snapshot: this.settle(file, plan) };
+    return this.replay(file, plan, readRangeSync(fd, plan.from, plan.to), want);
+  }
+
+  async catchUpAsync(file: string, fd: number, want?: string): Promise<CaughtUp> {
+    const plan = this.plan(file, fd);
+    if (plan.kind !== 'replay') return { snapshot: this.settle(file, plan) };
+    const bytes =
+      plan.to - plan.from > ASYNC_READ_BYTES
+        ? await readRangeAsync(fd, plan.from, plan.to)
+        : readRangeSync(fd, plan.from, plan.to);
+    return this.replay(file, plan, bytes, want);
+  }
+
+  /** What to read: nothing (the snapshot is current), the appended tail, or the whole file. */
+  private plan(file: string, fd: number): Plan {
     const n = fs.readSync(fd, this.header, 0, HEADER_SIZE, 0);
-    return { identity: identityOf(readHeader(this.header, n, this.kind), fs.fstatSync(fd)) };
+    const stat = fs.fstatSync(fd);
+    const header = readHeader(this.header, n, this.kind);
+    if (!header.ok) {
+      return { kind: 'unusable', identity: `x:${stat.ino}:${stat.size}:${stat.mtimeMs}`, problem: header.problem };
+    }
+    const identity = `g:${header.generation}`;
+    const known = this.snapshots.get(file);
+    const replay = { kind: 'replay', identity, generation: header.generation, to: stat.size, mtimeMs: stat.mtimeMs } as const;
+    if (known?.identity === identity) {
+      if (known.sealed || (stat.size === known.offset && stat.mtimeMs === known.mtimeMs)) {
+        return { kind: 'current', snapshot: known };
+      }
+      if (stat.size > known.offset) return { ...replay, base: known, from: known.offset };
+    }
+    // A new file, or one edited in place by something other than memoir: replay it all.
+    return { ...replay, from: HEADER_SIZE };
   }
 
-  /** Parses a whole file and keeps the result; bad contents become an empty, reported snapshot. */
-  private install(file: string, identity: string, bytes: Buffer): Snapshot {
-    const parsed = readHeader(bytes, bytes.length, this.kind);
-    let snapshot: Snapshot;
-    if (!parsed.ok) {
-      this.faults.corrupt(file, parsed.problem);
-      snapshot = emptySnapshot(identity);
-    } else if (bytes.length !== HEADER_SIZE + parsed.bodyLength) {
-      this.faults.corrupt(
-        file,
-        `truncated or padded: ${bytes.length - HEADER_SIZE} body bytes, header says ${parsed.bodyLength}`,
-      );
-      snapshot = emptySnapshot(identity);
-    } else {
-      try {
-        snapshot = { identity, records: decodeBody(bytes.subarray(HEADER_SIZE)) };
-        this.faults.cleared(file);
-      } catch (error) {
-        this.faults.corrupt(file, `unreadable body (${(error as Error).message})`, error);
-        snapshot = emptySnapshot(identity);
-      }
-    }
+  private settle(file: string, plan: Exclude<Plan, { kind: 'replay' }>): Snapshot {
+    if (plan.kind === 'current') return plan.snapshot;
+    this.faults.corrupt(file, plan.problem);
+    const snapshot = { ...emptySnapshot(plan.identity), damaged: true };
     this.snapshots.set(file, snapshot);
     return snapshot;
   }
 
-  private unopenable(file: string, error: unknown, known: Snapshot | undefined): Snapshot {
+  private replay(file: string, plan: Extract<Plan, { kind: 'replay' }>, bytes: Buffer, want?: string): CaughtUp {
+    const { base } = plan;
+    const records = base ? new Map(base.records) : new Map();
+    const replay = replayFrames(bytes, plan.from, plan.generation, records, base?.sealed ?? false, want);
+    const snapshot: Snapshot = {
+      identity: plan.identity,
+      records,
+      offset: replay.offset,
+      mtimeMs: plan.mtimeMs,
+      sealed: replay.sealed,
+      damaged: (base?.damaged ?? false) || replay.problem !== undefined,
+    };
+    if (replay.problem !== undefined) this.faults.corrupt(file, replay.problem);
+    else if (!snapshot.damaged) this.faults.cleared(file);
+    this.snapshots.set(file, snapshot);
+    return { snapshot, found: replay.found };
+  }
+
+  private unopenable(file: string, error: unknown): Snapshot {
     if (isFsError(error) && error.code === 'ENOENT') {
+      const known = this.snapshots.get(file);
       if (known?.identity === NO_FILE) return known;
       const snapshot = emptySnapshot();
       this.snapshots.set(file, snapshot);
@@ -149,16 +159,28 @@ export class FileReader {
   }
 }
 
-/**
- * A file's identity: its generation, plus size and mtime so that an edit in place by something
- * other than memoir (which only ever renames new files in) is noticed too. Files without a
- * valid header are identified by inode, size and mtime.
- */
-export function identityOf(header: HeaderReading, stat: fs.Stats): string {
-  if (header.ok) return `g:${header.generation}:${stat.size}:${stat.mtimeMs}`;
-  return `x:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+function readRangeSync(fd: number, from: number, to: number): Buffer {
+  const bytes = Buffer.allocUnsafe(to - from);
+  let read = 0;
+  while (read < bytes.length) {
+    const n = fs.readSync(fd, bytes, read, bytes.length - read, from + read);
+    if (n === 0) break;
+    read += n;
+  }
+  return bytes.subarray(0, read);
 }
 
-function codeOf(error: unknown): string {
-  return isFsError(error) ? (error.code ?? 'UNKNOWN') : 'UNKNOWN';
+async function readRangeAsync(fd: number, from: number, to: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(to - from);
+  let read = 0;
+  while (read < bytes.length) {
+    const { bytesRead } = await new Promise<{ bytesRead: number }>((resolve, reject) =>
+      fs.read(fd, bytes, read, bytes.length - read, from + read, (error, bytesRead) =>
+        error ? reject(error) : resolve({ bytesRead }),
+      ),
+    );
+    if (bytesRead === 0) break;
+    read += bytesRead;
+  }
+  return bytes.subarray(0, read);
 }

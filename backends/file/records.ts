@@ -1,12 +1,14 @@
 import * as v8 from 'node:v8';
-import { type AcquireOutcome, type Claim, canAcquire, type Entry } from '../../lib/core';
-import type { Mutation } from './commit';
-import type { Records, StoredRecord } from './format';
+import { type AcquireOutcome, canAcquire, type Entry } from '../../lib/core';
+import { type Op, type Records, recordsOf, type StoredRecord } from './format';
 
 /**
- * The contract's semantics as pure changes to one file's records. Each returns the result and,
- * only when something changed, a new record map (the current one is shared with readers and
- * never modified). The sync and async operations apply the same mutations.
+ * The contract's semantics as changes to one file's records, applied in log order. Every
+ * process replays the same frames through `applyOp`, so it must depend on nothing but the
+ * records and the op (times come from the op, never from a clock here).
+ *
+ * `applyOp` changes `records` in place: the replayer hands it a private copy, and snapshots
+ * already handed out are never modified.
  */
 
 /** The engine's view of a record. The value is deserialized afresh: callers get their own copy. */
@@ -17,98 +19,96 @@ export function toEntry(record: StoredRecord): Entry {
   return entry;
 }
 
-function changed(records: Records, key: string, record: StoredRecord | undefined): Records {
-  const next = new Map(records);
-  if (record) next.set(key, record);
-  else next.delete(key);
-  return next;
-}
-
 /** Keeps a completed value without its mark; drops a bare placeholder. */
-function withoutMark(record: StoredRecord): StoredRecord | undefined {
-  return record.completed ? { time: record.time, completed: true, bytes: record.bytes } : undefined;
+function withoutMark(records: Records, key: string, record: StoredRecord): void {
+  if (record.completed) records.set(key, { time: record.time, completed: true, bytes: record.bytes });
+  else records.delete(key);
 }
 
-export const acquire =
-  (key: string, claim: Claim): Mutation<{ acquired: boolean; record: StoredRecord }> =>
-  (records) => {
-    const current = records.get(key);
-    if (current && !canAcquire(current.mark, claim)) {
-      return { result: { acquired: false, record: current } };
-    }
-    const mark = { owner: claim.owner, since: claim.now, leaseUntil: claim.leaseUntil };
-    const record = current
-      ? { ...current, mark }
-      : { time: claim.now, completed: false, mark };
-    return { result: { acquired: true, record }, next: changed(records, key, record) };
-  };
+export interface AcquireResult {
+  acquired: boolean;
+  record: StoredRecord;
+}
 
-export function acquireOutcome(result: { acquired: boolean; record: StoredRecord }): AcquireOutcome {
+/** What each op returns to the caller that appended it. */
+export interface OpResults {
+  acquire: AcquireResult;
+  renew: boolean;
+  release: undefined;
+  write: true;
+  delete: undefined;
+  dropMarks: number;
+  dropStale: number;
+}
+
+export function applyOp(records: Records, op: Op): unknown {
+  switch (op.op) {
+    case 'state': {
+      records.clear();
+      for (const [key, record] of recordsOf(op.records)) records.set(key, record);
+      return undefined;
+    }
+    case 'acquire': {
+      const current = records.get(op.key);
+      const claim = { owner: op.owner, now: op.now, leaseUntil: op.leaseUntil };
+      if (current && !canAcquire(current.mark, claim)) return { acquired: false, record: current };
+      const mark = { owner: op.owner, since: op.now, leaseUntil: op.leaseUntil };
+      const record = current ? { ...current, mark } : { time: op.now, completed: false, mark };
+      records.set(op.key, record);
+      return { acquired: true, record } satisfies AcquireResult;
+    }
+    case 'renew': {
+      const current = records.get(op.key);
+      if (current?.mark?.owner !== op.owner) return false;
+      records.set(op.key, { ...current, mark: { ...current.mark, leaseUntil: op.leaseUntil } });
+      return true;
+    }
+    case 'release': {
+      const current = records.get(op.key);
+      if (op.owner !== null && current?.mark?.owner === op.owner) withoutMark(records, op.key, current);
+      return undefined;
+    }
+    case 'write': {
+      const current = records.get(op.key);
+      const record: StoredRecord = { time: op.time, completed: true, bytes: op.bytes };
+      // Someone else's mark stays: they are still calculating and will write after us.
+      if (current?.mark && current.mark.owner !== op.owner) record.mark = current.mark;
+      records.set(op.key, record);
+      return true;
+    }
+    case 'delete':
+      records.delete(op.key);
+      return undefined;
+    case 'dropMarks': {
+      let dropped = 0;
+      for (const [key, record] of records) {
+        if (!record.mark) continue;
+        withoutMark(records, key, record);
+        dropped++;
+      }
+      return dropped;
+    }
+    case 'dropStale': {
+      let removed = 0;
+      for (const [key, record] of records) {
+        if (!record.completed || record.time >= op.before) continue;
+        records.delete(key);
+        removed++;
+      }
+      return removed;
+    }
+    case 'seal':
+      return undefined;
+  }
+}
+
+export function acquireOutcome(result: AcquireResult): AcquireOutcome {
   return { acquired: result.acquired, entry: toEntry(result.record) };
 }
 
-export const renew =
-  (key: string, claim: Claim): Mutation<boolean> =>
-  (records) => {
-    const current = records.get(key);
-    if (current?.mark?.owner !== claim.owner) return { result: false };
-    const record = { ...current, mark: { ...current.mark, leaseUntil: claim.leaseUntil } };
-    return { result: true, next: changed(records, key, record) };
-  };
-
-export const release =
-  (key: string, owner: string | undefined): Mutation<void> =>
-  (records) => {
-    const current = records.get(key);
-    if (owner === undefined || current?.mark?.owner !== owner) return { result: undefined };
-    return { result: undefined, next: changed(records, key, withoutMark(current)) };
-  };
-
-export const write =
-  (key: string, bytes: Uint8Array, time: number, owner: string | undefined): Mutation<boolean> =>
-  (records) => {
-    const current = records.get(key);
-    const record: StoredRecord = { time, completed: true, bytes };
-    // Someone else's mark stays: they are still calculating and will write after us.
-    if (current?.mark && current.mark.owner !== owner) record.mark = current.mark;
-    return { result: true, next: changed(records, key, record) };
-  };
-
-export const remove =
-  (key: string): Mutation<void> =>
-  (records) => ({
-    result: undefined,
-    next: records.has(key) ? changed(records, key, undefined) : undefined,
-  });
-
-/** Empties the file; a file that exists but could not be read is removed too. */
-export const removeAll: Mutation<void> = (records, current) => ({
-  result: undefined,
-  next: records.size > 0 || current.identity !== 'none' ? new Map() : undefined,
-});
-
-export const dropMarks: Mutation<void> = (records) => {
-  let next: Records | undefined;
-  for (const [key, record] of records) {
-    if (!record.mark) continue;
-    next ??= new Map(records);
-    const kept = withoutMark(record);
-    if (kept) next.set(key, kept);
-    else next.delete(key);
-  }
-  return { result: undefined, next };
-};
-
-export const dropStale =
-  (before: number): Mutation<number> =>
-  (records) => {
-    let next: Records | undefined;
-    let removed = 0;
-    for (const [key, record] of records) {
-      if (!record.completed || record.time >= before) continue;
-      next ??= new Map(records);
-      next.delete(key);
-      removed++;
-    }
-    return { result: removed, next };
-  };
+/** Roughly what the records take in a compacted file: values plus per-record overhead. */
+export function liveBytes(records: Records): number {
+  let bytes = 0;
+  for (const [key, record] of records) bytes += key.length + (record.bytes?.length ?? 0) + 48;
+  return bytes;
+}

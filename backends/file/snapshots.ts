@@ -1,18 +1,33 @@
 import type { Records } from './format';
 
 /**
- * The parsed contents of one file as last read or written by this process, tagged with the
- * identity of the file they came from ('g:<generation>' for a valid file, 'none' when there
- * was no file, 'x:...' or 'e:...' for a file that could not be used). Records are replaced,
- * never mutated, so a snapshot can be handed out and kept while a newer one is installed.
+ * The records of one file as last replayed by this process, tagged with the identity of the
+ * file they came from ('g:<generation>' for a valid file, 'none' when there was no file,
+ * 'x:...' or 'e:...' for a file that could not be used). Records are replaced, never
+ * mutated, so a snapshot can be handed out and kept while a newer one is installed.
  */
 export interface Snapshot {
   identity: string;
   records: Records;
+  /** Bytes of the file replayed so far: a later read replays only what was appended since. */
+  offset: number;
+  /** The file's mtime at that size: same size, other mtime means an edit in place. */
+  mtimeMs: number;
+  /** The file met its `seal` frame: it is being replaced, its records are final. */
+  sealed: boolean;
+  /** Damage met while replaying; the next change rewrites the file without it. */
+  damaged: boolean;
 }
 
 export const NO_FILE = 'none';
-export const emptySnapshot = (identity = NO_FILE): Snapshot => ({ identity, records: new Map() });
+export const emptySnapshot = (identity = NO_FILE): Snapshot => ({
+  identity,
+  records: new Map(),
+  offset: 0,
+  mtimeMs: -1,
+  sealed: false,
+  damaged: false,
+});
 
 /**
  * Keeps snapshots by path, least recently used first out once over `maxFiles` or `maxBytes`

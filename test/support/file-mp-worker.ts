@@ -19,7 +19,16 @@ export type Request = { id: number; target: Target } & (
   | { op: 'hang'; key: string; leaseMs: number }
   | { op: 'read'; key: string }
   | { op: 'readLoop'; key: string; durationMs: number }
+  | { op: 'churn'; key: string; rounds: number; bytes: number; sync: boolean }
 );
+
+/** What a process saw while rewriting its own key next to others doing the same. */
+export interface ChurnResult {
+  /** Reads right after a write that did not return that write's value. */
+  stale: number;
+  /** Acquires of its own key (nobody else claims it) that were refused. */
+  refused: number;
+}
 
 /** What a reader saw while another process kept rewriting a large value. */
 export interface ReadLoopResult {
@@ -127,6 +136,26 @@ async function handle(request: Request): Promise<unknown> {
     }
     case 'read':
       return (await core.get(request.key))?.value;
+    case 'churn': {
+      // Mark, write, read back: the cycle a memoized miss makes, many times over, so that the
+      // shared file keeps growing and being compacted under the other processes' feet.
+      const ops = core.sync!;
+      const result: ChurnResult = { stale: 0, refused: 0 };
+      for (let round = 1; round <= request.rounds; round++) {
+        const me = owner();
+        const now = Date.now();
+        const value = { round, pad: 'x'.repeat(request.bytes) };
+        const acquired = request.sync
+          ? ops.acquire(request.key, { owner: me, now, leaseUntil: now + 5_000 })
+          : await core.acquire(request.key, { owner: me, now, leaseUntil: now + 5_000 });
+        if (!acquired.acquired) result.refused++;
+        if (request.sync) ops.write(request.key, value, { time: now, owner: me });
+        else await core.write(request.key, value, { time: now, owner: me });
+        const seen = (request.sync ? ops.get(request.key) : await core.get(request.key))?.value as typeof value | undefined;
+        if (seen?.round !== round) result.stale++;
+      }
+      return result;
+    }
     case 'readLoop': {
       // Every value the writer stores is one byte repeated: anything else is a torn read.
       const result: ReadLoopResult = { reads: 0, torn: 0, distinct: 0 };
