@@ -279,6 +279,18 @@ describe('file core: the log and its compaction', () => {
     expect(core.sync!.get('a')?.value).toBe('x'.repeat(1_000));
   });
 
+  it('a cleanup with nothing stale leaves the files untouched', async () => {
+    const { core } = open(false);
+    core.sync!.write('a', 'fresh', { time: T0 });
+    const file = shardOf(core, 'a');
+    const { size, mtimeMs } = fs.statSync(file);
+    expect(core.sync!.deleteStale(T0 - 1)).toBe(0);
+    expect(await core.deleteStale(T0 - 1)).toBe(0);
+    expect(fs.statSync(file)).toMatchObject({ size, mtimeMs });
+    expect(core.sync!.deleteStale(T0 + 1)).toBe(1);
+    expect(core.sync!.get('a')).toBeUndefined();
+  });
+
   it('compacts a file once superseded changes outweigh its records, keeping every record', () => {
     const { core, events } = open(false);
     const keys = neighbours(core, 'a', 5);

@@ -59,82 +59,90 @@ type Attempt = { done: true; result: unknown } | { done: false };
 const AGAIN: Attempt = { done: false };
 
 export function appendSync(context: StoreContext, file: string, change: Change): unknown {
-  const frame = (generation: string) => encodeFrame(generation, change);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const fd = openForAppend(context, file);
-    let outcome: Attempt;
     if (fd === undefined) {
-      outcome = createFile(context, file, change);
-    } else {
-      try {
-        const generation = generationOf(fd, context.kind);
-        if (generation === undefined) {
-          context.reader.catchUpSync(file, fd); // reports the bad file (once) before replacing it
-          replaceSync(context, file, sameFileAs(fd));
-          continue;
-        }
-        writeFrame(fd, frame(generation));
-        outcome = settle(context, file, fd, context.reader.catchUpSync(file, fd, change.id), withLockSync);
-      } finally {
-        fs.closeSync(fd);
-      }
+      const created = createFile(context, file, change);
+      if (created.done) return created.result;
+      continue;
     }
-    if (outcome.done) return outcome.result;
+    try {
+      const generation = usableGeneration(context, file, fd);
+      if (generation === undefined) continue;
+      writeFrame(fd, encodeFrame(generation, change));
+      const outcome = settle(context, file, fd, context.reader.catchUpSync(file, fd, change.id));
+      if (outcome.done) return outcome.result;
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   throw tooManyConflicts(file);
 }
 
+/** appendSync's steps, with a large value's write and read-back off the event loop. */
 export async function appendAsync(context: StoreContext, file: string, change: Change): Promise<unknown> {
-  const small = change.op !== 'write' || change.bytes.length <= ASYNC_WRITE_BYTES;
   // A small change is a few µs of page-cache calls: cheaper than any thread-pool round trip.
-  if (small) return appendSync(context, file, change);
+  if (change.op !== 'write' || change.bytes.length <= ASYNC_WRITE_BYTES) return appendSync(context, file, change);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const fd = openForAppend(context, file);
-    let outcome: Attempt;
     if (fd === undefined) {
-      outcome = createFile(context, file, change);
-    } else {
-      try {
-        const generation = generationOf(fd, context.kind);
-        if (generation === undefined) {
-          context.reader.catchUpSync(file, fd);
-          await replaceAsync(context, file, sameFileAs(fd));
-          continue;
-        }
-        await writeFrameAsync(fd, encodeFrame(generation, change));
-        const caught = await context.reader.catchUpAsync(file, fd, change.id);
-        outcome = settle(context, file, fd, caught, withLockSync);
-      } finally {
-        fs.closeSync(fd);
-      }
+      const created = createFile(context, file, change);
+      if (created.done) return created.result;
+      continue;
     }
-    if (outcome.done) return outcome.result;
+    try {
+      const generation = usableGeneration(context, file, fd);
+      if (generation === undefined) continue;
+      await writeFrameAsync(fd, encodeFrame(generation, change));
+      const outcome = settle(context, file, fd, await context.reader.catchUpAsync(file, fd, change.id));
+      if (outcome.done) return outcome.result;
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   throw tooManyConflicts(file);
 }
 
 /** Empties a file: under the lock it is sealed and removed. */
 export function resetSync(context: StoreContext, file: string): void {
-  replaceSync(context, file, () => true, true);
+  withLockSync(file, () => replaceLocked(context, file, () => true, true));
 }
 
 export function resetAsync(context: StoreContext, file: string): Promise<void> {
-  return replaceAsync(context, file, () => true, true);
+  return withLockAsync(file, () => replaceLocked(context, file, () => true, true));
 }
 
-type WithLock = <R>(file: string, critical: () => R) => R;
+/**
+ * The generation to salt a frame for the file open as `fd`; undefined when its header is
+ * unusable, in which case the file has been reported and replaced and the caller starts over.
+ */
+function usableGeneration(context: StoreContext, file: string, fd: number): string | undefined {
+  const generation = generationOf(fd, context.kind);
+  if (generation !== undefined) return generation;
+  context.reader.catchUpSync(file, fd); // reports the bad file (once) before it goes
+  withLockSync(file, () => replaceLocked(context, file, sameFileAs(fd), true));
+  return undefined;
+}
 
 /**
  * What the replay says about the frame just appended: its result, or that it landed after a
  * seal (wait for the compaction to finish, then append again).
  */
-function settle(context: StoreContext, file: string, fd: number, caught: CaughtUp, withLock: WithLock): Attempt {
+function settle(context: StoreContext, file: string, fd: number, caught: CaughtUp): Attempt {
   if (caught.found) {
     notifyChange(context.dir, path.basename(file));
-    maybeCompact(context, file, caught.snapshot, withLock);
+    maybeCompact(context, file, caught.snapshot);
     return { done: true, result: caught.found.result };
   }
-  if (caught.snapshot.sealed) withLock(file, () => replaceLocked(context, file, sameFileAs(fd), false));
+  if (!caught.snapshot.sealed) {
+    // Our frame is complete and nothing before it can hide it (log.ts): a file changed under
+    // us by something other than memoir. Reported like an fs failure; the call goes on uncached.
+    throw Object.assign(new Error(`${file} changed outside memoir while a change was appended`), {
+      code: 'EIO',
+      syscall: 'write',
+    });
+  }
+  withLockSync(file, () => replaceLocked(context, file, sameFileAs(fd), false));
   return AGAIN;
 }
 
@@ -142,23 +150,16 @@ function settle(context: StoreContext, file: string, fd: number, caught: CaughtU
  * Compacts once superseded changes outweigh the live records. Checked again only after the
  * log has grown, so that an append does not walk every record each time.
  */
-function maybeCompact(context: StoreContext, file: string, snapshot: Snapshot, withLock: WithLock): void {
+function maybeCompact(context: StoreContext, file: string, snapshot: Snapshot): void {
   if (!snapshot.damaged && snapshot.offset < (context.compactCheck.get(file) ?? COMPACT_MIN_BYTES)) return;
   const live = liveBytes(snapshot.records);
   if (snapshot.damaged || snapshot.offset > 2 * live) {
-    withLock(file, () => replaceLocked(context, file, (fd) => generationOf(fd, context.kind) === generationOfSnapshot(snapshot), false));
+    const generation = snapshot.identity.slice('g:'.length);
+    withLockSync(file, () => replaceLocked(context, file, (fd) => generationOf(fd, context.kind) === generation, false));
     context.compactCheck.delete(file);
   } else {
     context.compactCheck.set(file, Math.max(2 * live, snapshot.offset + COMPACT_MIN_BYTES / 4));
   }
-}
-
-function replaceSync(context: StoreContext, file: string, stillThis: (fd: number) => boolean, reset = false): void {
-  withLockSync(file, () => replaceLocked(context, file, stillThis, reset));
-}
-
-function replaceAsync(context: StoreContext, file: string, stillThis: (fd: number) => boolean, reset = false): Promise<void> {
-  return withLockAsync(file, () => replaceLocked(context, file, stillThis, reset));
 }
 
 /**
@@ -262,7 +263,7 @@ function openForAppend(context: StoreContext, file: string): number | undefined 
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     if (!isUnusable(error)) throw error;
     context.reader.loadSync(file); // reports the fault (once) before it is repaired
-    replaceSync(context, file, () => true, true);
+    withLockSync(file, () => replaceLocked(context, file, () => true, true));
     return undefined;
   }
 }
@@ -279,10 +280,6 @@ function generationOf(fd: number, kind: FileKind): string | undefined {
   const n = fs.readSync(fd, headerBuffer, 0, headerBuffer.length, 0);
   const header = readHeader(headerBuffer, n, kind);
   return header.ok ? header.generation : undefined;
-}
-
-function generationOfSnapshot(snapshot: Snapshot): string | undefined {
-  return snapshot.identity.startsWith('g:') ? snapshot.identity.slice(2) : undefined;
 }
 
 /** True while the path still leads to the file open as `fd`. */

@@ -41,6 +41,15 @@ function keysOf(context: OperationsContext, file: string, records: Map<string, S
   return keys;
 }
 
+/**
+ * Periodic cleanup skips files with nothing to drop instead of appending a no-op frame to
+ * each. (Entries that go stale between this look and the next cleanup wait for that one.)
+ */
+function holdsStale(records: Map<string, StoredRecord>, before: number): boolean {
+  for (const record of records.values()) if (record.completed && record.time < before) return true;
+  return false;
+}
+
 /** The change each operation appends (ids are fresh per call). */
 const changes = {
   acquire: (key: string, claim: Claim): Change => ({ op: 'acquire', id: changeId(), key, ...claim }),
@@ -112,8 +121,13 @@ export function syncOperations(context: OperationsContext): StoreOperations<'syn
     clearBeingCalculated() {
       for (const file of files('clear marks in')) change(file, 'clear marks in', changes.dropMarks(), 0);
     },
-    deleteStale: (before) =>
-      files('clean up').reduce((sum, file) => sum + change(file, 'clean up', changes.dropStale(before), 0), 0),
+    deleteStale(before) {
+      let removed = 0;
+      for (const file of files('clean up')) {
+        if (holdsStale(reader.loadSync(file).records, before)) removed += change(file, 'clean up', changes.dropStale(before), 0);
+      }
+      return removed;
+    },
     keys() {
       return files('list').flatMap((file) => keysOf(context, file, reader.loadSync(file).records));
     },
@@ -174,7 +188,10 @@ export function asyncOperations(context: OperationsContext): StoreOperations<'as
     },
     async deleteStale(before) {
       let removed = 0;
-      for (const file of await files('clean up')) removed += await change(file, 'clean up', changes.dropStale(before), 0);
+      for (const file of await files('clean up')) {
+        if (!holdsStale((await reader.loadAsync(file)).records, before)) continue;
+        removed += await change(file, 'clean up', changes.dropStale(before), 0);
+      }
       return removed;
     },
     async keys() {
