@@ -2,7 +2,7 @@ import { isPersistent, openBackend } from './backends';
 import { configState, currentParams } from './config';
 import type { Core, Entry } from './core';
 import { driveAsync, driveSync, joinInFlight } from './drivers';
-import { MemoirError } from './errors';
+import { describe, MemoirError } from './errors';
 import { type CallSite, calculateFlow, callFlow, isFresh, type Op, refreshFlow } from './flow';
 import { PrimitiveKeyCache } from './key-cache';
 import { defaultKey, type KeyContext, normalizeArgs } from './keys';
@@ -243,6 +243,13 @@ export class Memo {
   }
 
   async precache(args: readonly unknown[], value: unknown, self?: unknown): Promise<unknown> {
+    // Plain-JS callers get no compile error for precacheValue(2, value): say what is wanted.
+    if (!Array.isArray(args)) {
+      throw new MemoirError(
+        'UNHASHABLE_ARGUMENT',
+        `precacheValue of "${this.name}" takes the arguments as an array, e.g. precacheValue([2, 2], value); got ${describe(args)}.`,
+      );
+    }
     const key = this.keyFor(args, self);
     await this.openCore().write(key, value, { time: this.settings.clock() });
     return value;

@@ -148,6 +148,14 @@ describe('management methods', () => {
     expect(runs).toBe(0);
   });
 
+  test('precacheValue without an argument array (plain JS) is a MemoirError saying how to call it', async () => {
+    const add = cached((a: number) => a, { name: uniqueName('add'), backend: 'memory' });
+    const call = (add.precacheValue as (args: unknown, value: unknown) => Promise<unknown>)(2, 5);
+    await expect(call).rejects.toMatchObject({ name: 'MemoirError', code: 'UNHASHABLE_ARGUMENT' });
+    await expect(call).rejects.toThrow('precacheValue([2, 2], value); got 2');
+    expect(await add.isCached(2)).toBe(false);
+  });
+
   test('clearCache deletes every entry of the function, and only of that function', async () => {
     const { f, runs } = counted();
     const other = counted();
