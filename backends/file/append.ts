@@ -188,9 +188,20 @@ function replaceLocked(context: StoreContext, file: string, stillThis: (fd: numb
       if (!before.sealed) writeFrame(fd, encodeFrame(generation, { op: 'seal' }));
       records = context.reader.catchUpSync(file, fd).snapshot.records;
     }
-    installFile(context, file, reset ? new Map() : records);
+    // Checked again just before the rename: if this hold outlived the lock's stale time and
+    // another process finished the job, its new file (and what was appended to it) stays.
+    const ino = fs.fstatSync(fd).ino;
+    installFile(context, file, reset ? new Map() : records, () => inodeAt(file) === ino);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function inodeAt(file: string): number | undefined {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return undefined;
   }
 }
 
@@ -206,30 +217,36 @@ function createFile(context: StoreContext, file: string, change: Change): Attemp
   return { done: true, result };
 }
 
-/** Writes a new file holding `records` (none: removes the file) and installs its snapshot. */
-function installFile(context: StoreContext, file: string, records: Records): void {
+/**
+ * Writes a new file holding `records` (none: removes the file) and installs its snapshot,
+ * provided the old file is `stillInPlace` at the last moment.
+ */
+function installFile(context: StoreContext, file: string, records: Records, stillInPlace: () => boolean): void {
   if (records.size === 0) {
+    if (!stillInPlace()) return;
     fs.rmSync(file, { force: true });
     install(context, file, emptySnapshot(NO_FILE));
     return;
   }
   const generation = newGeneration();
   const data = Buffer.concat([encodeHeader(context.kind, generation), encodeFrame(generation, stateOp(records))]);
-  const mtimeMs = placeFile(context, file, data, 'rename') ?? -1;
+  const mtimeMs = placeFile(context, file, data, stillInPlace);
+  if (mtimeMs === undefined) return;
   install(context, file, { ...emptySnapshot(`g:${generation}`), records, offset: data.length, mtimeMs });
 }
 
 /**
- * Puts `data` at `file` through a temporary file: 'link' only if no file is there, 'rename'
- * replacing whatever is there. Returns the new file's mtime, or undefined when 'link' found
- * a file in place.
+ * Puts `data` at `file` through a temporary file: 'link' only if no file is there, else by
+ * renaming it over the file there if `replace()` still agrees. Returns the new file's mtime,
+ * or undefined when it was not put in place.
  */
-function placeFile(context: StoreContext, file: string, data: Buffer, how: 'link' | 'rename'): number | undefined {
+function placeFile(context: StoreContext, file: string, data: Buffer, replace: 'link' | (() => boolean)): number | undefined {
   const temp = tempNameFor(file);
   try {
     writeTempSync(context.dir, temp, data);
     const { mtimeMs } = fs.statSync(temp);
-    if (how === 'rename') {
+    if (replace !== 'link') {
+      if (!replace()) return undefined;
       fs.renameSync(temp, file);
       return mtimeMs;
     }

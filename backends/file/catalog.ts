@@ -26,9 +26,9 @@ import { FileReader } from './reader';
 
 /**
  * The caches of one cache directory, for the CLI. Reads go straight to the data files;
- * every change goes through the file core's own optimistic commits (temp file, lock, rename
- * if unchanged), one data file at a time so progress can be reported, and so a CLI run
- * never loses a concurrent writer's entries.
+ * every change is appended the way the file core appends its own (clear is a locked
+ * compaction that keeps nothing), one data file at a time so progress can be reported, and
+ * so a CLI run never loses a concurrent writer's entries.
  */
 export function openFileCatalog(root: string, warn: (message: string) => void): Catalog {
   const location = path.resolve(root);

@@ -28,8 +28,6 @@ export const FORMAT_VERSION = 2;
 export const HEADER_SIZE = 24;
 export const FRAME_HEADER_SIZE = 16;
 const MAGIC = Buffer.from('MEMOIR', 'latin1');
-/** Frames are bounded so that a garbage length can never make a reader allocate wildly. */
-export const MAX_FRAME_BODY = 0xffff_ffff;
 
 export type FileKind = 'S' | 'E';
 
@@ -113,13 +111,6 @@ export function encodeFrame(generation: string, op: Op): Buffer {
   frame.writeUInt32LE(crc32(body), 12);
   body.copy(frame, FRAME_HEADER_SIZE);
   return frame;
-}
-
-/** A frame of `generation` moved into a file of `next` generation (its body is unchanged). */
-export function resalt(frame: Buffer, next: string): Buffer {
-  const copy = Buffer.from(frame);
-  copy.write(next, 0, 8, 'latin1');
-  return copy;
 }
 
 /** The `state` op holding `records`. */

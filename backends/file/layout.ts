@@ -8,12 +8,12 @@ import { SnapshotCache } from './snapshots';
  * Which file holds a key.
  *
  * - Sharded (default, "one store per function"): a fixed number of shard files per function;
- *   a key lives in the shard its hash picks. A write rewrites one shard (about 1/64 of the
- *   function's entries), so its cost barely grows with the cache, and all shards stay parsed
- *   in memory so that a hit never re-reads a store.
+ *   a key lives in the shard its hash picks. A write appends to one shard, so its cost barely
+ *   grows with the cache, and shards stay replayed in memory so that a hit never re-reads a
+ *   store (only what was appended since the last read).
  * - Separate files: one file per key, named by a digest of the key (keys can be any string;
- *   the digest is a safe, fixed-length file name). Good for large values: a write touches only
- *   its own entry. A bounded working set of entries stays parsed in memory.
+ *   the digest is a safe, fixed-length file name). Good for large values: compacting a file
+ *   rewrites only its own entry. A bounded working set of entries stays replayed in memory.
  */
 export interface Layout {
   readonly kind: FileKind;

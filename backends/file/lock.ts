@@ -3,20 +3,22 @@ import { MemoirError } from '../../lib/errors';
 import { sleepSync } from '../../lib/sleep';
 
 /**
- * Cross-process mutual exclusion around a file's commit, with proper-lockfile (a `<file>.lock`
- * directory created atomically with mkdir).
+ * Cross-process mutual exclusion around replacing a file (compaction, clear, repairing an
+ * unusable file), with proper-lockfile (a `<file>.lock` directory created atomically with
+ * mkdir). Ordinary changes need no lock: they are appended (append.ts).
  *
- * The lock is only ever held across a short synchronous section of metadata calls (a header
- * read and a rename or unlink): the data is written to a temporary file before locking. So a
- * live holder keeps a lock for microseconds and never across an event-loop turn, which is why
- * the lock is always taken with `lockSync`, in the async path too: an async holder that
- * yielded while holding it could deadlock a sync caller of the same process spinning on it.
+ * The lock is only ever held across a synchronous section (seal, replay, write the new file,
+ * rename), never across an event-loop turn, which is why it is always taken with `lockSync`,
+ * in the async path too: an async holder that yielded while holding it could deadlock a sync
+ * caller of the same process spinning on it.
  *
- * `stale: 5000`: a lock directory older than 5 s can only belong to a process that died in
- * that section, so it is broken after 5 s (one shard's writers wait at most that long after a
- * crash). It is far above any real hold time, so a live holder is never mistaken for a dead
- * one. `update` is left at its default (stale / 2): its refresh timer never gets to run,
- * because every hold ends before the event loop turns, and it is cleared on unlock.
+ * `stale: 5000`: a lock directory older than 5 s belongs to a process that died holding it
+ * (writers of that file wait at most that long after a crash). Should a huge compaction ever
+ * take longer and its lock be broken, the second compactor writes the same records (the
+ * seal fixes them), and the first checks just before its rename that the sealed file is
+ * still in place, so it does not replace the second one's file. `update` is left at its default
+ * (stale / 2): its refresh timer never gets to run, because every hold ends before the event
+ * loop turns, and it is cleared on unlock.
  */
 export const LOCK_STALE_MS = 5_000;
 const LOCK_OPTIONS = {
