@@ -114,6 +114,41 @@ async function benchMemoized(subject: Subject, rows: BenchRow[], backend: Partia
   await asyncFn.clearCache();
 }
 
+/**
+ * How long the event loop stands still during an async hit on a ~1 MB value that another
+ * instance has just rewritten (so the hit really reads it): a setImmediate ticker records the
+ * largest gap between its ticks during each hit. Reported: the median of those per-hit
+ * maxima over 30 hits, and the worst one (which includes any garbage collection that
+ * happened to fall inside a hit).
+ */
+async function benchLoopStall(subject: Subject, rows: BenchRow[]): Promise<void> {
+  const reader = subject.make('bench-stall');
+  const writer = subject.make('bench-stall');
+  const stalls: number[] = [];
+  for (let round = 0; round < 30; round++) {
+    writer.sync!.write('big', new Float64Array(128 * 1024).fill(round), { time: T });
+    let last = now();
+    let worst = 0;
+    let running = true;
+    const tick = () => {
+      const at = now();
+      worst = Math.max(worst, (at - last) / 1000);
+      last = at;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const entry = await reader.get('big');
+    running = false;
+    stalls.push(worst);
+    if ((entry?.value as Float64Array | undefined)?.[0] !== round) throw new Error('stall bench: the hit missed the rewrite');
+  }
+  const add = (name: string, ms: number) => rows.push({ core: subject.label, case: name, median: ms, unit: 'ms' });
+  add('async ~1 MB hit: longest event-loop stall per hit', median(stalls));
+  add('async ~1 MB hit: longest event-loop stall, worst of 30', Math.max(...stalls));
+  await reader.close?.();
+  await writer.close?.();
+}
+
 /** 10 keys x 3 rounds of writing 1M-number arrays: total wall time per round, in ms. */
 async function benchArrays(subject: Subject, rows: BenchRow[]): Promise<void> {
   const core = subject.make('bench-arrays');
@@ -143,6 +178,7 @@ export async function runFileBenchmark(options: { arrays?: boolean; quick?: bool
   const rows: BenchRow[] = [];
   try {
     for (const subject of subjects) await benchSubject(subject, rows, quick);
+    for (const subject of subjects.filter((s) => s.label.startsWith('file'))) await benchLoopStall(subject, rows);
     await benchMemoized(subjects[0], rows, { backend: 'memory' });
     await benchMemoized(subjects[2], rows, { backend: 'file', cacheDir: root });
     await benchMemoized(subjects[3], rows, { backend: 'file', cacheDir: root, separateFiles: true });
@@ -175,6 +211,7 @@ export function fileVerdicts(rows: BenchRow[]): Verdict[] {
   limit('small hit <= 30 µs', [...both('hit small'), 'cached() hit small, sync fn', 'cached() hit small, async fn'], 30);
   limit(`small hit with ${full} <= 30 µs`, both('hit small').map((name) => `${name} (${full})`), 30);
   limit('~1 MB hit <= 5 ms', both('hit ~1 MB'), 5_000);
+  limit('async ~1 MB hit blocks the event loop <= 5 ms at a time', ['async ~1 MB hit: longest event-loop stall per hit'], 5_000);
   limit('miss + write (mark, compute, write) <= 1 ms', [...both('miss+write small'), 'cached() miss small, sync fn', 'cached() miss small, async fn'], 1_000);
   for (const core of layouts) {
     for (const name of both('miss+write small')) {

@@ -68,6 +68,7 @@ describe('benchmark harness (quick mode)', () => {
     for (const layout of ['file (sharded)', 'file (separate)']) {
       expect(targets).toContain(`${layout}: miss + write (mark, compute, write) <= 1 ms`);
       expect(targets).toContain(`${layout}: small hit with 1,000 entries <= 30 µs`); // quick mode's size
+      expect(targets).toContain(`${layout}: async ~1 MB hit blocks the event loop <= 5 ms at a time`);
     }
     const miss = report.verdicts.find((verdict) => verdict.target.startsWith('file (sharded): miss'));
     expect(miss?.measured).toMatch(/µs \(/);
