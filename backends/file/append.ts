@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DIR_MODE, FILE_MODE, tempNameFor } from '../../lib/atomic-file';
 import type { Faults } from './faults';
-import { encodeFrame, encodeHeader, type FileKind, newGeneration, type Op, readHeader, type Records, stateOp } from './format';
+import { encodeFile, encodeFrame, type FileKind, newGeneration, type Op, type Records, stateOp } from './format';
 import { withLockAsync, withLockSync } from './lock';
 import type { CaughtUp, FileReader } from './reader';
 import { applyOp, liveBytes } from './records';
@@ -113,12 +113,13 @@ export function resetAsync(context: StoreContext, file: string): Promise<void> {
 }
 
 /**
- * The generation to salt a frame for the file open as `fd`; undefined when its header is
- * unusable, in which case the file has been reported and replaced and the caller starts over.
+ * The generation to salt a frame for the file open as `fd`; undefined when the file is
+ * unusable (bad header, truncated), in which case it has been reported and replaced and the
+ * caller starts over.
  */
 function usableGeneration(context: StoreContext, file: string, fd: number): string | undefined {
-  const generation = generationOf(fd, context.kind);
-  if (generation !== undefined) return generation;
+  const inspection = context.reader.inspect(fd);
+  if (inspection.usable) return inspection.generation;
   context.reader.catchUpSync(file, fd); // reports the bad file (once) before it goes
   withLockSync(file, () => replaceLocked(context, file, sameFileAs(fd), true));
   return undefined;
@@ -154,8 +155,8 @@ function maybeCompact(context: StoreContext, file: string, snapshot: Snapshot): 
   if (!snapshot.damaged && snapshot.offset < (context.compactCheck.get(file) ?? COMPACT_MIN_BYTES)) return;
   const live = liveBytes(snapshot.records);
   if (snapshot.damaged || snapshot.offset > 2 * live) {
-    const generation = snapshot.identity.slice('g:'.length);
-    withLockSync(file, () => replaceLocked(context, file, (fd) => generationOf(fd, context.kind) === generation, false));
+    const stillThis = (fd: number) => context.reader.inspect(fd).identity === snapshot.identity;
+    withLockSync(file, () => replaceLocked(context, file, stillThis, false));
     context.compactCheck.delete(file);
   } else {
     context.compactCheck.set(file, Math.max(2 * live, snapshot.offset + COMPACT_MIN_BYTES / 4));
@@ -181,11 +182,11 @@ function replaceLocked(context: StoreContext, file: string, stillThis: (fd: numb
   }
   try {
     if (!stillThis(fd)) return;
-    const generation = generationOf(fd, context.kind);
+    const inspection = context.reader.inspect(fd);
     let records: Records = new Map();
-    if (generation !== undefined) {
+    if (inspection.usable) {
       const before = context.reader.catchUpSync(file, fd).snapshot;
-      if (!before.sealed) writeFrame(fd, encodeFrame(generation, { op: 'seal' }));
+      if (!before.sealed) writeFrame(fd, encodeFrame(inspection.generation, { op: 'seal' }));
       records = context.reader.catchUpSync(file, fd).snapshot.records;
     }
     // Checked again just before the rename: if this hold outlived the lock's stale time and
@@ -210,7 +211,7 @@ function createFile(context: StoreContext, file: string, change: Change): Attemp
   const records: Records = new Map();
   const result = applyOp(records, change);
   const generation = newGeneration();
-  const data = Buffer.concat([encodeHeader(context.kind, generation), encodeFrame(generation, change)]);
+  const data = encodeFile(context.kind, generation, encodeFrame(generation, change));
   const mtimeMs = placeFile(context, file, data, 'link');
   if (mtimeMs === undefined) return AGAIN;
   install(context, file, { ...emptySnapshot(`g:${generation}`), records, offset: data.length, mtimeMs });
@@ -229,7 +230,7 @@ function installFile(context: StoreContext, file: string, records: Records, stil
     return;
   }
   const generation = newGeneration();
-  const data = Buffer.concat([encodeHeader(context.kind, generation), encodeFrame(generation, stateOp(records))]);
+  const data = encodeFile(context.kind, generation, encodeFrame(generation, stateOp(records)));
   const mtimeMs = placeFile(context, file, data, stillInPlace);
   if (mtimeMs === undefined) return;
   install(context, file, { ...emptySnapshot(`g:${generation}`), records, offset: data.length, mtimeMs });
@@ -288,15 +289,6 @@ function openForAppend(context: StoreContext, file: string): number | undefined 
 function isUnusable(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException)?.code;
   return code === 'EACCES' || code === 'EPERM' || code === 'ELOOP';
-}
-
-const headerBuffer = Buffer.alloc(24);
-
-/** The generation in the header of the open file, or undefined when the header is unusable. */
-function generationOf(fd: number, kind: FileKind): string | undefined {
-  const n = fs.readSync(fd, headerBuffer, 0, headerBuffer.length, 0);
-  const header = readHeader(headerBuffer, n, kind);
-  return header.ok ? header.generation : undefined;
 }
 
 /** True while the path still leads to the file open as `fd`. */

@@ -81,6 +81,7 @@ export async function readDataFile(file: string, layout: Layout): Promise<FileRe
   }
   const header = readHeader(bytes, bytes.length, layout.kind);
   if (!header.ok) return { ok: false, size: bytes.length, problem: header.problem };
+  if (bytes.length < HEADER_SIZE + header.baseLength) return { ok: false, size: bytes.length, problem: 'truncated file' };
   const replay = replayFrames(bytes.subarray(HEADER_SIZE), HEADER_SIZE, header.generation, new Map(), false);
   if (replay.problem !== undefined) return { ok: false, size: bytes.length, problem: replay.problem };
   const records: Records = replay.records;

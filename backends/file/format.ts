@@ -12,7 +12,9 @@ import { crc32 } from './crc32';
  *     byte  6      kind ('S' shard, 'E' entry)
  *     byte  7      format version    a different one is reported, never misread
  *     bytes 8-15   generation        random per file: a compaction makes a new file
- *     bytes 16-23  reserved (0)
+ *     bytes 16-21  base length (48-bit LE)   the frames the file was created with; a file
+ *                                  shorter than header + base is a truncated one
+ *     bytes 22-23  reserved (0)
  *   frame (16 bytes + body), appended with O_APPEND
  *     bytes 0-7    the file's generation   also what a reader resynchronizes on
  *     bytes 8-11   body length (u32 LE)
@@ -75,17 +77,21 @@ export function newGeneration(): string {
   return generationBuffer.toString('latin1');
 }
 
-export function encodeHeader(kind: FileKind, generation: string): Buffer {
+/** A new file: the header, then `frames` (the file's base). */
+export function encodeFile(kind: FileKind, generation: string, ...frames: Buffer[]): Buffer {
   const header = Buffer.alloc(HEADER_SIZE);
   MAGIC.copy(header, 0);
   header.write(kind, 6, 'latin1');
   header[7] = FORMAT_VERSION;
   header.write(generation, 8, 8, 'latin1');
-  return header;
+  header.writeUIntLE(frames.reduce((sum, frame) => sum + frame.length, 0), 16, 6);
+  return Buffer.concat([header, ...frames]);
 }
 
-/** What a header says about its file: its generation, or why it is unusable. */
-export type HeaderReading = { ok: true; generation: string } | { ok: false; problem: string };
+/** What a header says about its file: its generation and base length, or why it is unusable. */
+export type HeaderReading =
+  | { ok: true; generation: string; baseLength: number }
+  | { ok: false; problem: string };
 
 export function readHeader(header: Buffer, available: number, kind: FileKind): HeaderReading {
   if (available < HEADER_SIZE || header.compare(MAGIC, 0, 6, 0, 6) !== 0) {
@@ -100,7 +106,7 @@ export function readHeader(header: Buffer, available: number, kind: FileKind): H
       problem: `written by format version ${header[7]}; this build reads version ${FORMAT_VERSION}`,
     };
   }
-  return { ok: true, generation: header.toString('latin1', 8, 16) };
+  return { ok: true, generation: header.toString('latin1', 8, 16), baseLength: header.readUIntLE(16, 6) };
 }
 
 export function encodeFrame(generation: string, op: Op): Buffer {

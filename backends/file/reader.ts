@@ -22,6 +22,10 @@ export interface CaughtUp {
   found?: { result: unknown };
 }
 
+export type Inspection =
+  | { usable: true; stat: fs.Stats; identity: string; generation: string }
+  | { usable: false; stat: fs.Stats; identity: string; problem: string };
+
 type Plan =
   | { kind: 'current'; snapshot: Snapshot }
   | { kind: 'unusable'; identity: string; problem: string }
@@ -93,17 +97,29 @@ export class FileReader {
     return this.replay(file, plan, bytes, want);
   }
 
-  /** What to read: nothing (the snapshot is current), the appended tail, or the whole file. */
-  private plan(file: string, fd: number): Plan {
+  /**
+   * What the open file is: a usable one (its generation) or not (why: a bad header, or shorter
+   * than the frames it was created with), with the identity its snapshots are tagged with.
+   */
+  inspect(fd: number): Inspection {
     const n = fs.readSync(fd, this.header, 0, HEADER_SIZE, 0);
     const stat = fs.fstatSync(fd);
     const header = readHeader(this.header, n, this.kind);
-    if (!header.ok) {
-      return { kind: 'unusable', identity: `x:${stat.ino}:${stat.size}:${stat.mtimeMs}`, problem: header.problem };
+    if (!header.ok) return { usable: false, stat, identity: unusableIdentity(stat), problem: header.problem };
+    if (stat.size < HEADER_SIZE + header.baseLength) {
+      const problem = `truncated: ${stat.size - HEADER_SIZE} bytes after the header, which says at least ${header.baseLength}`;
+      return { usable: false, stat, identity: unusableIdentity(stat), problem };
     }
-    const identity = `g:${header.generation}`;
+    return { usable: true, stat, identity: `g:${header.generation}`, generation: header.generation };
+  }
+
+  /** What to read: nothing (the snapshot is current), the appended tail, or the whole file. */
+  private plan(file: string, fd: number): Plan {
+    const inspection = this.inspect(fd);
+    if (!inspection.usable) return { kind: 'unusable', identity: inspection.identity, problem: inspection.problem };
+    const { stat, identity, generation } = inspection;
     const known = this.snapshots.get(file);
-    const replay = { kind: 'replay', identity, generation: header.generation, to: stat.size, mtimeMs: stat.mtimeMs } as const;
+    const replay = { kind: 'replay', identity, generation, to: stat.size, mtimeMs: stat.mtimeMs } as const;
     if (known?.identity === identity) {
       if (known.sealed || (stat.size === known.offset && stat.mtimeMs === known.mtimeMs)) {
         return { kind: 'current', snapshot: known };
@@ -157,6 +173,11 @@ export class FileReader {
     // Not kept: the next call tries again, and the fault is only reported once.
     return emptySnapshot(`e:${error.code}`);
   }
+}
+
+/** How an unusable file is told apart from its next state: inode, size and mtime. */
+function unusableIdentity(stat: fs.Stats): string {
+  return `x:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
 }
 
 function readRangeSync(fd: number, from: number, to: number): Buffer {
