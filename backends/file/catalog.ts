@@ -11,7 +11,9 @@ import {
 import { isLive } from '../../lib/core';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/serialize';
-import { appendAsync, type Change, changeId, resetAsync, type StoreContext } from './append';
+import { appendAsync, type Change, changeId } from './append';
+import { resetAsync } from './replace';
+import type { StoreContext } from './store';
 import {
   type CacheDirectory,
   entryInfo,

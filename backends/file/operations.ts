@@ -1,7 +1,9 @@
 import type { Claim, Entry, StoreOperations } from '../../lib/core';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/serialize';
-import { appendAsync, appendSync, type Change, changeId, resetAsync, resetSync, type StoreContext } from './append';
+import { appendAsync, appendSync, type Change, changeId } from './append';
+import { resetAsync, resetSync } from './replace';
+import type { StoreContext } from './store';
 import { isFsError } from './faults';
 import type { StoredRecord } from './format';
 import { type Layout, listDataFiles, listDataFilesSync } from './layout';
