@@ -143,6 +143,35 @@ describe.each([
   });
 });
 
+describe.each([
+  { layout: 'sharded', separateFiles: false },
+  { layout: 'separate files', separateFiles: true },
+])('file core across processes: a writer killed mid-write ($layout)', ({ separateFiles }) => {
+  it.each([true, false])('sync=%s: the value reads whole (old or new), and the file takes writes again', async (sync) => {
+    const where: Target = { cacheDir: dirs.make(), separateFiles, name: `mp-kill-${run++}` };
+    const [victim] = await startWorkers(1);
+    const size = 4 * 1024 * 1024; // large enough that a kill often lands inside a write
+    expect(await victim.request({ op: 'writeLoop', target: where, key: 'big', bytes: size, sync })).toBe('writing');
+    await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 200));
+    await victim.stop('SIGKILL');
+
+    const events: string[] = [];
+    const core = createFileCore(where.name, { ...where, report: (event) => events.push(event.type) });
+    const seen = core.sync!.get('big')?.value as Uint8Array | undefined;
+    expect(seen?.length).toBe(size);
+    expect(seen!.every((byte) => byte === seen![0])).toBe(true);
+    // Its mark may still be there (it died holding it); a write goes through regardless, also
+    // when the victim died holding the lock (broken once stale) or after sealing the file.
+    const started = Date.now();
+    expect(await core.write('big', 'after', { time: 1 })).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(createFileCore(where.name, where).sync!.get('big')?.value).toBe('after');
+    // A torn frame, if the kill made one, is reported once at most; nothing else is wrong.
+    expect(events.filter((type) => type !== 'corrupt-entry')).toEqual([]);
+    expect(events.length).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('file core across processes: compaction under load', () => {
   it('8 processes rewriting keys of one shard: every write lands, none is lost to a compaction', async () => {
     const where: Target = { cacheDir: dirs.make(), separateFiles: false, name: `mp-churn-${run++}` };

@@ -20,6 +20,7 @@ export type Request = { id: number; target: Target } & (
   | { op: 'read'; key: string }
   | { op: 'readLoop'; key: string; durationMs: number }
   | { op: 'churn'; key: string; rounds: number; bytes: number; sync: boolean }
+  | { op: 'writeLoop'; key: string; bytes: number; sync: boolean }
 );
 
 /** What a process saw while rewriting its own key next to others doing the same. */
@@ -136,6 +137,29 @@ async function handle(request: Request): Promise<unknown> {
     }
     case 'read':
       return (await core.get(request.key))?.value;
+    case 'writeLoop': {
+      // Rewrites one large value (a byte repeated) and marks it, until the parent kills this
+      // process: sooner or later mid-append, mid-compaction or holding the lock.
+      const ops = core.sync!;
+      let round = 0;
+      const once = async () => {
+        round++;
+        const value = new Uint8Array(request.bytes).fill(round % 256);
+        const now = Date.now();
+        const claim = { owner: owner(), now, leaseUntil: now + 60_000 };
+        if (request.sync) {
+          ops.acquire(request.key, claim);
+          ops.write(request.key, value, { time: now, owner: claim.owner });
+        } else {
+          await core.acquire(request.key, claim);
+          await core.write(request.key, value, { time: now, owner: claim.owner });
+        }
+      };
+      await once();
+      const loop = () => void once().then(() => setImmediate(loop));
+      setImmediate(loop);
+      return 'writing';
+    }
     case 'churn': {
       // Mark, write, read back: the cycle a memoized miss makes, many times over, so that the
       // shared file keeps growing and being compacted under the other processes' feet.
