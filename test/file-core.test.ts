@@ -2,6 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodeFrame, FORMAT_VERSION, HEADER_SIZE } from '../backends/file/format';
 import { separateFilesLayout, shardedLayout } from '../backends/file/layout';
+import { Faults } from '../backends/file/faults';
+import { FileReader } from '../backends/file/reader';
+import { compact } from '../backends/file/replace';
+import type { StoreContext } from '../backends/file/store';
 import { openWatcherCount } from '../backends/file/watch';
 import type { CoreEvent } from '../lib/core';
 import { MemoirError } from '../lib/errors';
@@ -306,6 +310,32 @@ describe('file core: the log and its compaction', () => {
     for (const key of keys) expect(reader.sync!.get(key)?.value).toMatchObject({ round: 99 });
     expect(fs.readdirSync(core.path!)).toEqual([path.basename(file)]); // no temp or lock left
     expect(events).toEqual([]);
+  });
+
+  it('a compaction prepared from an older read keeps what was appended since', () => {
+    const { core } = open(false);
+    const [b] = neighbours(core, 'a', 1);
+    core.sync!.write('a', 'kept', { time: T0 });
+    const file = shardOf(core, 'a');
+    // A second process's view of the same directory, compacting from what it read earlier.
+    const layout = shardedLayout(core.path!);
+    const faults = new Faults(core.name, () => {}, false);
+    const context: StoreContext = {
+      dir: core.path!,
+      kind: layout.kind,
+      reader: new FileReader(layout.kind, faults, layout.snapshots),
+      snapshots: layout.snapshots,
+      faults,
+      compactCheck: new Map(),
+    };
+    const earlier = context.reader.loadSync(file);
+    core.sync!.acquire(b, { owner: 'late', now: T0, leaseUntil: T0 + 60_000 }); // lands after that read
+    const { ino } = fs.statSync(file);
+    compact(context, file, earlier);
+    expect(fs.statSync(file).ino).not.toBe(ino); // compacted...
+    const fresh = createFileCore(core.name, { cacheDir: root });
+    expect(fresh.sync!.get('a')?.value).toBe('kept');
+    expect(fresh.sync!.get(b)?.processing?.owner).toBe('late'); // ...with the late mark in it
   });
 
   it('finishes a compaction whose process died between sealing the file and replacing it', () => {

@@ -8,7 +8,7 @@ import { maybeCompact, replaceSync, sameFileAs } from './replace';
 import { emptySnapshot } from './snapshots';
 import { APPEND_FLAGS, install, isUnusable, type StoreContext, writeFrame, writeFrameAsync } from './store';
 import { notifyChange } from './watch';
-import { placeFile } from './whole-file';
+import { linkNewFile } from './whole-file';
 
 /**
  * Changing a file: append one frame, then replay up to it to learn its outcome (log.ts).
@@ -121,7 +121,7 @@ function createFile(context: StoreContext, file: string, change: Change): Attemp
   const result = applyOp(records, change);
   const generation = newGeneration();
   const data = encodeFile(context.kind, generation, encodeFrame(generation, change));
-  const mtimeMs = placeFile(context, file, data, 'link');
+  const mtimeMs = linkNewFile(context, file, data);
   if (mtimeMs === undefined) return AGAIN;
   install(context, file, { ...emptySnapshot(`g:${generation}`), records, offset: data.length, mtimeMs });
   return { done: true, result };

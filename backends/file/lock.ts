@@ -7,8 +7,8 @@ import { sleepSync } from '../../lib/sleep';
  * unusable file), with proper-lockfile (a `<file>.lock` directory created atomically with
  * mkdir). Ordinary changes need no lock: they are appended (append.ts).
  *
- * The lock is only ever held across a synchronous section (seal, replay, write the new file,
- * rename), never across an event-loop turn, which is why it is always taken with `lockSync`,
+ * The lock is only ever held across a synchronous section (seal and rename; replay and write
+ * the new file too when changes came in since it was prepared), never across an event-loop turn, which is why it is always taken with `lockSync`,
  * in the async path too: an async holder that yielded while holding it could deadlock a sync
  * caller of the same process spinning on it.
  *

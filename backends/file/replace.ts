@@ -4,7 +4,7 @@ import { withLockAsync, withLockSync } from './lock';
 import { liveBytes } from './records';
 import { emptySnapshot, type Snapshot } from './snapshots';
 import { APPEND_FLAGS, install, isUnusable, type StoreContext, writeFrame } from './store';
-import { installFile } from './whole-file';
+import { installFile, type PreparedFile, prepareFile, renameInto } from './whole-file';
 
 /**
  * Replacing a file under its lock (proper-lockfile): compaction once superseded frames
@@ -40,8 +40,7 @@ export function maybeCompact(context: StoreContext, file: string, snapshot: Snap
   if (!snapshot.damaged && snapshot.offset < (context.compactCheck.get(file) ?? COMPACT_MIN_BYTES)) return;
   const live = liveBytes(snapshot.records);
   if (snapshot.damaged || snapshot.offset > 2 * live) {
-    const stillThis = (fd: number) => context.reader.inspect(fd).identity === snapshot.identity;
-    replaceSync(context, file, stillThis, false);
+    compact(context, file, snapshot);
     context.compactCheck.delete(file);
   } else {
     context.compactCheck.set(file, Math.max(2 * live, snapshot.offset + COMPACT_MIN_BYTES / 4));
@@ -49,11 +48,38 @@ export function maybeCompact(context: StoreContext, file: string, snapshot: Snap
 }
 
 /**
+ * Compacts `file` from its snapshot: the new file is written before the lock is taken, so the
+ * lock is held for a seal and a rename only, unless changes were appended since the snapshot
+ * (then the records as of the seal are written under the lock, as replaceLocked does).
+ */
+export function compact(context: StoreContext, file: string, snapshot: Snapshot): void {
+  if (snapshot.sealed) return; // someone else is replacing it already
+  const stillThis = (fd: number) => context.reader.inspect(fd).identity === snapshot.identity;
+  if (snapshot.records.size === 0) {
+    replaceSync(context, file, stillThis, false);
+    return;
+  }
+  const early = { prepared: prepareFile(context, file, snapshot.records), from: snapshot.offset };
+  try {
+    withLockSync(file, () => replaceLocked(context, file, stillThis, false, early));
+  } finally {
+    fs.rmSync(early.prepared.temp, { force: true });
+  }
+}
+
+/**
  * Under the file's lock: seals the file (unless it is sealed already) and installs a new file
  * with its records, or none when `reset` or when nothing is left. `stillThis` tells whether
  * the file now at the path is the one the caller meant (it may have been replaced since).
+ * `early`: a file prepared from the records at offset `from`, used if nothing came after.
  */
-function replaceLocked(context: StoreContext, file: string, stillThis: (fd: number) => boolean, reset: boolean): void {
+function replaceLocked(
+  context: StoreContext,
+  file: string,
+  stillThis: (fd: number) => boolean,
+  reset: boolean,
+  early?: { prepared: PreparedFile; from: number },
+): void {
   let fd: number;
   try {
     fd = fs.openSync(file, APPEND_FLAGS);
@@ -68,16 +94,29 @@ function replaceLocked(context: StoreContext, file: string, stillThis: (fd: numb
   try {
     if (!stillThis(fd)) return;
     const inspection = context.reader.inspect(fd);
+    // Checked again just before the rename: if this hold outlived the lock's stale time and
+    // another process finished the job, its new file (and what was appended to it) stays.
+    const ino = inspection.stat.ino;
+    const stillInPlace = () => inodeAt(file) === ino;
+    if (inspection.usable && early && inspection.stat.size === early.from) {
+      // If the seal lands right at the end of the prepared records, nothing came in between
+      // and the prepared file is the new one. (Checked after the seal is written: a frame
+      // appended between a size check and the seal would otherwise be lost.)
+      const seal = encodeFrame(inspection.generation, { op: 'seal' });
+      writeFrame(fd, seal);
+      if (fs.fstatSync(fd).size === early.from + seal.length) {
+        if (stillInPlace()) renameInto(context, file, early.prepared);
+        return;
+      }
+      // Otherwise the file is sealed now, and the records as of the seal are written below.
+    }
     let records: Records = new Map();
     if (inspection.usable) {
       const before = context.reader.catchUpSync(file, fd).snapshot;
       if (!before.sealed) writeFrame(fd, encodeFrame(inspection.generation, { op: 'seal' }));
       records = context.reader.catchUpSync(file, fd).snapshot.records;
     }
-    // Checked again just before the rename: if this hold outlived the lock's stale time and
-    // another process finished the job, its new file (and what was appended to it) stays.
-    const ino = fs.fstatSync(fd).ino;
-    installFile(context, file, reset ? new Map() : records, () => inodeAt(file) === ino);
+    installFile(context, file, reset ? new Map() : records, stillInPlace);
   } finally {
     fs.closeSync(fd);
   }

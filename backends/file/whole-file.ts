@@ -10,6 +10,31 @@ import { install, type StoreContext } from './store';
  * (compaction, clear, repair). A reader sees no file, the old one or the new one.
  */
 
+/** A new file holding `records`, written under a temporary name, not yet in place. */
+export interface PreparedFile {
+  temp: string;
+  generation: string;
+  records: Records;
+  length: number;
+  mtimeMs: number;
+}
+
+/** Writes `records` to a temporary file beside `file`; the caller removes it if unused. */
+export function prepareFile(context: StoreContext, file: string, records: Records): PreparedFile {
+  const generation = newGeneration();
+  const data = encodeFile(context.kind, generation, encodeFrame(generation, stateOp(records)));
+  const temp = tempNameFor(file);
+  writeTempSync(context.dir, temp, data);
+  return { temp, generation, records, length: data.length, mtimeMs: fs.statSync(temp).mtimeMs };
+}
+
+/** Renames a prepared file over `file` and keeps its snapshot. */
+export function renameInto(context: StoreContext, file: string, prepared: PreparedFile): void {
+  fs.renameSync(prepared.temp, file);
+  const { generation, records, length, mtimeMs } = prepared;
+  install(context, file, { ...emptySnapshot(`g:${generation}`), records, offset: length, mtimeMs });
+}
+
 /**
  * Writes a new file holding `records` (none: removes the file) and installs its snapshot,
  * provided the old file is `stillInPlace` at the last moment.
@@ -21,28 +46,23 @@ export function installFile(context: StoreContext, file: string, records: Record
     install(context, file, emptySnapshot(NO_FILE));
     return;
   }
-  const generation = newGeneration();
-  const data = encodeFile(context.kind, generation, encodeFrame(generation, stateOp(records)));
-  const mtimeMs = placeFile(context, file, data, stillInPlace);
-  if (mtimeMs === undefined) return;
-  install(context, file, { ...emptySnapshot(`g:${generation}`), records, offset: data.length, mtimeMs });
+  const prepared = prepareFile(context, file, records);
+  try {
+    if (stillInPlace()) renameInto(context, file, prepared);
+  } finally {
+    fs.rmSync(prepared.temp, { force: true });
+  }
 }
 
 /**
- * Puts `data` at `file` through a temporary file: 'link' only if no file is there, else by
- * renaming it over the file there if `replace()` still agrees. Returns the new file's mtime,
- * or undefined when it was not put in place.
+ * Puts `data` at `file` through a temporary file hard-linked into place, only if no file is
+ * there. Returns the new file's mtime, or undefined when another file was there first.
  */
-export function placeFile(context: StoreContext, file: string, data: Buffer, replace: 'link' | (() => boolean)): number | undefined {
+export function linkNewFile(context: StoreContext, file: string, data: Buffer): number | undefined {
   const temp = tempNameFor(file);
   try {
     writeTempSync(context.dir, temp, data);
     const { mtimeMs } = fs.statSync(temp);
-    if (replace !== 'link') {
-      if (!replace()) return undefined;
-      fs.renameSync(temp, file);
-      return mtimeMs;
-    }
     try {
       fs.linkSync(temp, file);
       return mtimeMs;
