@@ -12,8 +12,6 @@ import { isLive } from '../../lib/core';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/serialize';
 import { appendAsync, type Change, changeId } from './append';
-import { resetAsync } from './replace';
-import type { StoreContext } from './store';
 import {
   type CacheDirectory,
   entryInfo,
@@ -25,6 +23,8 @@ import {
 import { Faults } from './faults';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
 import { FileReader } from './reader';
+import { resetAsync } from './replace';
+import type { StoreContext } from './store';
 
 /**
  * The caches of one cache directory, for the CLI. Reads go straight to the data files;

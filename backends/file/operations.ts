@@ -2,12 +2,12 @@ import type { Claim, Entry, StoreOperations } from '../../lib/core';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/serialize';
 import { appendAsync, appendSync, type Change, changeId } from './append';
-import { resetAsync, resetSync } from './replace';
-import type { StoreContext } from './store';
 import { isFsError } from './faults';
 import type { StoredRecord } from './format';
 import { type Layout, listDataFiles, listDataFilesSync } from './layout';
 import { type AcquireResult, acquireOutcome, toEntry } from './records';
+import { resetAsync, resetSync } from './replace';
+import type { StoreContext } from './store';
 
 export interface OperationsContext extends StoreContext {
   name: string;
