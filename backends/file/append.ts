@@ -37,20 +37,17 @@ const AGAIN: Attempt = { done: false };
 
 export function appendSync(context: StoreContext, file: string, change: Change): unknown {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const fd = openForAppend(context, file);
-    if (fd === undefined) {
-      const created = createFile(context, file, change);
-      if (created.done) return created.result;
+    const log = openLog(context, file, change);
+    if (log.done !== undefined) {
+      if (log.done) return log.result;
       continue;
     }
     try {
-      const generation = usableGeneration(context, file, fd);
-      if (generation === undefined) continue;
-      writeFrame(fd, encodeFrame(generation, change));
-      const outcome = settle(context, file, fd, context.reader.catchUpSync(file, fd, change.id));
+      writeFrame(log.fd, encodeFrame(log.generation, change));
+      const outcome = settle(context, file, log.fd, context.reader.catchUpSync(file, log.fd, change.id));
       if (outcome.done) return outcome.result;
     } finally {
-      fs.closeSync(fd);
+      fs.closeSync(log.fd);
     }
   }
   throw tooManyConflicts(file);
@@ -61,23 +58,39 @@ export async function appendAsync(context: StoreContext, file: string, change: C
   // A small change is a few µs of page-cache calls: cheaper than any thread-pool round trip.
   if (change.op !== 'write' || change.bytes.length <= ASYNC_WRITE_BYTES) return appendSync(context, file, change);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const fd = openForAppend(context, file);
-    if (fd === undefined) {
-      const created = createFile(context, file, change);
-      if (created.done) return created.result;
+    const log = openLog(context, file, change);
+    if (log.done !== undefined) {
+      if (log.done) return log.result;
       continue;
     }
     try {
-      const generation = usableGeneration(context, file, fd);
-      if (generation === undefined) continue;
-      await writeFrameAsync(fd, encodeFrame(generation, change));
-      const outcome = settle(context, file, fd, await context.reader.catchUpAsync(file, fd, change.id));
+      await writeFrameAsync(log.fd, encodeFrame(log.generation, change));
+      const outcome = settle(context, file, log.fd, await context.reader.catchUpAsync(file, log.fd, change.id));
       if (outcome.done) return outcome.result;
     } finally {
-      fs.closeSync(fd);
+      fs.closeSync(log.fd);
     }
   }
   throw tooManyConflicts(file);
+}
+
+/**
+ * The start of an attempt: the file open for appending, with the generation to salt the frame,
+ * or the attempt already over — `change` created the file (done), or the file had to be
+ * created by someone else first or replaced (not done: try again).
+ */
+type OpenLog = { done?: undefined; fd: number; generation: string } | Attempt;
+
+function openLog(context: StoreContext, file: string, change: Change): OpenLog {
+  const fd = openForAppend(context, file);
+  if (fd === undefined) return createFile(context, file, change);
+  let generation: string | undefined;
+  try {
+    generation = usableGeneration(context, file, fd);
+  } finally {
+    if (generation === undefined) fs.closeSync(fd);
+  }
+  return generation === undefined ? AGAIN : { fd, generation };
 }
 
 /**

@@ -49,12 +49,8 @@ export class FileReader {
   ) {}
 
   loadSync(file: string): Snapshot {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch (error) {
-      return this.unopenable(file, error);
-    }
+    const fd = this.open(file);
+    if (typeof fd !== 'number') return fd;
     try {
       return this.catchUpSync(file, fd).snapshot;
     } catch (error) {
@@ -65,18 +61,23 @@ export class FileReader {
   }
 
   async loadAsync(file: string): Promise<Snapshot> {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch (error) {
-      return this.unopenable(file, error);
-    }
+    const fd = this.open(file);
+    if (typeof fd !== 'number') return fd;
     try {
       return (await this.catchUpAsync(file, fd)).snapshot;
     } catch (error) {
       return this.unreadable(file, error);
     } finally {
       fs.closeSync(fd);
+    }
+  }
+
+  /** The file open for reading, or the snapshot that stands for it when it cannot be opened. */
+  private open(file: string): number | Snapshot {
+    try {
+      return fs.openSync(file, 'r');
+    } catch (error) {
+      return this.unopenable(file, error);
     }
   }
 
@@ -119,13 +120,12 @@ export class FileReader {
     if (!inspection.usable) return { kind: 'unusable', identity: inspection.identity, problem: inspection.problem };
     const { stat, identity, generation } = inspection;
     const known = this.snapshots.get(file);
-    const replay = { kind: 'replay', identity, generation, to: stat.size, mtimeMs: stat.mtimeMs } as const;
-    if (known?.identity === identity) {
-      if (known.sealed || (stat.size === known.offset && stat.mtimeMs === known.mtimeMs)) {
-        return { kind: 'current', snapshot: known };
-      }
-      if (stat.size > known.offset) return { ...replay, base: known, from: known.offset };
+    // The hit path: same file, nothing appended since the last replay.
+    if (known?.identity === identity && (known.sealed || (stat.size === known.offset && stat.mtimeMs === known.mtimeMs))) {
+      return { kind: 'current', snapshot: known };
     }
+    const replay = { kind: 'replay', identity, generation, to: stat.size, mtimeMs: stat.mtimeMs } as const;
+    if (known?.identity === identity && stat.size > known.offset) return { ...replay, base: known, from: known.offset };
     // A new file, or one edited in place by something other than memoir: replay it all.
     return { ...replay, from: HEADER_SIZE };
   }

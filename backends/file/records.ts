@@ -30,17 +30,6 @@ export interface AcquireResult {
   record: StoredRecord;
 }
 
-/** What each op returns to the caller that appended it. */
-export interface OpResults {
-  acquire: AcquireResult;
-  renew: boolean;
-  release: undefined;
-  write: true;
-  delete: undefined;
-  dropMarks: number;
-  dropStale: number;
-}
-
 export function applyOp(records: Records, op: Op): unknown {
   switch (op.op) {
     case 'state': {

@@ -18,14 +18,14 @@ import { installFile, type PreparedFile, prepareFile, renameInto } from './whole
 /** Files below this are never compacted: rewriting them would cost more than it saves. */
 const COMPACT_MIN_BYTES = 64 * 1024;
 
-/** Empties a file: under the lock it is sealed and removed. */
-export function resetSync(context: StoreContext, file: string): void {
-  replaceSync(context, file, () => true, true);
-}
-
 /** Takes the file's lock and replaces it (see replaceLocked). */
 export function replaceSync(context: StoreContext, file: string, stillThis: (fd: number) => boolean, reset: boolean): void {
   withLockSync(file, () => replaceLocked(context, file, stillThis, reset));
+}
+
+/** Empties a file: under the lock it is sealed and removed. */
+export function resetSync(context: StoreContext, file: string): void {
+  replaceSync(context, file, () => true, true);
 }
 
 export function resetAsync(context: StoreContext, file: string): Promise<void> {
