@@ -1,10 +1,10 @@
 import { methodDecorator } from './decorator';
-import { fenceKey } from './key-fence';
-import { getCacheManager } from './manager';
-import { type InstanceKey, Memo } from './memo';
+import { fenceKey } from './engine/fence';
+import { getCacheManager } from './manager/manager';
+import { type InstanceKey, Memo } from './engine/memo';
 import type { CachedOptions, CallOptions } from './options';
-import type { CacheStats } from './stats';
-import { validateCallOptions } from './validate-options';
+import type { CacheStats } from './engine/stats';
+import { validateCallOptions } from './config/validate';
 
 type AnyFunction = (...args: any[]) => any;
 

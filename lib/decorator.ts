@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { currentParams } from './config';
+import { currentParams } from './config/global-params';
 import { describe, MemoirError } from './errors';
 import { createMemo, type CachedDecorator, type Memoized, memoizedFunction } from './cached';
-import type { InstanceKey, Memo } from './memo';
+import type { InstanceKey, Memo } from './engine/memo';
 import type { CachedOptions } from './options';
-import { validateDecoration } from './validate-options';
+import { validateDecoration } from './config/validate';
 
 /**
  * `@cached(options)` on class methods, for both decorator flavours with one import:

@@ -6,18 +6,18 @@ export {
   getGlobalParams,
   resetGlobalParams,
   setGlobalParams,
-} from './config';
-export type { AcquireOutcome, Claim, Core, CoreEvent, CoreFactory, CoreSpec, Entry, Mark, StoreOperations, WriteOptions } from './core';
+} from './config/global-params';
+export type { AcquireOutcome, Claim, Core, CoreEvent, CoreFactory, CoreSpec, Entry, Mark, StoreOperations, WriteOptions } from './contract/core';
 export { cachedMethodsOf, cacheOf } from './decorator';
 export { MemoirError, type MemoirErrorCode } from './errors';
-export type { MemoirEvent, MemoirEventType } from './events';
-export { defaultKey, type HashFunc, type KeyContext } from './keys';
-export { type AutoSyncRule, type Clock, DEFAULT_AUTO_SYNC_RULES } from './auto-sync';
-export { defaultCacheDirectory } from './cache-directory';
-export type { CacheContents, CacheHooks, CacheKey } from './cache-hooks';
-export { ManagedCache } from './managed-cache';
-export { CacheManager, type CacheManagerOptions, type CacheOptions, type ExternalCache, getCacheManager } from './manager';
+export type { MemoirEvent, MemoirEventType } from './engine/events';
+export { defaultKey, type HashFunc, type KeyContext } from './keys/default-key';
+export { type AutoSyncRule, type Clock, DEFAULT_AUTO_SYNC_RULES } from './manager/auto-sync';
+export { defaultCacheDirectory } from './config/cache-directory';
+export type { CacheContents, CacheHooks, CacheKey } from './manager/hooks';
+export { ManagedCache } from './manager/managed-cache';
+export { CacheManager, type CacheManagerOptions, type CacheOptions, type ExternalCache, getCacheManager } from './manager/manager';
 export type { BackendName, CachedOptions, CallOptions, Logger, MongoGetter } from './options';
-export { type Serializer, v8Serializer } from './serialize';
-export type { CacheStats } from './stats';
+export { type Serializer, v8Serializer } from './contract/serializers';
+export type { CacheStats } from './engine/stats';
 export type { Duration, Size } from './units';

@@ -1,5 +1,5 @@
 import { cached } from '../lib/cached';
-import { resetGlobalParams } from '../lib/config';
+import { resetGlobalParams } from '../lib/config/global-params';
 import { MemoirError } from '../lib/errors';
 import { parseDuration, parseSize } from '../lib/units';
 import { manualClock, uniqueName } from './support/engine-helpers';

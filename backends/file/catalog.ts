@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { safeFileName } from '../../lib/atomic-file';
+import { safeFileName } from '../../lib/util/atomic-file';
 import {
   type CacheSummary,
   type Catalog,
@@ -8,9 +8,9 @@ import {
   type EntryInfo,
   type ProgressListener,
 } from '../../lib/cli/catalog';
-import { isLive } from '../../lib/core';
+import { isLive } from '../../lib/contract/core';
 import { MemoirError } from '../../lib/errors';
-import { serializeFor } from '../../lib/serialize';
+import { serializeFor } from '../../lib/contract/serializers';
 import { appendAsync, type Change, changeId } from './append';
 import {
   type CacheDirectory,

@@ -1,4 +1,4 @@
-import type { CoreEvent } from '../../lib/core';
+import type { CoreEvent } from '../../lib/contract/core';
 import { MemoirError } from '../../lib/errors';
 
 export type Report = (event: Omit<CoreEvent, 'cache'>) => void;

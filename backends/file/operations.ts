@@ -1,6 +1,6 @@
-import type { Claim, Entry, StoreOperations } from '../../lib/core';
+import type { Claim, Entry, StoreOperations } from '../../lib/contract/core';
 import { MemoirError } from '../../lib/errors';
-import { serializeFor } from '../../lib/serialize';
+import { serializeFor } from '../../lib/contract/serializers';
 import { appendAsync, appendSync, type Change, changeId } from './append';
 import { isFsError } from './faults';
 import type { StoredRecord } from './format';

@@ -1,9 +1,9 @@
 import type { Collection, Document } from 'mongodb';
 import { type CacheSummary, type Catalog, type EntryInfo, emptySummary } from '../../lib/cli/catalog';
-import { isLive } from '../../lib/core';
+import { isLive } from '../../lib/contract/core';
 import { MemoirError } from '../../lib/errors';
-import { v8Serializer } from '../../lib/serialize';
-import { createMongoCore } from '../mongo';
+import { v8Serializer } from '../../lib/contract/serializers';
+import { createMongoCore } from './';
 import { collectionSource } from './connection';
 import { decodeEntry, decodeMark } from './documents';
 

@@ -1,5 +1,5 @@
-import type { Entry, Mark } from '../../lib/core';
-import type { Serializer } from '../../lib/serialize';
+import type { Entry, Mark } from '../../lib/contract/core';
+import type { Serializer } from '../../lib/contract/serializers';
 
 /**
  * The stored shape of one entry:

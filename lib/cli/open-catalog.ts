@@ -1,5 +1,5 @@
 import { openFileCatalog } from '../../backends/file/catalog';
-import { defaultCacheDirectory } from '../cache-directory';
+import { defaultCacheDirectory } from '../config/cache-directory';
 import { parseDuration } from '../units';
 import type { Catalog } from './catalog';
 import type { Io, OptionValues } from './command';

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
-import type { CoreEvent } from '../../lib/core';
+import type { CoreEvent } from '../../lib/contract/core';
 import type { Request } from './file-mp-worker';
 
 const WORKER = path.join(__dirname, 'file-mp-worker.ts');

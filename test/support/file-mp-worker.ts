@@ -5,7 +5,7 @@
  * Requests: { id, op, ... }; replies: { id, result } or { id, error }.
  */
 import { createFileCore } from '../../backends/file';
-import type { Core, StoreOperations } from '../../lib/core';
+import type { Core, StoreOperations } from '../../lib/contract/core';
 
 export interface Target {
   cacheDir: string;

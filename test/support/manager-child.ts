@@ -4,7 +4,7 @@
  * ends WITHOUT saving explicitly: either by letting the event loop drain ('natural') or by
  * calling process.exit ('process-exit'). The changes must still reach the next run.
  */
-import { getCacheManager } from '../../lib/manager';
+import { getCacheManager } from '../../lib/manager/manager';
 
 const [cacheDir, runText, exitMode] = process.argv.slice(2);
 const run = Number(runText);

@@ -1,4 +1,4 @@
-import type { Clock } from '../../lib/auto-sync';
+import type { Clock } from '../../lib/manager/auto-sync';
 
 /** A clock the test moves by hand: timers fire, in due order, only inside `advance`. */
 export class FakeClock implements Clock {

@@ -1,5 +1,5 @@
 import { type Collection, MongoClient } from 'mongodb';
-import type { Core, CoreEvent } from '../../lib/core';
+import type { Core, CoreEvent } from '../../lib/contract/core';
 import { createMongoCore } from '../../backends/mongo';
 import { type Standin, startStandin } from './mongo-standin';
 

@@ -1,4 +1,4 @@
-import { defaultKey } from '../../keys';
+import { defaultKey } from '../../keys/default-key';
 import type { EntryInfo } from '../catalog';
 import type { Command } from '../command';
 import { CliFailure, UsageError } from '../errors';

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { defaultKey } from '../../keys';
+import { defaultKey } from '../../keys/default-key';
 import type { PrecacheItem } from '../catalog';
 import type { Command } from '../command';
 import { CliFailure, UsageError } from '../errors';

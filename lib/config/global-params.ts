@@ -1,0 +1,94 @@
+import { MemoirError, invalidOption } from '../errors';
+import type { CachedOptions } from '../options';
+import { validateOptions } from './validate';
+
+/**
+ * Global parameters: the defaults for every option a memoized function leaves unset.
+ *
+ * When they are read: `cachingEnabled` on every call; the others on every call too, through a
+ * version number, so a function created before `setGlobalParams` follows the new values from
+ * its next call on. The backend and where it stores (`backend`, `cacheDir`, `separateFiles`,
+ * `mongetter`, `copy`) are fixed when a function opens its core, at its first use.
+ */
+export interface GlobalParams
+  extends Omit<CachedOptions, 'name' | 'dependsOn' | 'manager' | 'async' | 'instanceKey' | 'shareAcrossInstances'> {
+  /** While false, every call runs the function and nothing is read or written. Default true. */
+  cachingEnabled: boolean;
+}
+
+const DEFAULTS: GlobalParams = {
+  cachingEnabled: true,
+  backend: 'file',
+  nextTime: false,
+  allowNone: false,
+  waitForCalcTimeout: 0,
+  lease: '10s',
+  separateFiles: false,
+  cleanupStale: false,
+  cleanupInterval: '1d',
+  onBackendError: 'fallback',
+};
+
+const KNOWN = new Set<string>([
+  ...Object.keys(DEFAULTS),
+  'staleAfter',
+  'hashFunc',
+  'cacheDir',
+  'mongetter',
+  'entrySizeLimit',
+  'copy',
+  'onEvent',
+  'logger',
+  'clock',
+]);
+
+let params: GlobalParams = { ...DEFAULTS };
+
+/**
+ * Bumped on every change (enabling and disabling included): memoized functions compare it
+ * with the version they resolved their settings at, one read per call.
+ */
+export const configState = { version: 0 };
+
+export function getGlobalParams(): Readonly<GlobalParams> {
+  return { ...params };
+}
+
+export function setGlobalParams(partial: Partial<GlobalParams>): void {
+  if (partial === null || typeof partial !== 'object') {
+    throw invalidOption('setGlobalParams', partial, 'an object of global parameters');
+  }
+  for (const key of Object.keys(partial)) {
+    if (!KNOWN.has(key)) {
+      throw new MemoirError(
+        'UNKNOWN_PARAM',
+        `Unknown global parameter "${key}". Known: ${[...KNOWN].sort().join(', ')}.`,
+      );
+    }
+  }
+  if ('cachingEnabled' in partial && typeof partial.cachingEnabled !== 'boolean') {
+    throw invalidOption('cachingEnabled', partial.cachingEnabled, 'true or false');
+  }
+  const { cachingEnabled: _, ...options } = partial;
+  validateOptions(options as CachedOptions);
+  params = { ...params, ...partial };
+  configState.version++;
+}
+
+/** Restores the defaults (tests, and scripts that reconfigure more than once). */
+export function resetGlobalParams(): void {
+  params = { ...DEFAULTS };
+  configState.version++;
+}
+
+export function enableCaching(): void {
+  setGlobalParams({ cachingEnabled: true });
+}
+
+export function disableCaching(): void {
+  setGlobalParams({ cachingEnabled: false });
+}
+
+export function currentParams(): Readonly<GlobalParams> {
+  return params;
+}

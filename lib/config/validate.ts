@@ -1,0 +1,133 @@
+import type { GlobalParams } from './global-params';
+import type { Core } from '../contract/core';
+import { describe, invalidOption, MemoirError } from '../errors';
+import type { BackendName, CachedOptions, CallOptions } from '../options';
+import { resolveSettings } from '../engine/settings';
+import { parseDuration, parseSize } from '../units';
+
+const BACKENDS = ['memory', 'file', 'mongo'];
+const CORE_MEMBERS = ['get', 'acquire', 'renew', 'release', 'write', 'delete', 'clear'] as const;
+
+function checkBoolean(options: object, key: string): void {
+  const value = (options as Record<string, unknown>)[key];
+  if (value !== undefined && typeof value !== 'boolean') throw invalidOption(key, value, 'true or false');
+}
+
+function checkFunction(options: object, key: string, accepted: string): void {
+  const value = (options as Record<string, unknown>)[key];
+  if (value !== undefined && typeof value !== 'function') throw invalidOption(key, value, accepted);
+}
+
+/** Every member of CachedOptions; test/config/options-reference.test.ts keeps it equal to the type. */
+export const CACHED_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'name', 'backend', 'staleAfter', 'nextTime', 'allowNone', 'waitForCalcTimeout', 'lease', 'hashFunc',
+  'cacheDir', 'separateFiles', 'mongetter', 'cleanupStale', 'cleanupInterval', 'entrySizeLimit',
+  'dependsOn', 'manager', 'instanceKey', 'shareAcrossInstances', 'copy', 'async', 'onBackendError',
+  'onEvent', 'logger', 'clock',
+]);
+
+/** Throws a MemoirError naming the first bad option. Units are parsed to prove they parse. */
+export function validateOptions(options: CachedOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw invalidOption('options', options, 'an options object');
+  }
+  for (const key of Object.keys(options)) {
+    // A typo such as `stalAfter` would otherwise be silently ignored.
+    if (!CACHED_OPTION_NAMES.has(key)) {
+      throw new MemoirError(
+        'INVALID_OPTION',
+        `Unknown option "${key}". Known options: ${[...CACHED_OPTION_NAMES].join(', ')}.`,
+      );
+    }
+  }
+  const { backend } = options;
+  if (backend !== undefined && !(typeof backend === 'string' && BACKENDS.includes(backend))) {
+    const isCore =
+      typeof backend === 'object' &&
+      backend !== null &&
+      CORE_MEMBERS.every((m) => typeof (backend as unknown as Record<string, unknown>)[m] === 'function');
+    if (!isCore) {
+      throw invalidOption('backend', backend, `'memory', 'file', 'mongo', or a core object (${CORE_MEMBERS.join(', ')})`);
+    }
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
+    throw invalidOption('name', options.name, 'a non-empty string');
+  }
+  if (options.staleAfter !== undefined) parseDuration(options.staleAfter, 'staleAfter');
+  if (options.waitForCalcTimeout !== undefined) parseDuration(options.waitForCalcTimeout, 'waitForCalcTimeout');
+  if (options.lease !== undefined && parseDuration(options.lease, 'lease') <= 0) {
+    throw invalidOption('lease', options.lease, 'a positive duration');
+  }
+  if (options.cleanupInterval !== undefined) parseDuration(options.cleanupInterval, 'cleanupInterval');
+  if (options.entrySizeLimit !== undefined) parseSize(options.entrySizeLimit, 'entrySizeLimit');
+  for (const key of ['nextTime', 'allowNone', 'separateFiles', 'cleanupStale', 'copy', 'async', 'shareAcrossInstances']) {
+    checkBoolean(options, key);
+  }
+  checkFunction(options, 'hashFunc', 'a function (args, context) => string');
+  checkFunction(options, 'onEvent', 'a function (event) => void');
+  checkFunction(options, 'clock', 'a function returning epoch milliseconds');
+  checkFunction(options, 'instanceKey', 'a function (instance) => value');
+  if (options.cacheDir !== undefined && (typeof options.cacheDir !== 'string' || options.cacheDir === '')) {
+    throw invalidOption('cacheDir', options.cacheDir, 'a directory path');
+  }
+  const { mongetter } = options;
+  if (
+    mongetter !== undefined &&
+    typeof mongetter !== 'function' &&
+    !(typeof mongetter === 'object' && mongetter !== null && 'uri' in mongetter)
+  ) {
+    throw invalidOption('mongetter', mongetter, '() => Collection | Promise<Collection>, or { uri, db, collection }');
+  }
+  if (options.onBackendError !== undefined && !['fallback', 'throw'].includes(options.onBackendError)) {
+    throw invalidOption('onBackendError', options.onBackendError, "'fallback' or 'throw'");
+  }
+  if (options.dependsOn !== undefined) {
+    const ok = Array.isArray(options.dependsOn) && options.dependsOn.every((d) => typeof d === 'string' && d);
+    if (!ok) throw invalidOption('dependsOn', options.dependsOn, 'an array of cache names');
+  }
+  const { logger } = options;
+  if (logger !== undefined && (typeof logger?.debug !== 'function' || typeof logger?.warn !== 'function')) {
+    throw invalidOption('logger', logger, 'an object with debug(message) and warn(message)');
+  }
+}
+
+const CALL_KEYS = new Set(['skipCache', 'overwriteCache', 'maxAge', 'staleAfter', 'nextTime', 'allowNone', 'verbose']);
+
+export function validateCallOptions(options: CallOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw invalidOption('with', options, 'an object of call options');
+  }
+  for (const key of Object.keys(options)) {
+    if (!CALL_KEYS.has(key)) {
+      throw new MemoirError(
+        'INVALID_OPTION',
+        `Unknown call option "${key}" (${describe((options as Record<string, unknown>)[key])}). Known: ${[...CALL_KEYS].join(', ')}.`,
+      );
+    }
+  }
+  for (const key of ['skipCache', 'overwriteCache', 'nextTime', 'allowNone', 'verbose']) checkBoolean(options, key);
+  if (options.maxAge !== undefined) parseDuration(options.maxAge, 'maxAge', true);
+  if (options.staleAfter !== undefined) parseDuration(options.staleAfter, 'staleAfter');
+}
+
+/** The backend a function with these options uses: its own, else the global default. */
+export function backendOf(options: CachedOptions, params: Readonly<GlobalParams>): BackendName | Core {
+  return options.backend ?? params.backend ?? 'file';
+}
+
+/**
+ * Everything that can be checked when a function is wrapped or a method decorated, so a
+ * mistake fails there and not at the first call: option shapes, units, and what the chosen
+ * backend needs.
+ */
+export function validateDecoration(options: CachedOptions, params: Readonly<GlobalParams>): void {
+  validateOptions(options);
+  resolveSettings(options, params); // parses every duration and size
+  if (backendOf(options, params) === 'mongo' && (options.mongetter ?? params.mongetter) === undefined) {
+    throw new MemoirError(
+      'INVALID_OPTION',
+      'Invalid option "mongetter": the \'mongo\' backend needs () => Collection | Promise<Collection>, ' +
+        'or { uri, db, collection }.',
+    );
+  }
+}

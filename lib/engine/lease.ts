@@ -1,0 +1,26 @@
+import type { Core } from '../contract/core';
+
+/**
+ * Keeps a being-calculated mark alive while its calculation runs, so that only a dead
+ * calculator's mark expires. Renews at a third of the lease: two renewals may fail before
+ * a waiter could take over. The timer is unref'd: the calculation itself keeps the process
+ * alive, the renewal must not.
+ */
+export function startRenewal(
+  core: Core,
+  key: string,
+  owner: string,
+  lease: number,
+  clock: () => number,
+  onError: (error: unknown) => void,
+): () => void {
+  const timer = setInterval(
+    () => {
+      const now = clock();
+      core.renew(key, { owner, now, leaseUntil: now + lease }).catch(onError);
+    },
+    Math.max(10, Math.floor(lease / 3)),
+  );
+  timer.unref();
+  return () => clearInterval(timer);
+}

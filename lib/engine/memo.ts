@@ -1,0 +1,281 @@
+import { isPersistent, openBackend } from './backends';
+import { configState, currentParams } from '../config/global-params';
+import type { Core, Entry } from '../contract/core';
+import { driveAsync, driveSync, joinInFlight } from './drivers';
+import { describe, MemoirError } from '../errors';
+import { type CallSite, calculateFlow, callFlow, isFresh, type Op, refreshFlow } from './flow';
+import { PrimitiveKeyCache } from '../keys/primitive-cache';
+import { defaultKey, type KeyContext, normalizeArgs } from '../keys/default-key';
+import { startRenewal } from './lease';
+import type { CachedOptions, CallOptions } from '../options';
+import { type CallPolicy, callPolicy, resolveSettings, type Settings } from './settings';
+import type { CacheStats } from './stats';
+import { CallRecorder } from './recorder';
+import { backendOf, validateDecoration } from '../config/validate';
+
+type AnyFunction = (...args: any[]) => any;
+
+/** How a method's instance takes part in the key; functions have no instance. */
+export type InstanceKey = (self: unknown) => unknown;
+
+/**
+ * The engine of one memoized function: settings, key, hit fast path, in-process
+ * single-flight, and the hand-off of everything else to the flow (flow.ts).
+ */
+export class Memo {
+  readonly name: string;
+  settings!: Settings;
+  /** Bumped by clearCache/invalidation: calculations that started before do not store. */
+  epoch = 0;
+  /** Counters, events, verbose traces and fault reports of this function. */
+  readonly record: CallRecorder;
+  /** undefined until the function has returned once (or was declared/detected async). */
+  private isAsync: boolean | undefined;
+  private core: Core | undefined;
+  private settingsVersion = -1;
+  private enabled = true;
+  private defaultPolicy!: CallPolicy;
+  /** In-flight calculations by key (in-process single-flight); invalidate(args) drops its key. */
+  readonly pending = new Map<string, Promise<unknown>>();
+  private readonly refreshing = new Set<string>();
+  private clearing: Promise<void> | undefined;
+  private lastCleanup = Number.NEGATIVE_INFINITY;
+  private readonly primitiveKeys = new PrimitiveKeyCache();
+
+  constructor(
+    readonly fn: AnyFunction,
+    readonly options: CachedOptions,
+    name: string | undefined,
+    private readonly instanceKey?: InstanceKey,
+  ) {
+    validateDecoration(options, currentParams());
+    if (!name) {
+      if (isPersistent(backendOf(options, currentParams()))) {
+        throw new MemoirError(
+          'INVALID_OPTION',
+          'Invalid option "name": an anonymous function on a persistent backend needs a name, ' +
+            'so its entries can be found again after a restart. Pass { name: "..." }.',
+        );
+      }
+      name = `anonymous#${anonymousCount++}`;
+    }
+    this.name = name;
+    this.record = new CallRecorder(name);
+    this.isAsync = options.async ?? (fn.constructor?.name === 'AsyncFunction' ? true : undefined);
+    this.refreshSettings(); // parses units now: a bad duration fails at decoration
+  }
+
+  // ── the call ────────────────────────────────────────────────────────────────────────────
+
+  call(self: unknown, args: readonly unknown[], callOptions?: CallOptions): unknown {
+    if (this.settingsVersion !== configState.version) this.refreshSettings();
+    if (!this.enabled || callOptions?.skipCache) return this.fn.apply(self, args as unknown[]);
+    let key: string;
+    try {
+      key = this.keyFor(args, self);
+    } catch (error) {
+      // An async function reports every failure through its promise, unhashable arguments too.
+      if (this.isAsync === true) return Promise.reject(error);
+      throw error;
+    }
+    const core = this.core ?? this.openCore();
+    const policy = callOptions === undefined ? this.defaultPolicy : callPolicy(this.settings, callOptions);
+    if (this.settings.cleanupStale) this.maybeCleanup(core);
+    const sync = core.sync;
+
+    if (this.isAsync === true || sync === undefined) {
+      // Hit fast path for cores whose sync reads do no I/O (memory).
+      if (core.nonBlocking && sync && !policy.overwrite && this.clearing === undefined) {
+        const entry = sync.get(key);
+        if (isFresh(entry, policy, this.settings.clock)) {
+          this.record.hit(key, policy);
+          return Promise.resolve(entry.value);
+        }
+        return this.callAsync(key, policy, { self, args }, { entry });
+      }
+      return this.callAsync(key, policy, { self, args });
+    }
+
+    let prefetched: { entry: Entry | undefined } | undefined;
+    if (!policy.overwrite) {
+      try {
+        const entry = sync.get(key);
+        if (isFresh(entry, policy, this.settings.clock)) {
+          this.record.hit(key, policy);
+          return entry.value;
+        }
+        prefetched = { entry };
+      } catch {
+        // Let the flow meet the failure again and apply the backend-error policy.
+      }
+    }
+    const site: CallSite = { self, args };
+    return driveSync(this, callFlow(this, key, policy, site, prefetched), site, sync);
+  }
+
+  private async callAsync(
+    key: string,
+    policy: CallPolicy,
+    site: CallSite,
+    prefetched?: { entry: Entry | undefined },
+  ): Promise<unknown> {
+    if (this.clearing) await this.clearing;
+    return driveAsync(this, callFlow(this, key, policy, site, prefetched), site);
+  }
+
+  /** In-process single-flight: one calculation per key, every concurrent caller shares it. */
+  calculateOnce(key: string, policy: CallPolicy, site: CallSite): Promise<unknown> {
+    const inFlight = this.pending.get(key);
+    if (inFlight) {
+      this.record.wait(key, policy, 'this process');
+      return joinInFlight(this, inFlight, key, policy, site);
+    }
+    return this.track(key, driveAsync(this, calculateFlow(this, key, policy), site));
+  }
+
+  track(key: string, promise: Promise<unknown>): Promise<unknown> {
+    this.pending.set(key, promise);
+    const forget = () => {
+      if (this.pending.get(key) === promise) this.pending.delete(key);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  keyFor(args: readonly unknown[], self?: unknown): string {
+    const { hashFunc } = this.settings;
+    if (hashFunc) {
+      const context: KeyContext = { name: this.name, self };
+      const key = hashFunc(normalizeArgs(args), context);
+      if (typeof key !== 'string') {
+        throw new MemoirError('INVALID_OPTION', `Invalid option "hashFunc" of "${this.name}": it returned ${typeof key}, expected a string.`);
+      }
+      return key;
+    }
+    if (this.instanceKey === undefined) return this.primitiveKeys.keyFor(args, defaultKey);
+    return defaultKey([this.instanceKey(self), ...normalizeArgs(args)]);
+  }
+
+  // ── pieces the flow and drivers call ────────────────────────────────────────────────────
+
+  openCore(): Core {
+    if (this.core) return this.core;
+    const params = currentParams();
+    const backend = backendOf(this.options, params);
+    const pick = <K extends keyof CachedOptions & keyof typeof params>(key: K) => this.options[key] ?? params[key];
+    this.core = openBackend(backend, {
+      name: this.name,
+      options: {
+        cacheDir: pick('cacheDir'),
+        separateFiles: pick('separateFiles'),
+        mongetter: pick('mongetter'),
+        copy: pick('copy'),
+        // Cores that recover from faults on their own (file) throw instead in 'throw' mode.
+        strict: this.settings.onBackendError === 'throw',
+      },
+      report: (event) => this.record.coreEvent({ ...event, cache: this.name }),
+    });
+    return this.core;
+  }
+
+  /** Runs the function, renewing the caller's mark until its promise settles. */
+  async whileRenewing(op: Extract<Op, { type: 'run' }>, run: () => unknown): Promise<unknown> {
+    if (op.owner === undefined) return run();
+    const stop = startRenewal(this.openCore(), op.key, op.owner, this.settings.lease, this.settings.clock, (e) =>
+      this.record.backendError(e),
+    );
+    try {
+      return await run();
+    } finally {
+      stop();
+    }
+  }
+
+  learnAsync(): void {
+    this.isAsync = true;
+  }
+
+  refreshInBackground(key: string, site: CallSite): void {
+    if (this.refreshing.has(key)) return;
+    this.refreshing.add(key);
+    const policy = this.defaultPolicy;
+    setImmediate(() => {
+      driveAsync(this, refreshFlow(this, key, policy), site)
+        .catch((error) => this.record.warnOnce(`refresh:${key}`, `background refresh of "${this.name}" failed: ${String(error)}`))
+        .finally(() => this.refreshing.delete(key));
+    });
+  }
+
+  private maybeCleanup(core: Core): void {
+    const now = this.settings.clock();
+    if (now - this.lastCleanup < this.settings.cleanupInterval) return;
+    this.lastCleanup = now;
+    if (!Number.isFinite(this.settings.staleAfter)) return;
+    const before = now - this.settings.staleAfter;
+    setImmediate(() => {
+      core.deleteStale(before).catch((error) => this.record.backendError(error));
+    });
+  }
+
+  // ── management ──────────────────────────────────────────────────────────────────────────
+
+  /** Fences in-flight calculations: they still answer their callers but do not store. */
+  fence(): void {
+    this.epoch++;
+    this.pending.clear();
+  }
+
+  /** The manager's entry point: fence now, clear storage (synchronously where possible). */
+  invalidateAll(): void | Promise<void> {
+    this.fence();
+    const core = this.openCore();
+    if (core.sync) return core.sync.clear();
+    const clearing = core.clear().finally(() => {
+      if (this.clearing === clearing) this.clearing = undefined;
+    });
+    this.clearing = clearing;
+    return clearing;
+  }
+
+  async clearCache(): Promise<void> {
+    this.fence();
+    await this.openCore().clear();
+  }
+
+  async precache(args: readonly unknown[], value: unknown, self?: unknown): Promise<unknown> {
+    // Plain-JS callers get no compile error for precacheValue(2, value): say what is wanted.
+    if (!Array.isArray(args)) {
+      throw new MemoirError(
+        'UNHASHABLE_ARGUMENT',
+        `precacheValue of "${this.name}" takes the arguments as an array, e.g. precacheValue([2, 2], value); got ${describe(args)}.`,
+      );
+    }
+    const key = this.keyFor(args, self);
+    await this.openCore().write(key, value, { time: this.settings.clock() });
+    return value;
+  }
+
+  async peek(args: readonly unknown[], self?: unknown): Promise<unknown> {
+    const entry = await this.openCore().get(this.keyFor(args, self));
+    return entry?.completed ? entry.value : undefined;
+  }
+
+  stats(): CacheStats {
+    return { ...this.record.counters };
+  }
+
+  // ── settings ────────────────────────────────────────────────────────────────────────────
+
+  refreshSettings(): void {
+    const params = currentParams();
+    this.enabled = params.cachingEnabled;
+    this.settings = resolveSettings(this.options, params);
+    this.record.settings = this.settings;
+    this.defaultPolicy = callPolicy(this.settings, undefined);
+    this.settingsVersion = configState.version;
+  }
+
+}
+
+let anonymousCount = 0;
+

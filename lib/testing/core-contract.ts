@@ -1,0 +1,273 @@
+import type { Claim, Core, StoreOperations } from '../contract/core';
+
+/**
+ * The one suite every core passes. A backend's test file calls `describeCoreContract` with a
+ * factory and adds its own regressions. The suite runs the async operations always and the
+ * sync ones too when the core offers them, with identical expectations.
+ */
+export interface ContractOptions {
+  /** Called once after the suite (close servers, remove temp dirs). */
+  teardown?: () => Promise<void> | void;
+}
+
+type MakeCore = (name: string) => Core | Promise<Core>;
+
+let counter = 0;
+const uniqueName = () => `contract-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+
+const T0 = 1_700_000_000_000;
+const claim = (owner: string, now = T0, lease = 10_000): Claim => ({
+  owner,
+  now,
+  leaseUntil: now + lease,
+});
+
+/** Adapts sync operations to promises so one body of tests covers both flavours. */
+function viaPromises(ops: StoreOperations<'sync'>): StoreOperations<'async'> {
+  const wrapped = {} as Record<string, unknown>;
+  for (const name of Object.keys(ops) as Array<keyof StoreOperations<'sync'>>) {
+    wrapped[name] = (...args: unknown[]) => {
+      const result = (ops[name] as (...a: unknown[]) => unknown)(...args);
+      if (result instanceof Promise) throw new Error(`sync operation ${name} returned a Promise`);
+      return Promise.resolve(result);
+    };
+  }
+  return wrapped as unknown as StoreOperations<'async'>;
+}
+
+export function describeCoreContract(label: string, makeCore: MakeCore, options: ContractOptions = {}) {
+  const cores: Core[] = [];
+  const open = async (name = uniqueName()) => {
+    const core = await makeCore(name);
+    cores.push(core);
+    return core;
+  };
+
+  afterAll(async () => {
+    for (const core of cores) await core.close?.();
+    await options.teardown?.();
+  });
+
+  describe(`${label}: core contract`, () => {
+    const flavours: Array<[string, (core: Core) => StoreOperations<'async'> | undefined]> = [
+      ['async', (core) => core],
+      ['sync', (core) => (core.sync ? viaPromises(core.sync) : undefined)],
+    ];
+
+    for (const [flavour, pick] of flavours) {
+      describe(`${flavour} operations`, () => {
+        let core: Core;
+        let ops: StoreOperations<'async'>;
+        let skip = false;
+
+        beforeEach(async () => {
+          core = await open();
+          const picked = pick(core);
+          skip = picked === undefined;
+          ops = picked ?? core;
+        });
+
+        const it_ = (title: string, body: () => Promise<void>) =>
+          it(title, async () => {
+            if (skip) return; // this core has no sync flavour
+            await body();
+          });
+
+        it_('reads nothing for a key never written', async () => {
+          expect(await ops.get('missing')).toBeUndefined();
+          expect(await ops.keys()).toEqual([]);
+        });
+
+        it_('stores a completed value with its time, and overwrites it', async () => {
+          expect(await ops.write('k', { a: 1 }, { time: T0 })).toBe(true);
+          expect(await ops.get('k')).toMatchObject({ value: { a: 1 }, time: T0, completed: true });
+          await ops.write('k', 'second', { time: T0 + 5 });
+          const entry = await ops.get('k');
+          expect(entry).toMatchObject({ value: 'second', time: T0 + 5, completed: true });
+          expect(entry?.processing).toBeUndefined();
+        });
+
+        it_('round-trips the shapes v8 serialization preserves', async () => {
+          const circular: Record<string, unknown> = { name: 'loop' };
+          circular.self = circular;
+          const value = {
+            date: new Date(T0),
+            map: new Map<unknown, unknown>([[1, 'one'], ['k', { deep: [1, 2] }]]),
+            set: new Set(['a', 3]),
+            big: 12345678901234567890n,
+            typed: new Float64Array([1.5, -2]),
+            buffer: Buffer.from('bytes'),
+            nested: { list: [null, undefined, -0, Number.NaN] },
+            circular,
+          };
+          await ops.write('shapes', value, { time: T0 });
+          const back = (await ops.get('shapes'))?.value as typeof value;
+          expect(back.date).toEqual(value.date);
+          expect(back.map).toEqual(value.map);
+          expect(back.set).toEqual(value.set);
+          expect(back.big).toBe(value.big);
+          expect(back.typed).toEqual(value.typed);
+          expect(Buffer.from(back.buffer).toString()).toBe('bytes');
+          expect(back.nested.list).toEqual([null, undefined, -0, Number.NaN]);
+          expect(back.circular.self).toBe(back.circular);
+        });
+
+        it_('acquire on an empty key creates a placeholder that is not a value', async () => {
+          const outcome = await ops.acquire('k', claim('A'));
+          expect(outcome.acquired).toBe(true);
+          expect(outcome.entry.completed).toBe(false);
+          const entry = await ops.get('k');
+          expect(entry?.completed).toBe(false);
+          expect(entry?.value).toBeUndefined();
+          expect(entry?.processing).toMatchObject({ owner: 'A', since: T0, leaseUntil: T0 + 10_000 });
+        });
+
+        it_('refuses a second owner while the mark is live, and lets the same owner re-enter', async () => {
+          await ops.acquire('k', claim('A'));
+          const other = await ops.acquire('k', claim('B', T0 + 1));
+          expect(other.acquired).toBe(false);
+          expect(other.entry.processing?.owner).toBe('A');
+          expect((await ops.acquire('k', claim('A', T0 + 2))).acquired).toBe(true);
+        });
+
+        it_('lets another owner take over a mark whose lease ran out', async () => {
+          await ops.acquire('k', claim('A', T0, 1_000));
+          expect((await ops.acquire('k', claim('B', T0 + 999))).acquired).toBe(false);
+          const takeover = await ops.acquire('k', claim('B', T0 + 1_000));
+          expect(takeover.acquired).toBe(true);
+          expect((await ops.get('k'))?.processing?.owner).toBe('B');
+        });
+
+        it_('exactly one of many concurrent claimants acquires', async () => {
+          const outcomes = await Promise.all(
+            Array.from({ length: 20 }, (_, i) => ops.acquire('race', claim(`owner-${i}`))),
+          );
+          expect(outcomes.filter((o) => o.acquired)).toHaveLength(1);
+        });
+
+        it_('renews only the owner’s mark', async () => {
+          await ops.acquire('k', claim('A', T0, 1_000));
+          expect(await ops.renew('k', claim('B', T0 + 500, 5_000))).toBe(false);
+          expect(await ops.renew('k', claim('A', T0 + 500, 5_000))).toBe(true);
+          expect((await ops.get('k'))?.processing?.leaseUntil).toBe(T0 + 5_500);
+          expect((await ops.acquire('k', claim('B', T0 + 2_000))).acquired).toBe(false);
+          expect(await ops.renew('missing', claim('A'))).toBe(false);
+        });
+
+        it_('release is owner-checked and drops a bare placeholder', async () => {
+          await ops.acquire('k', claim('A'));
+          await ops.release('k', 'B');
+          expect((await ops.get('k'))?.processing?.owner).toBe('A');
+          await ops.release('k', 'A');
+          expect(await ops.get('k')).toBeUndefined();
+        });
+
+        it_('acquire keeps a completed value, release keeps it too', async () => {
+          await ops.write('k', 'old', { time: T0 });
+          const outcome = await ops.acquire('k', claim('A', T0 + 10));
+          expect(outcome.entry).toMatchObject({ value: 'old', completed: true });
+          expect(await ops.get('k')).toMatchObject({ value: 'old', completed: true, time: T0 });
+          await ops.release('k', 'A');
+          const entry = await ops.get('k');
+          expect(entry).toMatchObject({ value: 'old', completed: true });
+          expect(entry?.processing).toBeUndefined();
+        });
+
+        it_('writing clears the writer’s own mark in the same step', async () => {
+          await ops.acquire('k', claim('A'));
+          await ops.write('k', 42, { time: T0 + 1, owner: 'A' });
+          const entry = await ops.get('k');
+          expect(entry).toMatchObject({ value: 42, completed: true });
+          expect(entry?.processing).toBeUndefined();
+        });
+
+        it_('writing leaves a mark held by someone else in place', async () => {
+          await ops.acquire('k', claim('B'));
+          await ops.write('k', 'precached', { time: T0 + 1, owner: 'A' });
+          const entry = await ops.get('k');
+          expect(entry).toMatchObject({ value: 'precached', completed: true });
+          expect(entry?.processing?.owner).toBe('B');
+        });
+
+        it_('rejects a value over sizeLimit, stores nothing and clears the writer’s mark', async () => {
+          await ops.acquire('big', claim('A'));
+          const stored = await ops.write('big', 'x'.repeat(5_000), {
+            time: T0,
+            owner: 'A',
+            sizeLimit: 1_000,
+          });
+          expect(stored).toBe(false);
+          expect(await ops.get('big')).toBeUndefined();
+          expect(await ops.write('small', 'x', { time: T0, sizeLimit: 1_000 })).toBe(true);
+        });
+
+        it_('delete removes one key, clear removes all, marks included', async () => {
+          await ops.write('a', 1, { time: T0 });
+          await ops.write('b', 2, { time: T0 });
+          await ops.acquire('c', claim('A'));
+          await ops.delete('a');
+          await ops.delete('never-there');
+          expect((await ops.keys()).sort()).toEqual(['b', 'c']);
+          await ops.clear();
+          expect(await ops.keys()).toEqual([]);
+          expect(await ops.get('c')).toBeUndefined();
+        });
+
+        it_('clearBeingCalculated drops marks, keeps values, removes placeholders', async () => {
+          await ops.write('done', 1, { time: T0 });
+          await ops.acquire('done', claim('A'));
+          await ops.acquire('pending', claim('B'));
+          await ops.clearBeingCalculated();
+          const done = await ops.get('done');
+          expect(done).toMatchObject({ value: 1, completed: true });
+          expect(done?.processing).toBeUndefined();
+          expect(await ops.get('pending')).toBeUndefined();
+          expect((await ops.acquire('done', claim('C'))).acquired).toBe(true);
+        });
+
+        it_('deleteStale removes only completed entries stored before the threshold', async () => {
+          await ops.write('old', 1, { time: T0 });
+          await ops.write('new', 2, { time: T0 + 1_000 });
+          await ops.acquire('pending', claim('A', T0));
+          expect(await ops.deleteStale(T0 + 500)).toBe(1);
+          expect((await ops.keys()).sort()).toEqual(['new', 'pending']);
+        });
+
+        it_('keeps falsy values apart from missing ones', async () => {
+          for (const [key, value] of [
+            ['null', null],
+            ['zero', 0],
+            ['empty', ''],
+            ['false', false],
+          ] as const) {
+            await ops.write(key, value, { time: T0 });
+            expect(await ops.get(key)).toMatchObject({ value, completed: true });
+          }
+          await ops.write('undef', undefined, { time: T0 });
+          const undef = await ops.get('undef');
+          expect(undef?.completed).toBe(true);
+          expect(undef?.value).toBeUndefined();
+        });
+
+        it_('accepts arbitrary key strings', async () => {
+          const keys = ['a/b', '../escape', 'x'.repeat(300), 'ünïcødé', '$where', 'a.b'];
+          for (const key of keys) await ops.write(key, key.length, { time: T0 });
+          for (const key of keys) expect((await ops.get(key))?.value).toBe(key.length);
+          expect((await ops.keys()).sort()).toEqual([...keys].sort());
+        });
+      });
+    }
+
+    it('keeps namespaces apart and shares one namespace between instances', async () => {
+      const name = uniqueName();
+      const first = await open(name);
+      const second = await open(name);
+      const other = await open();
+      await first.write('k', 'shared', { time: T0 });
+      expect((await second.get('k'))?.value).toBe('shared');
+      expect(await other.get('k')).toBeUndefined();
+      await other.clear();
+      expect((await first.get('k'))?.value).toBe('shared');
+    });
+  });
+}

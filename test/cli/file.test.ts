@@ -1,0 +1,343 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createFileCore } from '../../backends/file';
+import { cached, defaultKey } from '../../lib';
+import { ensureBuiltCli, runCli, tempDir } from './harness';
+
+/**
+ * The `memoir` CLI end to end against file caches: each test fills a fresh cache directory
+ * through real memoized functions (and the file core, for marks and old entries), runs the
+ * built dist/cli.js as a child process, and checks its output, exit code and the cache after.
+ */
+jest.setTimeout(30_000);
+
+beforeAll(ensureBuiltCli, 60_000);
+
+let cacheDir: string;
+let runs = 0;
+/** Cache names are unique per test: the default manager remembers every memoized function. */
+const unique = (name: string) => `${name}-${++runs}`;
+
+beforeEach(() => {
+  cacheDir = tempDir('file');
+});
+afterEach(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+
+const memoir = (...args: string[]) => runCli([...args, '--cache-dir', cacheDir]);
+
+function fillArea(name: string) {
+  const area = cached((w: number, h: number) => ({ area: w * h }), {
+    name,
+    backend: 'file',
+    cacheDir,
+  });
+  for (let w = 1; w <= 5; w++) area(w, 2);
+  return area;
+}
+
+describe('help and usage errors', () => {
+  test('--help lists every command and exits 0', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of [
+      'list',
+      'inspect',
+      'clear',
+      'clear-being-calculated',
+      'prune',
+      'precache',
+    ]) {
+      expect(result.stdout).toContain(command);
+    }
+    expect(result.stdout).toContain('Exit codes');
+  });
+
+  test('per-command help names its options', async () => {
+    const prune = await runCli(['prune', '--help']);
+    expect(prune.code).toBe(0);
+    expect(prune.stdout).toContain('Usage: memoir prune NAME --older-than DURATION');
+    const help = await runCli(['help', 'precache']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--from FILE');
+  });
+
+  test('a wrong command line is a usage error (exit 2) that says what is wrong', async () => {
+    const cases: Array<[string[], string]> = [
+      [[], 'Usage: memoir <command>'],
+      [['frobnicate'], 'unknown command "frobnicate"'],
+      [['help', 'bogus'], 'unknown command "bogus"'],
+      [['list', '--bogus'], "Unknown option '--bogus'"],
+      [['inspect'], 'inspect needs NAME'],
+      [['clear', 'a', 'b'], 'unexpected argument "b"'],
+      [['prune', 'x'], 'prune needs --older-than'],
+      [['prune', 'x', '--older-than', 'soon'], '--older-than must be a duration'],
+      [['precache', 'x'], 'precache needs --from'],
+      [['inspect', 'x', '--limit=-3'], '--limit must be a whole number'],
+      [['inspect', 'x', '--args', '{'], '--args is not valid JSON'],
+      [['list', '--collection', 'c'], '--collection only applies with --mongo-uri'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    results.forEach((result, i) => {
+      expect({ args: cases[i][0], code: result.code, stdout: result.stdout }).toEqual({
+        args: cases[i][0],
+        code: 2,
+        stdout: '',
+      });
+      expect(result.stderr).toContain(cases[i][1]);
+    });
+  });
+});
+
+describe('list', () => {
+  test('shows every cache with entries, bytes, marks and age; --json has the same', async () => {
+    const name = unique('area');
+    fillArea(name);
+    const odd = unique('odd:name');
+    const big = cached((n: number) => 'x'.repeat(n), {
+      name: odd,
+      backend: 'file',
+      cacheDir,
+      separateFiles: true,
+    });
+    big(2000);
+    // A calculation in flight, as another process would leave it: a live mark on a key.
+    const core = createFileCore(name, { cacheDir });
+    const now = Date.now();
+    await core.acquire('in-flight', { owner: 'host-1:4242:abc', now, leaseUntil: now + 60_000 });
+    // Something else in the directory (a manager's saved caches) is not a function cache.
+    fs.mkdirSync(path.join(cacheDir, 'default'));
+    fs.writeFileSync(path.join(cacheDir, 'default', 'raw'), 'not ours');
+
+    const human = await memoir('list');
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`${name}\\s+6\\s+[\\d.]+ (B|KB)\\s+1\\s`));
+    expect(human.stdout).toContain('Being calculated now:');
+    expect(human.stdout).toContain('host-1:4242:abc');
+    expect(human.stdout).not.toMatch(/^default\b/m);
+
+    const { code, json } = await memoir('list', '--json');
+    expect(code).toBe(0);
+    expect(json.location).toBe(path.resolve(cacheDir));
+    const area = json.caches.find((each: { name: string }) => each.name === name);
+    expect(area).toMatchObject({
+      layout: 'sharded',
+      entries: 6,
+      completed: 5,
+      deadMarks: 0,
+      unreadable: 0,
+    });
+    expect(area.bytes).toBe(
+      fs
+        .readdirSync(path.join(cacheDir, name))
+        .reduce((sum, file) => sum + fs.statSync(path.join(cacheDir, name, file)).size, 0),
+    );
+    expect(area.liveMarks).toEqual([
+      expect.objectContaining({
+        key: 'in-flight',
+        owner: 'host-1:4242:abc',
+        leaseUntil: now + 60_000,
+      }),
+    ]);
+    expect(area.liveMarks[0].leaseLeftMs).toBeGreaterThan(30_000);
+    expect(area.oldest).toBeLessThanOrEqual(area.newest);
+    expect(area.newest).toBeLessThanOrEqual(Date.now());
+    // A name that had to be sanitized on disk is listed by its directory name, which works too.
+    const sanitized = json.caches.find(
+      (each: { layout: string }) => each.layout === 'separate-files',
+    );
+    expect(sanitized).toMatchObject({ entries: 1, completed: 1 });
+    expect(sanitized.name).toMatch(/^odd_name-\d+~[0-9a-f]{10}$/);
+    expect(json.caches.map((each: { name: string }) => each.name)).not.toContain('default');
+    expect((await memoir('inspect', sanitized.name, '--json')).json.total).toBe(1);
+  });
+
+  test('an empty or missing directory lists nothing', async () => {
+    const result = await runCli(['list', '--json', '--cache-dir', path.join(cacheDir, 'missing')]);
+    expect(result.code).toBe(0);
+    expect(result.json.caches).toEqual([]);
+    expect((await memoir('list')).stdout).toContain('No caches in');
+  });
+
+  test('MEMOIR_CACHE_DIR is the default directory', async () => {
+    const name = unique('from-env');
+    fillArea(name);
+    const result = await runCli(['list', '--json'], { env: { MEMOIR_CACHE_DIR: cacheDir } });
+    expect(result.json.caches.map((each: { name: string }) => each.name)).toEqual([name]);
+  });
+});
+
+describe('inspect', () => {
+  test('shows entries with age, size and value summaries', async () => {
+    const name = unique('area');
+    fillArea(name);
+    const human = await memoir('inspect', name);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`Cache ${name}: 5 entries`);
+    expect(human.stdout).toContain('object { area: 10 }');
+
+    const { json } = await memoir('inspect', name, '--json');
+    expect(json).toMatchObject({ cache: name, total: 5, shown: 5 });
+    const entry = json.entries.find((each: { key: string }) => each.key === defaultKey([3, 2]));
+    expect(entry).toMatchObject({
+      completed: true,
+      summary: 'object { area: 6 }',
+      processing: null,
+    });
+    expect(entry.size).toBeGreaterThan(0);
+    expect(entry.ageMs).toBeGreaterThanOrEqual(0);
+  });
+
+  test('--key and --args pick one entry and render its whole value', async () => {
+    const name = unique('area');
+    const area = fillArea(name);
+    const byKey = await memoir('inspect', name, '--key', area.keyFor(4, 2), '--json');
+    expect(byKey.json.entries).toHaveLength(1);
+    expect(byKey.json.entries[0].rendered).toBe('{ area: 8 }');
+    const byArgs = await memoir('inspect', name, '--args', '[4, 2]');
+    expect(byArgs.code).toBe(0);
+    expect(byArgs.stdout).toContain(`key ${area.keyFor(4, 2)}`);
+    expect(byArgs.stdout).toContain('{ area: 8 }');
+  });
+
+  test('--limit bounds the listing', async () => {
+    const name = unique('area');
+    fillArea(name);
+    const { json } = await memoir('inspect', name, '--limit', '2', '--json');
+    expect(json).toMatchObject({ total: 5, shown: 2 });
+  });
+
+  test('an unknown cache or key fails with exit 1 and says which caches exist', async () => {
+    const name = unique('area');
+    fillArea(name);
+    const unknown = await memoir('inspect', 'nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(
+      `No cache named "nope" in ${path.resolve(cacheDir)} (known caches: ${name})`,
+    );
+    const json = await memoir('inspect', 'nope', '--json');
+    expect(json.json.error).toMatchObject({ code: 'UNKNOWN_CACHE' });
+    const key = await memoir('inspect', name, '--args', '[9, 9]');
+    expect(key.code).toBe(1);
+    expect(key.stderr).toContain('has no entry with key');
+  });
+});
+
+describe('clear, clear-being-calculated, prune', () => {
+  test('clear removes every entry; the function recomputes afterwards', async () => {
+    const name = unique('area');
+    const area = fillArea(name);
+    const result = await memoir('clear', name, '--json');
+    expect(result.code).toBe(0);
+    expect(result.json).toEqual({ cache: name, location: path.resolve(cacheDir), removed: 5 });
+    expect(await area.isCached(1, 2)).toBe(false);
+    expect((await memoir('clear', name)).stdout).toContain(`Cleared ${name}: removed 0 entries.`);
+    expect((await memoir('clear', 'nope')).code).toBe(1);
+  });
+
+  test('--progress reports every data file on stderr (a TTY gets it without the flag)', async () => {
+    const name = unique('many');
+    const square = cached((n: number) => n * n, { name, backend: 'file', cacheDir });
+    for (let n = 0; n < 100; n++) square(n);
+    const files = fs.readdirSync(path.join(cacheDir, name)).length;
+    const result = await memoir('clear', name, '--progress', '--json');
+    expect(result.json.removed).toBe(100);
+    expect(result.stderr).toContain(`clearing ${name}: ${files}/${files} files (100%)`);
+    const quiet = await memoir('prune', name, '--older-than', '1d');
+    expect(quiet.stderr).toBe('');
+  });
+
+  test('clear-being-calculated drops marks and keeps values', async () => {
+    const name = unique('area');
+    const area = fillArea(name);
+    const core = createFileCore(name, { cacheDir });
+    const now = Date.now();
+    await core.acquire(area.keyFor(1, 2), { owner: 'crashed', now, leaseUntil: now + 60_000 });
+    await core.acquire('placeholder', { owner: 'crashed', now, leaseUntil: now + 60_000 });
+    const result = await memoir('clear-being-calculated', name, '--json');
+    expect(result.code).toBe(0);
+    expect(result.json).toMatchObject({ cache: name, cleared: 2 });
+    const after = (await memoir('list', '--json')).json.caches[0];
+    expect(after).toMatchObject({ entries: 5, completed: 5, liveMarks: [] });
+    expect(await area.peek(1, 2)).toEqual({ area: 2 });
+  });
+
+  test('prune removes only entries older than the given age', async () => {
+    const name = unique('area');
+    const area = fillArea(name);
+    const core = createFileCore(name, { cacheDir });
+    const twoDaysAgo = Date.now() - 2 * 86_400_000;
+    await core.write(area.keyFor(1, 2), { area: 2 }, { time: twoDaysAgo });
+    await core.write(area.keyFor(2, 2), { area: 4 }, { time: twoDaysAgo });
+    const result = await memoir('prune', name, '--older-than', '1d', '--json');
+    expect(result.code).toBe(0);
+    expect(result.json).toMatchObject({ cache: name, olderThanMs: 86_400_000, removed: 2 });
+    expect(await area.isCached(1, 2)).toBe(false);
+    expect(await area.isCached(3, 2)).toBe(true);
+    const human = await memoir('prune', name, '--older-than', '1h');
+    expect(human.stdout).toBe(`Pruned ${name}: removed 0 entries older than 1h.\n`);
+  });
+});
+
+describe('precache', () => {
+  function valuesFile(items: unknown): string {
+    const file = path.join(cacheDir, '..', `${path.basename(cacheDir)}-values.json`);
+    fs.writeFileSync(file, JSON.stringify(items));
+    return file;
+  }
+
+  test.each([
+    ['sharded', []],
+    ['separate-files', ['--separate-files']],
+  ])('a precached value is a hit for the memoized function (%s)', async (layout, flags) => {
+    const name = unique('sum');
+    const from = valuesFile([
+      { args: [2, 3], value: 99 },
+      { args: [{ b: 1, a: [1, 'x'] }], value: { deep: ['value'] } },
+      { args: ['text'], value: 'cached text' },
+    ]);
+    const result = await memoir('precache', name, '--from', from, '--json', ...flags);
+    expect(result.code).toBe(0);
+    expect(result.json).toMatchObject({ cache: name, written: 3 });
+    expect(result.json.keys[0]).toBe(defaultKey([2, 3]));
+
+    const body = jest.fn((...args: unknown[]) => `computed ${JSON.stringify(args)}`);
+    const fn = cached(body, {
+      name,
+      backend: 'file',
+      cacheDir,
+      separateFiles: layout === 'separate-files',
+    }) as unknown as (...args: unknown[]) => unknown;
+    expect(fn(2, 3)).toBe(99);
+    // Object key order does not matter to the key, exactly as for a call.
+    expect(fn({ a: [1, 'x'], b: 1 })).toEqual({ deep: ['value'] });
+    expect(fn('text')).toBe('cached text');
+    expect(body).not.toHaveBeenCalled();
+    expect(fn(3, 3)).toBe('computed [3,3]');
+    expect(body).toHaveBeenCalledTimes(1);
+    const listed = (await memoir('list', '--json')).json.caches;
+    expect(listed).toEqual([expect.objectContaining({ name, layout, entries: 4 })]);
+  });
+
+  test('an existing cache keeps its layout; asking for another one fails', async () => {
+    const name = unique('area');
+    fillArea(name);
+    const from = valuesFile([{ args: [9, 9], value: { area: 81 } }]);
+    const result = await memoir('precache', name, '--from', from, '--separate-files');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('already uses the sharded layout');
+  });
+
+  test('a missing or malformed values file fails with exit 1', async () => {
+    const missing = await memoir('precache', 'x', '--from', path.join(cacheDir, 'none.json'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Cannot read');
+    const notJson = path.join(cacheDir, 'bad.json');
+    fs.writeFileSync(notJson, '{ nope');
+    expect((await memoir('precache', 'x', '--from', notJson)).stderr).toContain(
+      'is not valid JSON',
+    );
+    const wrongShape = await memoir('precache', 'x', '--from', valuesFile([{ args: 1, value: 2 }]));
+    expect(wrongShape.code).toBe(1);
+    expect(wrongShape.stderr).toContain('item 0: expected { "args": [...], "value": ... }');
+  });
+});
