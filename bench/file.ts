@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { createFileCore } from '../backends/file';
 import { createMemoryCore } from '../backends/memory';
 import { type CachedOptions, cached } from '../lib';
-import type { Core } from '../lib/core';
+import type { Core } from '../lib/contract/core';
 import type { Verdict } from './report';
 
 /**

@@ -6,7 +6,7 @@
  * Called by the benchmark harness; also runnable alone: npx tsx bench/keys.ts
  */
 import objectHash from 'object-hash';
-import { defaultKey } from '../lib/keys';
+import { defaultKey } from '../lib/keys/default-key';
 
 export interface KeysBenchOptions {
   /** Timed batches per case; the median batch is reported. Default 25. */

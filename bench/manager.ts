@@ -6,7 +6,7 @@
  * Called by the benchmark harness; also runnable alone: npx tsx bench/manager.ts
  */
 import { performance } from 'node:perf_hooks';
-import { CacheManager } from '../lib/manager';
+import { CacheManager } from '../lib/manager/manager';
 
 export interface ManagerBenchOptions {
   /** Caches in the chain; default 1,000. */
