@@ -1,103 +1,10 @@
 import { methodDecorator } from './decorator';
-import { fenceKey } from './engine/fence';
-import { getCacheManager } from './manager/manager';
-import { type InstanceKey, Memo } from './engine/memo';
-import type { CachedOptions, CallOptions } from './options';
-import type { CacheStats } from './engine/stats';
-import { validateCallOptions } from './config/validate';
+import { type CachedDecorator, createMemo, type Memoized, memoizedFunction, type Promisified } from './memoized';
+import type { CachedOptions } from './options';
 
 type AnyFunction = (...args: any[]) => any;
 
-/** The management methods every memoized function (and decorated method) carries. */
-export interface MemoizedMethods<F extends AnyFunction> {
-  /** Deletes all entries of this function. */
-  clearCache(): Promise<void>;
-  /** Drops every being-calculated mark of this function (a recovery tool; leases make it rarely needed). */
-  clearBeingCalculated(): Promise<void>;
-  /** Stores `value` as the result for the argument tuple `args`. */
-  precacheValue(args: Parameters<F>, value: Awaited<ReturnType<F>>): Promise<Awaited<ReturnType<F>>>;
-  /** Directory of this function's entries on the file backend; undefined otherwise. */
-  cachePath(): string | undefined;
-  /** The same function with per-call options applied. */
-  with(options: CallOptions): F;
-  /** Deletes the entry for these arguments only. */
-  invalidate(...args: Parameters<F>): Promise<void>;
-  /** The cached value for these arguments (fresh or stale), without computing. */
-  peek(...args: Parameters<F>): Promise<Awaited<ReturnType<F>> | undefined>;
-  /** Whether a completed entry exists for these arguments. */
-  isCached(...args: Parameters<F>): Promise<boolean>;
-  /** The key these arguments map to. */
-  keyFor(...args: Parameters<F>): string;
-  /** Counters since the function was created. */
-  stats(): CacheStats;
-  /** The cache name (namespace) of this function. */
-  readonly cacheName: string;
-}
-
-export type Memoized<F extends AnyFunction> = F & MemoizedMethods<F>;
-
-/** A sync function on an async-only backend returns a promise of its result. */
-export type Promisified<F extends AnyFunction> = (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;
-
-/** `@cached(options)`: works as a TC39 (TypeScript 5+) and as a legacy method decorator. */
-export interface CachedDecorator {
-  <This, F extends (this: This, ...args: any[]) => any>(
-    value: F,
-    context: ClassMethodDecoratorContext<This, F>,
-  ): F;
-  <T>(
-    target: object,
-    propertyKey: string | symbol,
-    descriptor: TypedPropertyDescriptor<T>,
-  ): TypedPropertyDescriptor<T>;
-}
-
-/** Builds the callable for `memo`, bound to `self` (undefined for plain functions). */
-export function memoizedFunction<F extends AnyFunction>(memo: Memo, self?: unknown): Memoized<F> {
-  const bound = self !== undefined;
-  const call = function (this: unknown, ...args: unknown[]) {
-    return memo.call(bound ? self : this, args);
-  } as unknown as F;
-  const methods: MemoizedMethods<F> = {
-    cacheName: memo.name,
-    clearCache: () => memo.clearCache(),
-    clearBeingCalculated: () => memo.openCore().clearBeingCalculated(),
-    precacheValue: (args, value) => memo.precache(args, value, self) as Promise<Awaited<ReturnType<F>>>,
-    cachePath: () => memo.openCore().path,
-    with(options) {
-      validateCallOptions(options);
-      return function (this: unknown, ...args: unknown[]) {
-        return memo.call(bound ? self : this, args, options);
-      } as unknown as F;
-    },
-    invalidate: (...args) => {
-      const key = memo.keyFor(args, self);
-      // Calculations of this key running now answer their callers but must not store.
-      fenceKey(memo, key);
-      memo.pending.delete(key);
-      return memo.openCore().delete(key);
-    },
-    peek: (...args) => memo.peek(args, self) as Promise<Awaited<ReturnType<F>> | undefined>,
-    isCached: async (...args) => (await memo.openCore().get(memo.keyFor(args, self)))?.completed === true,
-    keyFor: (...args) => memo.keyFor(args, self),
-    stats: () => memo.stats(),
-  };
-  Object.defineProperties(call, {
-    ...Object.getOwnPropertyDescriptors(methods),
-    name: { value: memo.fn.name, configurable: true },
-    length: { value: memo.fn.length, configurable: true },
-  });
-  return call as Memoized<F>;
-}
-
-/** Creates the engine of a function and registers its cache in the manager. */
-export function createMemo(fn: AnyFunction, options: CachedOptions, name: string | undefined, instanceKey?: InstanceKey): Memo {
-  const memo = new Memo(fn, options, name, instanceKey);
-  const manager = options.manager ?? getCacheManager();
-  manager.registerExternalCache(memo.name, { invalidate: () => memo.invalidateAll() });
-  for (const parent of options.dependsOn ?? []) manager.registerDependentCache(parent, memo.name);
-  return memo;
-}
+export type { CachedDecorator, Memoized, MemoizedMethods, Promisified } from './memoized';
 
 /**
  * Memoizes a function: `cached(fn, options?)` returns a function with the same signature

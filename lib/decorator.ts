@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { currentParams } from './config/global-params';
 import { describe, MemoirError } from './errors';
-import { createMemo, type CachedDecorator, type Memoized, memoizedFunction } from './cached';
+import { type CachedDecorator, createMemo, type Memoized, memoizedFunction } from './memoized';
 import type { InstanceKey, Memo } from './engine/memo';
 import type { CachedOptions } from './options';
 import { validateDecoration } from './config/validate';

@@ -2,7 +2,6 @@ export { type CachedDecorator, cached, type Memoized, type MemoizedMethods, type
 export {
   disableCaching,
   enableCaching,
-  type GlobalParams,
   getGlobalParams,
   resetGlobalParams,
   setGlobalParams,
@@ -17,7 +16,7 @@ export { defaultCacheDirectory } from './config/cache-directory';
 export type { CacheContents, CacheHooks, CacheKey } from './manager/hooks';
 export { ManagedCache } from './manager/managed-cache';
 export { CacheManager, type CacheManagerOptions, type CacheOptions, type ExternalCache, getCacheManager } from './manager/manager';
-export type { BackendName, CachedOptions, CallOptions, Logger, MongoGetter } from './options';
+export type { BackendName, CachedOptions, CallOptions, GlobalParams, Logger, MongoGetter } from './options';
 export { type Serializer, v8Serializer } from './contract/serializers';
 export type { CacheStats } from './engine/stats';
 export type { Duration, Size } from './units';

@@ -100,3 +100,17 @@ export interface CallOptions {
   /** Logs the decision path of this call through the logger. */
   verbose?: boolean;
 }
+
+/**
+ * Global parameters: the defaults for every option a memoized function leaves unset.
+ *
+ * When they are read: `cachingEnabled` on every call; the others on every call too, through a
+ * version number, so a function created before `setGlobalParams` follows the new values from
+ * its next call on. The backend and where it stores (`backend`, `cacheDir`, `separateFiles`,
+ * `mongetter`, `copy`) are fixed when a function opens its core, at its first use.
+ */
+export interface GlobalParams
+  extends Omit<CachedOptions, 'name' | 'dependsOn' | 'manager' | 'async' | 'instanceKey' | 'shareAcrossInstances'> {
+  /** While false, every call runs the function and nothing is read or written. Default true. */
+  cachingEnabled: boolean;
+}

@@ -1,20 +1,7 @@
 import { MemoirError, invalidOption } from '../errors';
-import type { CachedOptions } from '../options';
+import type { CachedOptions, GlobalParams } from '../options';
 import { validateOptions } from './validate';
 
-/**
- * Global parameters: the defaults for every option a memoized function leaves unset.
- *
- * When they are read: `cachingEnabled` on every call; the others on every call too, through a
- * version number, so a function created before `setGlobalParams` follows the new values from
- * its next call on. The backend and where it stores (`backend`, `cacheDir`, `separateFiles`,
- * `mongetter`, `copy`) are fixed when a function opens its core, at its first use.
- */
-export interface GlobalParams
-  extends Omit<CachedOptions, 'name' | 'dependsOn' | 'manager' | 'async' | 'instanceKey' | 'shareAcrossInstances'> {
-  /** While false, every call runs the function and nothing is read or written. Default true. */
-  cachingEnabled: boolean;
-}
 
 const DEFAULTS: GlobalParams = {
   cachingEnabled: true,

@@ -1,7 +1,6 @@
-import type { GlobalParams } from './global-params';
 import type { Core } from '../contract/core';
 import { describe, invalidOption, MemoirError } from '../errors';
-import type { BackendName, CachedOptions, CallOptions } from '../options';
+import type { BackendName, CachedOptions, CallOptions, GlobalParams } from '../options';
 import { resolveSettings } from '../engine/settings';
 import { parseDuration, parseSize } from '../units';
 

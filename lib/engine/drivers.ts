@@ -1,13 +1,18 @@
 import type { Core, StoreOperations } from '../contract/core';
-import { BackendFailure, type CallSite, calculateFlow, compute, type Flow, type Op } from './flow';
-import type { Memo } from './memo';
-import { sleep, sleepSync } from '../util/sleep';
-import type { CallPolicy } from './settings';
+import { BackendFailure } from './backend-failure';
+import { calculateFlow, compute, type Flow, type Op, runUncached } from './flow';
+import type { CallSite, MemoHost } from './host';
+import { startRenewal } from './lease';
+import { settleWithin, sleep, sleepSync } from './timers';
 
 /**
- * Runs a flow (see flow.ts). Storage errors are thrown into the flow wrapped in
+ * Run a flow (flow.ts) against a core. Storage errors are thrown into the flow wrapped in
  * BackendFailure so it can fall back; the user's errors are thrown into it as they are.
  */
+type StorageOp = Exclude<Op, { type: 'run' | 'calculate' }>;
+type RunOp = Extract<Op, { type: 'run' }>;
+type CalculateOp = Extract<Op, { type: 'calculate' }>;
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -15,8 +20,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === 'function'
   );
 }
-
-type StorageOp = Exclude<Op, { type: 'run' | 'calculate' }>;
 
 function performSync(ops: StoreOperations<'sync'>, op: StorageOp): unknown {
   switch (op.type) {
@@ -49,24 +52,20 @@ function performAsync(core: Core, op: StorageOp): Promise<unknown> {
 }
 
 /** Wakes early on the core's change notification, and always within `ms`. */
-async function pause(core: Core, key: string, ms: number): Promise<void> {
+function pause(core: Core, key: string, ms: number): Promise<void> {
   if (!core.waitForChange) return sleep(ms);
-  // The timer is ref'd on purpose: a caller waiting for a result keeps the process alive.
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    core.waitForChange(key, ms),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
+  return settleWithin(core.waitForChange(key, ms), ms, () => Promise.resolve());
+}
+
+function calculationFlow(host: MemoHost, op: CalculateOp): Flow {
+  return op.uncached ? runUncached(op.key) : calculateFlow(host, op.key, op.policy);
 }
 
 /**
  * Drives a flow with sync storage. If the function turns out to return a promise, the rest
  * of the flow continues asynchronously and the promise of its outcome is returned.
  */
-export function driveSync(memo: Memo, flow: Flow, site: CallSite, ops: StoreOperations<'sync'>): unknown {
+export function driveSync(host: MemoHost, flow: Flow, site: CallSite, ops: StoreOperations<'sync'>): unknown {
   let input: unknown;
   let thrown: { error: unknown } | undefined;
   for (;;) {
@@ -77,8 +76,8 @@ export function driveSync(memo: Memo, flow: Flow, site: CallSite, ops: StoreOper
     if (op.type === 'calculate') {
       // Sync callers cannot overlap in-process; a calculation that turns out async is shared.
       try {
-        input = driveSync(memo, calculateFlow(memo, op.key, op.policy), site, ops);
-        if (input instanceof Promise) memo.track(op.key, input);
+        input = driveSync(host, calculationFlow(host, op), site, ops);
+        if (input instanceof Promise) host.inFlight.track(op.key, input);
       } catch (error) {
         thrown = { error };
       }
@@ -87,14 +86,14 @@ export function driveSync(memo: Memo, flow: Flow, site: CallSite, ops: StoreOper
     if (op.type === 'run') {
       let result: unknown;
       try {
-        result = memo.fn.apply(site.self, site.args as unknown[]);
+        result = host.fn.apply(site.self, site.args as unknown[]);
       } catch (error) {
         thrown = { error };
         continue;
       }
       if (isThenable(result)) {
-        memo.learnAsync();
-        return driveAsync(memo, flow, site, { op, result });
+        host.learnAsync();
+        return driveAsync(host, flow, site, { op, result });
       }
       input = result;
       continue;
@@ -109,17 +108,16 @@ export function driveSync(memo: Memo, flow: Flow, site: CallSite, ops: StoreOper
 
 /** Drives a flow with async storage; `started` resumes a flow whose function already returned a promise. */
 export async function driveAsync(
-  memo: Memo,
+  host: MemoHost,
   flow: Flow,
   site: CallSite,
-  started?: { op: Extract<Op, { type: 'run' }>; result: PromiseLike<unknown> },
+  started?: { op: RunOp; result: PromiseLike<unknown> },
 ): Promise<unknown> {
-  const core = memo.openCore();
   let input: unknown;
   let thrown: { error: unknown } | undefined;
   if (started) {
     try {
-      input = await memo.whileRenewing(started.op, () => started.result);
+      input = await whileRenewing(host, started.op, () => started.result);
     } catch (error) {
       thrown = { error };
     }
@@ -131,7 +129,7 @@ export async function driveAsync(
     const op = step.value;
     if (op.type === 'calculate') {
       try {
-        input = await memo.calculateOnce(op.key, op.policy, site);
+        input = await calculateShared(host, op, site);
       } catch (error) {
         thrown = { error };
       }
@@ -139,45 +137,46 @@ export async function driveAsync(
     }
     if (op.type === 'run') {
       try {
-        input = await memo.whileRenewing(op, () => memo.fn.apply(site.self, site.args as unknown[]));
+        input = await whileRenewing(host, op, () => host.fn.apply(site.self, site.args as unknown[]));
       } catch (error) {
         thrown = { error };
       }
       continue;
     }
     try {
-      input = await performAsync(core, op);
+      input = await performAsync(host.core(), op);
     } catch (error) {
       thrown = { error: new BackendFailure(error) };
     }
   }
 }
 
-const TIMED_OUT = Symbol('timed out');
-
 /**
- * A caller joining a calculation already running in this process gives up after
+ * In-process single-flight: one calculation per key, every concurrent caller shares it, also
+ * while the backend is down. A caller joining a calculation gives up after
  * `waitForCalcTimeout` like a waiter on another process's mark does, and computes itself
- * (without a mark: the running calculation still holds it). Measured in real time: the
- * calculation it waits on runs in real time too.
+ * (without a mark: the running calculation still holds it).
  */
-export function joinInFlight(
-  memo: Memo,
-  inFlight: Promise<unknown>,
-  key: string,
-  policy: CallPolicy,
-  site: CallSite,
-): Promise<unknown> {
-  const timeout = memo.settings.waitForCalcTimeout;
-  if (!(timeout > 0 && Number.isFinite(timeout))) return inFlight;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(resolve, timeout, TIMED_OUT);
+function calculateShared(host: MemoHost, op: CalculateOp, site: CallSite): Promise<unknown> {
+  const running = host.inFlight.running(op.key);
+  if (!running) return host.inFlight.track(op.key, driveAsync(host, calculationFlow(host, op), site));
+  host.record.wait(op.key, op.policy, 'this process');
+  const timeout = host.settings.waitForCalcTimeout;
+  if (!(timeout > 0 && Number.isFinite(timeout))) return running;
+  return settleWithin(running, timeout, () => {
+    host.record.waitTimeout(op.key, op.policy);
+    return driveAsync(host, compute(host, op.key, op.policy, undefined, host.epoch), site);
   });
-  const settled = Promise.race([inFlight, expired]).finally(() => clearTimeout(timer));
-  return settled.then((winner) => {
-    if (winner !== TIMED_OUT) return winner;
-    memo.record.waitTimeout(key, policy);
-    return driveAsync(memo, compute(memo, key, policy, undefined, memo.epoch), site);
-  });
+}
+
+/** Runs the function, renewing the caller's mark until its promise settles. */
+async function whileRenewing(host: MemoHost, op: RunOp, run: () => unknown): Promise<unknown> {
+  if (op.owner === undefined) return run();
+  const { lease, clock } = host.settings;
+  const stop = startRenewal(host.core(), op.key, op.owner, lease, clock, (error) => host.record.backendError(error));
+  try {
+    return await run();
+  } finally {
+    stop();
+  }
 }

@@ -1,13 +1,19 @@
 import { type AcquireOutcome, type Claim, type Entry, isLive, type WriteOptions } from '../contract/core';
-import { enterCalculation, isKeyFenced, leaveCalculation } from './fence';
-import type { Memo } from './memo';
+import { BackendFailure, onBackendFailure } from './backend-failure';
+import { FRESH, freshness, STALE } from './freshness';
+import type { CallSite, MemoHost } from './host';
 import { newOwner } from './owner';
 import type { CallPolicy } from './settings';
+import { elapsed } from './timers';
 
 /**
- * The decision tree of one call that was not answered by the hit fast path, written once as
- * a generator of storage operations. `drivers.ts` runs it against a core's sync operations
- * (sync functions) or async ones (async functions); the logic cannot drift between the two.
+ * The decision tree of one call that the hit fast path did not answer, written once as a
+ * generator of storage operations. `drivers.ts` runs it against a core's sync operations
+ * (sync functions) or async ones (async functions), so the logic cannot drift between them.
+ *
+ * Read top to bottom: callFlow (hit, stale, miss, backend down) → calculateFlow (mark, or
+ * wait for another caller's mark) → compute (run, fence, store). refreshFlow is the
+ * background refresh of nextTime.
  */
 export type Op =
   | { type: 'get'; key: string }
@@ -19,48 +25,17 @@ export type Op =
   /** Run the wrapped function; `owner` is the mark to renew while it runs. */
   | { type: 'run'; key: string; owner: string | undefined }
   /**
-   * Calculate the key (calculateFlow). The driver routes it through the in-process
-   * single-flight, so concurrent callers share one calculation but never a mere lookup.
+   * Calculate the key: calculateFlow, or with `uncached` just run the function (the backend
+   * is down). The driver routes it through the in-process single-flight, so concurrent
+   * callers share one calculation (but never a mere lookup).
    */
-  | { type: 'calculate'; key: string; policy: CallPolicy };
+  | { type: 'calculate'; key: string; policy: CallPolicy; uncached?: boolean };
 
 export type Flow = Generator<Op, unknown, any>;
 
-/** A storage operation failed: distinguishes backend faults from the user's own errors. */
-export class BackendFailure {
-  constructor(readonly error: unknown) {}
-}
-
-export const FRESH = 0;
-export const STALE = 1;
-export const MISS = 2;
-export type Freshness = typeof FRESH | typeof STALE | typeof MISS;
-
-/** Classifies an entry for a call. A placeholder, or a null result without allowNone, is a miss. */
-export function freshness(entry: Entry | undefined, now: number, policy: CallPolicy): Freshness {
-  if (!usable(entry, policy) || policy.freshFor < 0) return MISS;
-  return now - entry.time <= policy.freshFor ? FRESH : STALE;
-}
-
-/** A completed value this call may return: placeholders never, null/undefined only with allowNone. */
-function usable(entry: Entry | undefined, policy: CallPolicy): entry is Entry {
-  return entry?.completed === true && (entry.value != null || policy.allowNone);
-}
-
-/** The hit test of the fast path: reads the clock only when an entry can go stale at all. */
-export function isFresh(entry: Entry | undefined, policy: CallPolicy, clock: () => number): entry is Entry {
-  if (!usable(entry, policy)) return false;
-  return policy.freshFor === Number.POSITIVE_INFINITY || (policy.freshFor >= 0 && clock() - entry.time <= policy.freshFor);
-}
-
-export interface CallSite {
-  self: unknown;
-  args: readonly unknown[];
-}
-
 /** A call after the fast path: look up (unless prefetched), then serve, refresh or compute. */
 export function* callFlow(
-  memo: Memo,
+  host: MemoHost,
   key: string,
   policy: CallPolicy,
   site: CallSite,
@@ -69,70 +44,67 @@ export function* callFlow(
   try {
     if (!policy.overwrite) {
       const entry: Entry | undefined = prefetched ? prefetched.entry : yield { type: 'get', key };
-      const state = freshness(entry, memo.settings.clock(), policy);
+      const state = freshness(entry, policy, host.settings.clock);
       if (state === FRESH) {
-        memo.record.hit(key, policy);
+        host.record.hit(key, policy);
         return entry!.value;
       }
       if (state === STALE && policy.nextTime) {
-        memo.record.staleHit(key, policy);
-        memo.refreshInBackground(key, site);
+        host.record.staleHit(key, policy);
+        host.refreshInBackground(key, site);
         return entry!.value;
       }
-      memo.record.miss(key, policy, state === STALE ? 'stale' : 'missing');
+      host.record.miss(key, policy, state === STALE ? 'stale' : 'missing');
     }
     return yield { type: 'calculate', key, policy };
   } catch (error) {
     if (!(error instanceof BackendFailure)) throw error;
-    memo.record.backendFallback(error.error);
-    memo.record.trace(policy, `backend error, running the function uncached: ${String(error.error)}`);
-    return yield { type: 'run', key, owner: undefined };
+    onBackendFailure(host, error.error);
+    host.record.trace(policy, `backend error, running the function uncached: ${String(error.error)}`);
+    return yield { type: 'calculate', key, policy, uncached: true };
   }
 }
 
 /** Marks the key, waits for another caller's calculation, or computes it. */
-export function* calculateFlow(memo: Memo, key: string, policy: CallPolicy): Flow {
-  const { settings } = memo;
+export function* calculateFlow(host: MemoHost, key: string, policy: CallPolicy): Flow {
+  const { settings } = host;
   const owner = newOwner();
-  const epoch = memo.epoch;
+  const epoch = host.epoch;
   const timeout = settings.waitForCalcTimeout;
-  const deadline = timeout > 0 ? settings.clock() + timeout : Number.POSITIVE_INFINITY;
+  // Measured on the monotonic clock: an injected or stepped `clock` never stretches a wait.
+  const deadline = timeout > 0 ? elapsed() + timeout : Number.POSITIVE_INFINITY;
   let waited = false;
 
   for (;;) {
     const now = settings.clock();
-    const outcome: AcquireOutcome = yield {
-      type: 'acquire',
-      key,
-      claim: { owner, now, leaseUntil: now + settings.lease },
-    };
+    const outcome: AcquireOutcome = yield { type: 'acquire', key, claim: { owner, now, leaseUntil: now + settings.lease } };
     if (outcome.acquired) {
       // Double-checked: another caller may have completed the key between our read and mark.
-      if (!policy.overwrite && freshness(outcome.entry, now, policy) === FRESH) {
+      if (!policy.overwrite && freshness(outcome.entry, policy, () => now) === FRESH) {
         yield { type: 'release', key, owner };
-        memo.record.trace(policy, 'completed by another caller just before our mark');
+        host.record.trace(policy, 'completed by another caller just before our mark');
         return outcome.entry.value;
       }
-      return yield* compute(memo, key, policy, owner, epoch);
+      return yield* compute(host, key, policy, owner, epoch);
     }
 
     if (!waited) {
       waited = true;
-      memo.record.wait(key, policy, outcome.entry.processing?.owner);
+      host.record.wait(key, policy, outcome.entry.processing?.owner);
     }
     let delay = 5;
     for (;;) {
-      const remaining = deadline - settings.clock();
+      const remaining = deadline - elapsed();
       if (remaining <= 0) {
-        memo.record.waitTimeout(key, policy);
-        return yield* compute(memo, key, policy, undefined, epoch);
+        host.record.waitTimeout(key, policy);
+        return yield* compute(host, key, policy, undefined, epoch);
       }
       yield { type: 'pause', key, ms: Math.min(delay, remaining) };
       delay = Math.min(delay * 2, 250);
       const entry: Entry | undefined = yield { type: 'get', key };
       const at = settings.clock();
-      if (freshness(entry, at, policy) === FRESH) {
-        memo.record.trace(policy, 'the other caller finished; using its value');
+      if (freshness(entry, policy, () => at) === FRESH) {
+        host.record.trace(policy, 'the other caller finished; using its value');
         return entry!.value;
       }
       // The mark is gone without a usable value (the calculator failed or died): take over.
@@ -142,63 +114,59 @@ export function* calculateFlow(memo: Memo, key: string, policy: CallPolicy): Flo
 }
 
 /** Runs the function and stores its result, unless an invalidation happened meanwhile. */
-export function* compute(
-  memo: Memo,
-  key: string,
-  policy: CallPolicy,
-  owner: string | undefined,
-  epoch: number,
-): Flow {
-  memo.record.recalculation(key, policy);
+export function* compute(host: MemoHost, key: string, policy: CallPolicy, owner: string | undefined, epoch: number): Flow {
+  host.record.recalculation(key, policy);
   let value: unknown;
-  const ticket = enterCalculation(memo);
+  const ticket = host.fences.enter();
   let keyFenced: boolean;
   try {
     value = yield { type: 'run', key, owner };
   } catch (error) {
-    if (owner) yield* releaseQuietly(memo, key, owner);
+    if (owner) yield* releaseQuietly(host, key, owner);
     throw error; // errors are never cached; in-process waiters share this rejection
   } finally {
-    keyFenced = isKeyFenced(memo, key, ticket);
-    leaveCalculation(memo);
+    keyFenced = host.fences.isFenced(key, ticket);
+    host.fences.leave();
   }
-  if (memo.epoch !== epoch || keyFenced) {
+  if (host.epoch !== epoch || keyFenced) {
     // Fencing: the cache (or one it depends on, or this key) was invalidated while we computed.
-    memo.record.trace(policy, 'invalidated during the calculation: result returned, not stored');
-    if (owner) yield* releaseQuietly(memo, key, owner);
+    host.record.trace(policy, 'invalidated during the calculation: result returned, not stored');
+    if (owner) yield* releaseQuietly(host, key, owner);
     return value;
   }
   try {
-    const options: WriteOptions = { time: memo.settings.clock(), owner, sizeLimit: memo.settings.entrySizeLimit };
+    const options: WriteOptions = { time: host.settings.clock(), owner, sizeLimit: host.settings.entrySizeLimit };
     const stored: boolean = yield { type: 'write', key, value, options };
-    if (!stored) memo.record.sizeRejection(key, policy);
+    if (!stored) host.record.sizeRejection(key, policy);
   } catch (error) {
-    memo.record.writeFailure(error instanceof BackendFailure ? error.error : error);
-    if (owner) yield* releaseQuietly(memo, key, owner);
+    // A failed write never costs the caller its result, even in 'throw' mode.
+    host.record.writeFailure(error instanceof BackendFailure ? error.error : error);
+    if (owner) yield* releaseQuietly(host, key, owner);
   }
   return value;
 }
 
-function* releaseQuietly(memo: Memo, key: string, owner: string): Flow {
+/** The backend is down: the function runs, nothing is read or stored. */
+export function* runUncached(key: string): Flow {
+  return yield { type: 'run', key, owner: undefined };
+}
+
+function* releaseQuietly(host: MemoHost, key: string, owner: string): Flow {
   try {
     yield { type: 'release', key, owner };
   } catch (error) {
     // The lease will expire on its own; a waiter then takes over.
-    memo.record.backendError(error instanceof BackendFailure ? error.error : error);
+    host.record.backendError(error instanceof BackendFailure ? error.error : error);
   }
   return undefined;
 }
 
 /** A background refresh (nextTime): only if nobody else is already calculating the key. */
-export function* refreshFlow(memo: Memo, key: string, policy: CallPolicy): Flow {
+export function* refreshFlow(host: MemoHost, key: string, policy: CallPolicy): Flow {
   const owner = newOwner();
-  const epoch = memo.epoch;
-  const now = memo.settings.clock();
-  const outcome: AcquireOutcome = yield {
-    type: 'acquire',
-    key,
-    claim: { owner, now, leaseUntil: now + memo.settings.lease },
-  };
+  const epoch = host.epoch;
+  const now = host.settings.clock();
+  const outcome: AcquireOutcome = yield { type: 'acquire', key, claim: { owner, now, leaseUntil: now + host.settings.lease } };
   if (!outcome.acquired) return undefined;
-  return yield* compute(memo, key, policy, owner, epoch);
+  return yield* compute(host, key, policy, owner, epoch);
 }

@@ -1,10 +1,10 @@
 import type { Core } from '../contract/core';
+import { repeatUnref } from './timers';
 
 /**
  * Keeps a being-calculated mark alive while its calculation runs, so that only a dead
  * calculator's mark expires. Renews at a third of the lease: two renewals may fail before
- * a waiter could take over. The timer is unref'd: the calculation itself keeps the process
- * alive, the renewal must not.
+ * a waiter could take over. The timer never keeps the process alive: the calculation does.
  */
 export function startRenewal(
   core: Core,
@@ -14,13 +14,11 @@ export function startRenewal(
   clock: () => number,
   onError: (error: unknown) => void,
 ): () => void {
-  const timer = setInterval(
+  return repeatUnref(
     () => {
       const now = clock();
       core.renew(key, { owner, now, leaseUntil: now + lease }).catch(onError);
     },
     Math.max(10, Math.floor(lease / 3)),
   );
-  timer.unref();
-  return () => clearInterval(timer);
 }

@@ -1,12 +1,15 @@
 import { isPersistent, openBackend } from './backends';
 import { configState, currentParams } from '../config/global-params';
 import type { Core, Entry } from '../contract/core';
-import { driveAsync, driveSync, joinInFlight } from './drivers';
+import { driveAsync, driveSync } from './drivers';
 import { describe, MemoirError } from '../errors';
-import { type CallSite, calculateFlow, callFlow, isFresh, type Op, refreshFlow } from './flow';
+import { callFlow, refreshFlow } from './flow';
+import { FRESH, freshness } from './freshness';
+import type { CallSite, MemoHost } from './host';
+import { KeyFences } from './key-fences';
+import { SingleFlight } from './single-flight';
 import { PrimitiveKeyCache } from '../keys/primitive-cache';
 import { defaultKey, type KeyContext, normalizeArgs } from '../keys/default-key';
-import { startRenewal } from './lease';
 import type { CachedOptions, CallOptions } from '../options';
 import { type CallPolicy, callPolicy, resolveSettings, type Settings } from './settings';
 import type { CacheStats } from './stats';
@@ -19,10 +22,10 @@ type AnyFunction = (...args: any[]) => any;
 export type InstanceKey = (self: unknown) => unknown;
 
 /**
- * The engine of one memoized function: settings, key, hit fast path, in-process
- * single-flight, and the hand-off of everything else to the flow (flow.ts).
+ * The engine of one memoized function: settings, key, the hit fast path, and the hand-off of
+ * everything else to the flow (flow.ts, driven by drivers.ts); plus the management methods.
  */
-export class Memo {
+export class Memo implements MemoHost {
   readonly name: string;
   settings!: Settings;
   /** Bumped by clearCache/invalidation: calculations that started before do not store. */
@@ -31,12 +34,12 @@ export class Memo {
   readonly record: CallRecorder;
   /** undefined until the function has returned once (or was declared/detected async). */
   private isAsync: boolean | undefined;
-  private core: Core | undefined;
+  private openedCore: Core | undefined;
   private settingsVersion = -1;
   private enabled = true;
   private defaultPolicy!: CallPolicy;
-  /** In-flight calculations by key (in-process single-flight); invalidate(args) drops its key. */
-  readonly pending = new Map<string, Promise<unknown>>();
+  readonly inFlight = new SingleFlight();
+  readonly fences = new KeyFences();
   private readonly refreshing = new Set<string>();
   private clearing: Promise<void> | undefined;
   private lastCleanup = Number.NEGATIVE_INFINITY;
@@ -78,7 +81,7 @@ export class Memo {
       if (this.isAsync === true) return Promise.reject(error);
       throw error;
     }
-    const core = this.core ?? this.openCore();
+    const core = this.openedCore ?? this.core();
     const policy = callOptions === undefined ? this.defaultPolicy : callPolicy(this.settings, callOptions);
     if (this.settings.cleanupStale) this.maybeCleanup(core);
     const sync = core.sync;
@@ -87,9 +90,9 @@ export class Memo {
       // Hit fast path for cores whose sync reads do no I/O (memory).
       if (core.nonBlocking && sync && !policy.overwrite && this.clearing === undefined) {
         const entry = sync.get(key);
-        if (isFresh(entry, policy, this.settings.clock)) {
+        if (freshness(entry, policy, this.settings.clock) === FRESH) {
           this.record.hit(key, policy);
-          return Promise.resolve(entry.value);
+          return Promise.resolve(entry!.value);
         }
         return this.callAsync(key, policy, { self, args }, { entry });
       }
@@ -100,9 +103,9 @@ export class Memo {
     if (!policy.overwrite) {
       try {
         const entry = sync.get(key);
-        if (isFresh(entry, policy, this.settings.clock)) {
+        if (freshness(entry, policy, this.settings.clock) === FRESH) {
           this.record.hit(key, policy);
-          return entry.value;
+          return entry!.value;
         }
         prefetched = { entry };
       } catch {
@@ -123,25 +126,6 @@ export class Memo {
     return driveAsync(this, callFlow(this, key, policy, site, prefetched), site);
   }
 
-  /** In-process single-flight: one calculation per key, every concurrent caller shares it. */
-  calculateOnce(key: string, policy: CallPolicy, site: CallSite): Promise<unknown> {
-    const inFlight = this.pending.get(key);
-    if (inFlight) {
-      this.record.wait(key, policy, 'this process');
-      return joinInFlight(this, inFlight, key, policy, site);
-    }
-    return this.track(key, driveAsync(this, calculateFlow(this, key, policy), site));
-  }
-
-  track(key: string, promise: Promise<unknown>): Promise<unknown> {
-    this.pending.set(key, promise);
-    const forget = () => {
-      if (this.pending.get(key) === promise) this.pending.delete(key);
-    };
-    promise.then(forget, forget);
-    return promise;
-  }
-
   keyFor(args: readonly unknown[], self?: unknown): string {
     const { hashFunc } = this.settings;
     if (hashFunc) {
@@ -156,14 +140,14 @@ export class Memo {
     return defaultKey([this.instanceKey(self), ...normalizeArgs(args)]);
   }
 
-  // ── pieces the flow and drivers call ────────────────────────────────────────────────────
+  // ── what the flow and drivers use (MemoHost) ────────────────────────────────────────────
 
-  openCore(): Core {
-    if (this.core) return this.core;
+  core(): Core {
+    if (this.openedCore) return this.openedCore;
     const params = currentParams();
     const backend = backendOf(this.options, params);
     const pick = <K extends keyof CachedOptions & keyof typeof params>(key: K) => this.options[key] ?? params[key];
-    this.core = openBackend(backend, {
+    this.openedCore = openBackend(backend, {
       name: this.name,
       options: {
         cacheDir: pick('cacheDir'),
@@ -175,20 +159,7 @@ export class Memo {
       },
       report: (event) => this.record.coreEvent({ ...event, cache: this.name }),
     });
-    return this.core;
-  }
-
-  /** Runs the function, renewing the caller's mark until its promise settles. */
-  async whileRenewing(op: Extract<Op, { type: 'run' }>, run: () => unknown): Promise<unknown> {
-    if (op.owner === undefined) return run();
-    const stop = startRenewal(this.openCore(), op.key, op.owner, this.settings.lease, this.settings.clock, (e) =>
-      this.record.backendError(e),
-    );
-    try {
-      return await run();
-    } finally {
-      stop();
-    }
+    return this.openedCore;
   }
 
   learnAsync(): void {
@@ -222,13 +193,13 @@ export class Memo {
   /** Fences in-flight calculations: they still answer their callers but do not store. */
   fence(): void {
     this.epoch++;
-    this.pending.clear();
+    this.inFlight.forgetAll();
   }
 
   /** The manager's entry point: fence now, clear storage (synchronously where possible). */
   invalidateAll(): void | Promise<void> {
     this.fence();
-    const core = this.openCore();
+    const core = this.core();
     if (core.sync) return core.sync.clear();
     const clearing = core.clear().finally(() => {
       if (this.clearing === clearing) this.clearing = undefined;
@@ -239,7 +210,7 @@ export class Memo {
 
   async clearCache(): Promise<void> {
     this.fence();
-    await this.openCore().clear();
+    await this.core().clear();
   }
 
   async precache(args: readonly unknown[], value: unknown, self?: unknown): Promise<unknown> {
@@ -251,12 +222,33 @@ export class Memo {
       );
     }
     const key = this.keyFor(args, self);
-    await this.openCore().write(key, value, { time: this.settings.clock() });
+    await this.core().write(key, value, { time: this.settings.clock() });
     return value;
   }
 
+  /** Deletes one entry; its calculations running now answer their callers but do not store. */
+  invalidateKey(args: readonly unknown[], self?: unknown): Promise<void> {
+    const key = this.keyFor(args, self);
+    this.fences.fence(key);
+    this.inFlight.forget(key);
+    return this.core().delete(key);
+  }
+
+  /**
+   * The recovery tool: drops every mark of this function, and lets go of the calculations
+   * running in this process, so the next caller computes instead of joining one that hangs.
+   */
+  clearBeingCalculated(): Promise<void> {
+    this.inFlight.forgetAll();
+    return this.core().clearBeingCalculated();
+  }
+
+  async isCached(args: readonly unknown[], self?: unknown): Promise<boolean> {
+    return (await this.core().get(this.keyFor(args, self)))?.completed === true;
+  }
+
   async peek(args: readonly unknown[], self?: unknown): Promise<unknown> {
-    const entry = await this.openCore().get(this.keyFor(args, self));
+    const entry = await this.core().get(this.keyFor(args, self));
     return entry?.completed ? entry.value : undefined;
   }
 

@@ -65,16 +65,6 @@ export class CallRecorder {
     if (policy.verbose) this.settings.logger.debug(`[memoir] ${this.name}${key ? ` ${key}` : ''}: ${message}`);
   }
 
-  /** Backend down, the call goes on uncached: report once per incident; 'throw' mode rejects instead. */
-  backendFallback(error: unknown): void {
-    this.backendError(error);
-    if (this.settings.onBackendError === 'throw') {
-      throw error instanceof MemoirError
-        ? error
-        : new MemoirError('BACKEND_ERROR', `Cache "${this.name}": backend error: ${String(error)}`, { cause: error });
-    }
-  }
-
   /** Reports a backend failure once per incident (a quiet spell of 5 s ends an incident). */
   backendError(error: unknown): void {
     if (this.backendDown) return;
@@ -87,7 +77,7 @@ export class CallRecorder {
     }, 5_000).unref();
   }
 
-  /** A failed write never costs the caller its result, even in 'throw' mode. */
+  /** A value the serializer refused is worth one warning; anything else is a backend fault. */
   writeFailure(error: unknown): void {
     if (error instanceof MemoirError && error.code === 'SERIALIZATION_FAILED') {
       this.emit('serialization-error', undefined, error.message);

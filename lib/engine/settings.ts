@@ -1,7 +1,6 @@
-import type { GlobalParams } from '../config/global-params';
 import type { MemoirEvent } from './events';
 import type { HashFunc } from '../keys/default-key';
-import type { CachedOptions, CallOptions, Logger } from '../options';
+import type { CachedOptions, CallOptions, Logger, GlobalParams } from '../options';
 import { parseDuration, parseSize } from '../units';
 
 /** The options of one memoized function with units parsed and globals filled in. */

@@ -171,7 +171,7 @@ describe('global parameters against CachedOptions', () => {
   afterEach(() => resetGlobalParams());
 
   const cachedOptions = new Set(names(membersOf('lib/options.ts', 'CachedOptions')));
-  const globalParams = names(membersOf('lib/config/global-params.ts', 'GlobalParams'));
+  const globalParams = names(membersOf('lib/options.ts', 'GlobalParams'));
 
   /** The keys setGlobalParams accepts, as its UNKNOWN_PARAM error lists them. */
   function acceptedKeys(): string[] {

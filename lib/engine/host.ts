@@ -1,0 +1,34 @@
+import type { Core } from '../contract/core';
+import type { KeyFences } from './key-fences';
+import type { CallRecorder } from './recorder';
+import type { Settings } from './settings';
+import type { SingleFlight } from './single-flight';
+
+type AnyFunction = (...args: any[]) => any;
+
+/** Where a call came from: what the function is applied to. */
+export interface CallSite {
+  self: unknown;
+  args: readonly unknown[];
+}
+
+/**
+ * The view of one memoized function that the flow and its drivers work with: what they read
+ * and the few things they may do. `Memo` implements it; nothing below it knows `Memo`.
+ */
+export interface MemoHost {
+  readonly name: string;
+  readonly fn: AnyFunction;
+  readonly settings: Settings;
+  readonly record: CallRecorder;
+  /** Bumped by whole-cache invalidation: calculations that started before do not store. */
+  readonly epoch: number;
+  readonly fences: KeyFences;
+  readonly inFlight: SingleFlight;
+  /** The storage of this function, opened on first use. */
+  core(): Core;
+  /** The function returned a promise: from now on every call answers with one. */
+  learnAsync(): void;
+  /** Starts one background refresh of `key` (nextTime), unless one is running. */
+  refreshInBackground(key: string, site: CallSite): void;
+}

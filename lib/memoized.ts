@@ -1,0 +1,96 @@
+/**
+ * The callable a memoized function or decorated method is: the engine's `call` plus the
+ * management methods of API.md section 2. Shared by `cached(fn)` and `@cached`.
+ */
+import { getCacheManager } from './manager/manager';
+import { type InstanceKey, Memo } from './engine/memo';
+import type { CachedOptions, CallOptions } from './options';
+import type { CacheStats } from './engine/stats';
+import { validateCallOptions } from './config/validate';
+
+type AnyFunction = (...args: any[]) => any;
+
+/** The management methods every memoized function (and decorated method) carries. */
+export interface MemoizedMethods<F extends AnyFunction> {
+  /** Deletes all entries of this function. */
+  clearCache(): Promise<void>;
+  /** Drops every being-calculated mark of this function (a recovery tool; leases make it rarely needed). */
+  clearBeingCalculated(): Promise<void>;
+  /** Stores `value` as the result for the argument tuple `args`. */
+  precacheValue(args: Parameters<F>, value: Awaited<ReturnType<F>>): Promise<Awaited<ReturnType<F>>>;
+  /** Directory of this function's entries on the file backend; undefined otherwise. */
+  cachePath(): string | undefined;
+  /** The same function with per-call options applied. */
+  with(options: CallOptions): F;
+  /** Deletes the entry for these arguments only. */
+  invalidate(...args: Parameters<F>): Promise<void>;
+  /** The cached value for these arguments (fresh or stale), without computing. */
+  peek(...args: Parameters<F>): Promise<Awaited<ReturnType<F>> | undefined>;
+  /** Whether a completed entry exists for these arguments. */
+  isCached(...args: Parameters<F>): Promise<boolean>;
+  /** The key these arguments map to. */
+  keyFor(...args: Parameters<F>): string;
+  /** Counters since the function was created. */
+  stats(): CacheStats;
+  /** The cache name (namespace) of this function. */
+  readonly cacheName: string;
+}
+
+export type Memoized<F extends AnyFunction> = F & MemoizedMethods<F>;
+
+/** A sync function on an async-only backend returns a promise of its result. */
+export type Promisified<F extends AnyFunction> = (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;
+
+/** `@cached(options)`: works as a TC39 (TypeScript 5+) and as a legacy method decorator. */
+export interface CachedDecorator {
+  <This, F extends (this: This, ...args: any[]) => any>(
+    value: F,
+    context: ClassMethodDecoratorContext<This, F>,
+  ): F;
+  <T>(
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<T>,
+  ): TypedPropertyDescriptor<T>;
+}
+
+/** Builds the callable for `memo`, bound to `self` (undefined for plain functions). */
+export function memoizedFunction<F extends AnyFunction>(memo: Memo, self?: unknown): Memoized<F> {
+  const bound = self !== undefined;
+  const call = function (this: unknown, ...args: unknown[]) {
+    return memo.call(bound ? self : this, args);
+  } as unknown as F;
+  const methods: MemoizedMethods<F> = {
+    cacheName: memo.name,
+    clearCache: () => memo.clearCache(),
+    clearBeingCalculated: () => memo.clearBeingCalculated(),
+    precacheValue: (args, value) => memo.precache(args, value, self) as Promise<Awaited<ReturnType<F>>>,
+    cachePath: () => memo.core().path,
+    with(options) {
+      validateCallOptions(options);
+      return function (this: unknown, ...args: unknown[]) {
+        return memo.call(bound ? self : this, args, options);
+      } as unknown as F;
+    },
+    invalidate: (...args) => memo.invalidateKey(args, self),
+    peek: (...args) => memo.peek(args, self) as Promise<Awaited<ReturnType<F>> | undefined>,
+    isCached: (...args) => memo.isCached(args, self),
+    keyFor: (...args) => memo.keyFor(args, self),
+    stats: () => memo.stats(),
+  };
+  Object.defineProperties(call, {
+    ...Object.getOwnPropertyDescriptors(methods),
+    name: { value: memo.fn.name, configurable: true },
+    length: { value: memo.fn.length, configurable: true },
+  });
+  return call as Memoized<F>;
+}
+
+/** Creates the engine of a function and registers its cache in the manager. */
+export function createMemo(fn: AnyFunction, options: CachedOptions, name: string | undefined, instanceKey?: InstanceKey): Memo {
+  const memo = new Memo(fn, options, name, instanceKey);
+  const manager = options.manager ?? getCacheManager();
+  manager.registerExternalCache(memo.name, { invalidate: () => memo.invalidateAll() });
+  for (const parent of options.dependsOn ?? []) manager.registerDependentCache(parent, memo.name);
+  return memo;
+}
