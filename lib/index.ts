@@ -9,10 +9,10 @@ export {
 export type { AcquireOutcome, Claim, Core, CoreEvent, CoreFactory, CoreSpec, Entry, Mark, StoreOperations, WriteOptions } from './contract/core';
 export { cachedMethodsOf, cacheOf } from './decorator';
 export { MemoirError, type MemoirErrorCode } from './errors';
-export type { MemoirEvent, MemoirEventType } from './engine/events';
+export type { MemoirEvent, MemoirEventType } from './contract/events';
 export { defaultKey, type HashFunc, type KeyContext } from './keys/default-key';
 export { type AutoSyncRule, type Clock, DEFAULT_AUTO_SYNC_RULES } from './manager/auto-sync';
-export { defaultCacheDirectory } from './config/cache-directory';
+export { defaultCacheDirectory } from './util/cache-directory';
 export type { CacheContents, CacheHooks, CacheKey } from './manager/hooks';
 export { ManagedCache } from './manager/managed-cache';
 export { CacheManager, type CacheManagerOptions, type CacheOptions, type ExternalCache, getCacheManager } from './manager/manager';

@@ -1,5 +1,5 @@
 import type { Core } from './contract/core';
-import type { MemoirEvent } from './engine/events';
+import type { MemoirEvent } from './contract/events';
 import type { HashFunc } from './keys/default-key';
 import type { Duration, Size } from './units';
 

@@ -7,7 +7,7 @@ import {
   emptySummary,
   type EntryInfo,
   type ProgressListener,
-} from '../../lib/cli/catalog';
+} from '../../lib/contract/catalog';
 import { isLive } from '../../lib/contract/core';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/contract/serializers';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { safeFileName } from '../../lib/util/atomic-file';
-import { defaultCacheDirectory } from '../../lib/config/cache-directory';
+import { defaultCacheDirectory } from '../../lib/util/cache-directory';
 import type { Core, CoreFactory } from '../../lib/contract/core';
 import { invalidOption } from '../../lib/errors';
 import { Faults, type Report } from './faults';

@@ -1,5 +1,5 @@
 import type { Collection, Document } from 'mongodb';
-import { type CacheSummary, type Catalog, type EntryInfo, emptySummary } from '../../lib/cli/catalog';
+import { type CacheSummary, type Catalog, type EntryInfo, emptySummary } from '../../lib/contract/catalog';
 import { isLive } from '../../lib/contract/core';
 import { MemoirError } from '../../lib/errors';
 import { v8Serializer } from '../../lib/contract/serializers';

@@ -1,7 +1,7 @@
 import { openFileCatalog } from '../../backends/file/catalog';
-import { defaultCacheDirectory } from '../config/cache-directory';
+import { defaultCacheDirectory } from '../util/cache-directory';
 import { parseDuration } from '../units';
-import type { Catalog } from './catalog';
+import type { Catalog } from '../contract/catalog';
 import type { Io, OptionValues } from './command';
 import { UsageError } from './errors';
 

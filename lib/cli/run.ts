@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { MemoirError } from '../errors';
-import type { Catalog } from './catalog';
+import type { Catalog } from '../contract/catalog';
 import {
   type Command,
   type CommandContext,

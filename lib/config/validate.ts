@@ -1,7 +1,7 @@
 import type { Core } from '../contract/core';
 import { describe, invalidOption, MemoirError } from '../errors';
 import type { BackendName, CachedOptions, CallOptions, GlobalParams } from '../options';
-import { resolveSettings } from '../engine/settings';
+import { resolveSettings } from './settings';
 import { parseDuration, parseSize } from '../units';
 
 const BACKENDS = ['memory', 'file', 'mongo'];

@@ -3,7 +3,7 @@ import { BackendFailure, onBackendFailure } from './backend-failure';
 import { FRESH, freshness, STALE } from './freshness';
 import type { CallSite, MemoHost } from './host';
 import { newOwner } from './owner';
-import type { CallPolicy } from './settings';
+import type { CallPolicy } from '../config/settings';
 import { elapsed } from './timers';
 
 /**

@@ -1,5 +1,5 @@
 import type { Entry } from '../contract/core';
-import type { CallPolicy } from './settings';
+import type { CallPolicy } from '../config/settings';
 
 export const FRESH = 0;
 export const STALE = 1;

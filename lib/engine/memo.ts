@@ -11,7 +11,7 @@ import { SingleFlight } from './single-flight';
 import { PrimitiveKeyCache } from '../keys/primitive-cache';
 import { defaultKey, type KeyContext, normalizeArgs } from '../keys/default-key';
 import type { CachedOptions, CallOptions } from '../options';
-import { type CallPolicy, callPolicy, resolveSettings, type Settings } from './settings';
+import { type CallPolicy, callPolicy, resolveSettings, type Settings } from '../config/settings';
 import type { CacheStats } from './stats';
 import { CallRecorder } from './recorder';
 import { backendOf, validateDecoration } from '../config/validate';

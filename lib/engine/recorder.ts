@@ -1,7 +1,7 @@
 import type { CoreEvent } from '../contract/core';
 import { MemoirError } from '../errors';
-import type { MemoirEventType } from './events';
-import type { CallPolicy, Settings } from './settings';
+import type { MemoirEventType } from '../contract/events';
+import type { CallPolicy, Settings } from '../config/settings';
 import { type CacheStats, emptyStats } from './stats';
 
 /**

@@ -1,7 +1,7 @@
 import { cached } from '../../lib/cached';
 import { resetGlobalParams } from '../../lib/config/global-params';
 import type { Core, StoreOperations } from '../../lib/contract/core';
-import type { MemoirEvent } from '../../lib/engine/events';
+import type { MemoirEvent } from '../../lib/contract/events';
 import { recordingLogger, uniqueName } from '../support/engine-helpers';
 
 afterEach(() => resetGlobalParams());

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defaultCacheDirectory } from '../../lib/config/cache-directory';
+import { defaultCacheDirectory } from '../../lib/util/cache-directory';
 import { CacheManager, getCacheManager } from '../../lib/manager/manager';
 import { listFiles, makeTempDir } from '../support/manager-temp';
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { defaultKey } from '../../keys/default-key';
-import type { PrecacheItem } from '../catalog';
+import type { PrecacheItem } from '../../contract/catalog';
 import type { Command } from '../command';
 import { CliFailure, UsageError } from '../errors';
 

@@ -1,4 +1,4 @@
-import type { MemoirEvent } from './events';
+import type { MemoirEvent } from '../contract/events';
 import type { HashFunc } from '../keys/default-key';
 import type { CachedOptions, CallOptions, Logger, GlobalParams } from '../options';
 import { parseDuration, parseSize } from '../units';

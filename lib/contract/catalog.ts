@@ -1,4 +1,4 @@
-import type { Mark } from '../contract/core';
+import type { Mark } from './core';
 
 /**
  * What the CLI needs from a place that holds caches (a cache directory, a mongo collection):
