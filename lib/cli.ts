@@ -3,7 +3,7 @@
  * The `memoir` command: list, inspect, clear, prune and precache caches from a terminal or a
  * script. See docs/cli.md. The work is in lib/cli/; this file only wires it to the process.
  */
-import { runCli } from './cli/run';
+import { runCli } from './cli/index';
 
 runCli(process.argv.slice(2), {
   stdout: process.stdout,

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { currentParams } from './config/global-params';
+import { currentParams } from './config';
 import { describe, MemoirError } from './errors';
 import { type CachedDecorator, createMemo, type Memoized, memoizedFunction } from './memoized';
-import type { InstanceKey, Memo } from './engine/memo';
+import type { InstanceKey, Memo } from './engine';
 import type { CachedOptions } from './options';
-import { validateDecoration } from './config/validate';
+import { validateDecoration } from './config';
 
 /**
  * `@cached(options)` on class methods, for both decorator flavours with one import:

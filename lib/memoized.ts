@@ -2,11 +2,11 @@
  * The callable a memoized function or decorated method is: the engine's `call` plus the
  * management methods of API.md section 2. Shared by `cached(fn)` and `@cached`.
  */
-import { getCacheManager } from './manager/manager';
-import { type InstanceKey, Memo } from './engine/memo';
+import { getCacheManager } from './manager';
+import { type InstanceKey, Memo } from './engine';
 import type { CachedOptions, CallOptions } from './options';
-import type { CacheStats } from './engine/stats';
-import { validateCallOptions } from './config/validate';
+import type { CacheStats } from './engine';
+import { validateCallOptions } from './config';
 
 type AnyFunction = (...args: any[]) => any;
 

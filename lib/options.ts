@@ -1,6 +1,6 @@
-import type { Core } from './contract/core';
-import type { MemoirEvent } from './contract/events';
-import type { HashFunc } from './keys/default-key';
+import type { Core } from './contract';
+import type { MemoirEvent } from './contract';
+import type { HashFunc } from './keys';
 import type { Duration, Size } from './units';
 
 /** Names of the built-in backends. */
@@ -60,7 +60,7 @@ export interface CachedOptions {
   /** Names of caches whose invalidation also clears this function's entries. Default []. */
   dependsOn?: string[];
   /** The CacheManager this function's cache registers in. Default: the default manager. */
-  manager?: import('./manager/manager').CacheManager;
+  manager?: import('./manager').CacheManager;
   /** Methods: the value that stands for the instance in the key. Default: its own enumerable fields. */
   instanceKey?: (self: any) => unknown;
   /** Methods: every instance shares one set of results (the instance is not part of the key). Default false. */

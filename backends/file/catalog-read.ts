@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
-import type { EntryInfo } from '../../lib/contract/catalog';
+import type { EntryInfo } from '../../lib/contract';
 import { isFsError } from './faults';
 import { type FileKind, HEADER_SIZE, type Records, readHeader, type StoredRecord } from './format';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';

@@ -1,16 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { safeFileName } from '../../lib/util/atomic-file';
+import { safeFileName } from '../../lib/util';
 import {
   type CacheSummary,
   type Catalog,
   emptySummary,
   type EntryInfo,
   type ProgressListener,
-} from '../../lib/contract/catalog';
-import { isLive } from '../../lib/contract/core';
+} from '../../lib/contract';
+import { isLive } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { serializeFor } from '../../lib/contract/serializers';
+import { serializeFor } from '../../lib/contract';
 import { appendAsync, type Change, changeId } from './append';
 import {
   type CacheDirectory,

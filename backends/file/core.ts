@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { safeFileName } from '../../lib/util/atomic-file';
-import { defaultCacheDirectory } from '../../lib/util/cache-directory';
-import type { Core, CoreFactory } from '../../lib/contract/core';
+import { safeFileName } from '../../lib/util';
+import { defaultCacheDirectory } from '../../lib/util';
+import type { Core, CoreFactory } from '../../lib/contract';
 import { invalidOption } from '../../lib/errors';
 import { Faults, type Report } from './faults';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';

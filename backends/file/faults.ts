@@ -1,4 +1,4 @@
-import type { CoreEvent } from '../../lib/contract/core';
+import type { CoreEvent } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
 
 export type Report = (event: Omit<CoreEvent, 'cache'>) => void;

@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import * as v8 from 'node:v8';
-import type { Mark } from '../../lib/contract/core';
+import type { Mark } from '../../lib/contract';
 import { crc32 } from './crc32';
 
 /**

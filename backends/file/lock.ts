@@ -1,6 +1,6 @@
 import * as lockfile from 'proper-lockfile';
 import { MemoirError } from '../../lib/errors';
-import { sleepSync } from '../../lib/util/sleep';
+import { sleepSync } from '../../lib/util';
 
 /**
  * Cross-process mutual exclusion around replacing a file (compaction, clear, repairing an

@@ -1,6 +1,6 @@
-import type { Claim, Entry, StoreOperations } from '../../lib/contract/core';
+import type { Claim, Entry, StoreOperations } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { serializeFor } from '../../lib/contract/serializers';
+import { serializeFor } from '../../lib/contract';
 import { appendAsync, appendSync, type Change, changeId } from './append';
 import { isFsError } from './faults';
 import type { StoredRecord } from './format';

@@ -1,5 +1,5 @@
 import * as v8 from 'node:v8';
-import { type AcquireOutcome, canAcquire, type Entry } from '../../lib/contract/core';
+import { type AcquireOutcome, canAcquire, type Entry } from '../../lib/contract';
 import { type Op, type Records, recordsOf, type StoredRecord } from './format';
 
 /**

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { DIR_MODE, FILE_MODE, tempNameFor } from '../../lib/util/atomic-file';
+import { DIR_MODE, FILE_MODE, tempNameFor } from '../../lib/util';
 import { encodeFile, encodeFrame, newGeneration, type Records, stateOp } from './format';
 import { emptySnapshot, NO_FILE } from './snapshots';
 import { install, type StoreContext } from './store';

@@ -8,8 +8,8 @@ import {
   type Entry,
   type StoreOperations,
   type WriteOptions,
-} from '../../lib/contract/core';
-import { serializeFor } from '../../lib/contract/serializers';
+} from '../../lib/contract';
+import { serializeFor } from '../../lib/contract';
 
 /**
  * The memory core: a Map per cache name, shared by every function of that name in this

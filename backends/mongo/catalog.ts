@@ -1,8 +1,8 @@
 import type { Collection, Document } from 'mongodb';
-import { type CacheSummary, type Catalog, type EntryInfo, emptySummary } from '../../lib/contract/catalog';
-import { isLive } from '../../lib/contract/core';
+import { type CacheSummary, type Catalog, type EntryInfo, emptySummary } from '../../lib/contract';
+import { isLive } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { v8Serializer } from '../../lib/contract/serializers';
+import { v8Serializer } from '../../lib/contract';
 import { createMongoCore } from './';
 import { collectionSource } from './connection';
 import { decodeEntry, decodeMark } from './documents';

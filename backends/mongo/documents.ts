@@ -1,5 +1,5 @@
-import type { Entry, Mark } from '../../lib/contract/core';
-import type { Serializer } from '../../lib/contract/serializers';
+import type { Entry, Mark } from '../../lib/contract';
+import type { Serializer } from '../../lib/contract';
 
 /**
  * The stored shape of one entry:

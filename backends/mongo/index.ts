@@ -7,9 +7,9 @@ import type {
   CoreSpec,
   Entry,
   WriteOptions,
-} from '../../lib/contract/core';
+} from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { type Serializer, serializeFor, v8Serializer } from '../../lib/contract/serializers';
+import { type Serializer, serializeFor, v8Serializer } from '../../lib/contract';
 import { collectionSource } from './connection';
 import { decodeEntry, type EntryDocument, entryFilter } from './documents';
 import { backendError, isDuplicateKey } from './errors';

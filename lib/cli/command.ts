@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import type { Catalog, ProgressListener } from '../contract/catalog';
+import type { Catalog, ProgressListener } from '../contract';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 export type OptionValues = Record<string, string | boolean | undefined>;

@@ -1,7 +1,6 @@
-import { openFileCatalog } from '../../backends/file/catalog';
-import { defaultCacheDirectory } from '../util/cache-directory';
+import { defaultCacheDirectory } from '../util';
 import { parseDuration } from '../units';
-import type { Catalog } from '../contract/catalog';
+import type { Catalog } from '../contract';
 import type { Io, OptionValues } from './command';
 import { UsageError } from './errors';
 
@@ -53,10 +52,12 @@ function serverTimeout(values: OptionValues): number {
 export function openCatalog(values: OptionValues, io: Io): Catalog {
   const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
   const uri = text(values['mongo-uri']);
+  // Backends are loaded where they are chosen, as everywhere in lib/: files never load mongodb.
   if (uri === undefined) {
+    const { openFileCatalog } =
+      require('../../backends/file/catalog') as typeof import('../../backends/file/catalog');
     return openFileCatalog(text(values['cache-dir']) ?? defaultCacheDirectory(io.env), warn);
   }
-  // Loaded only here: the CLI, like the rest of lib/, never needs mongodb for files.
   const { openMongoCatalog } =
     require('../../backends/mongo/catalog') as typeof import('../../backends/mongo/catalog');
   return openMongoCatalog({

@@ -1,4 +1,4 @@
-import type { ProgressListener } from '../contract/catalog';
+import type { ProgressListener } from '../contract';
 import type { Io } from './command';
 
 const TTY_INTERVAL_MS = 100;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { MemoirError } from '../errors';
-import type { Catalog } from '../contract/catalog';
+import type { Catalog } from '../contract';
 import {
   type Command,
   type CommandContext,

@@ -1,5 +1,5 @@
-import type { MemoirEvent } from '../contract/events';
-import type { HashFunc } from '../keys/default-key';
+import type { MemoirEvent } from '../contract';
+import type { HashFunc } from '../keys';
 import type { CachedOptions, CallOptions, Logger, GlobalParams } from '../options';
 import { parseDuration, parseSize } from '../units';
 

@@ -1,4 +1,4 @@
-import type { Core } from '../contract/core';
+import type { Core } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
 import type { BackendName, CachedOptions, CallOptions, GlobalParams } from '../options';
 import { resolveSettings } from './settings';

@@ -1,4 +1,4 @@
-import type { Core, CoreFactory, CoreSpec } from '../contract/core';
+import type { Core, CoreFactory, CoreSpec } from '../contract';
 import type { BackendName } from '../options';
 
 /**

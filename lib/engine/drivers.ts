@@ -1,4 +1,4 @@
-import type { Core, StoreOperations } from '../contract/core';
+import type { Core, StoreOperations } from '../contract';
 import { BackendFailure } from './backend-failure';
 import { calculateFlow, compute, type Flow, type Op, runUncached } from './flow';
 import type { CallSite, MemoHost } from './host';

@@ -1,9 +1,9 @@
-import { type AcquireOutcome, type Claim, type Entry, isLive, type WriteOptions } from '../contract/core';
+import { type AcquireOutcome, type Claim, type Entry, isLive, type WriteOptions } from '../contract';
 import { BackendFailure, onBackendFailure } from './backend-failure';
 import { FRESH, freshness, STALE } from './freshness';
 import type { CallSite, MemoHost } from './host';
 import { newOwner } from './owner';
-import type { CallPolicy } from '../config/settings';
+import type { CallPolicy } from '../config';
 import { elapsed } from './timers';
 
 /**

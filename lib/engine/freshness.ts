@@ -1,5 +1,5 @@
-import type { Entry } from '../contract/core';
-import type { CallPolicy } from '../config/settings';
+import type { Entry } from '../contract';
+import type { CallPolicy } from '../config';
 
 export const FRESH = 0;
 export const STALE = 1;

@@ -1,7 +1,7 @@
-import type { Core } from '../contract/core';
+import type { Core } from '../contract';
 import type { KeyFences } from './key-fences';
 import type { CallRecorder } from './recorder';
-import type { Settings } from '../config/settings';
+import type { Settings } from '../config';
 import type { SingleFlight } from './single-flight';
 
 type AnyFunction = (...args: any[]) => any;

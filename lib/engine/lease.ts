@@ -1,4 +1,4 @@
-import type { Core } from '../contract/core';
+import type { Core } from '../contract';
 import { repeatUnref } from './timers';
 
 /**

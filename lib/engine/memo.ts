@@ -1,6 +1,6 @@
 import { isPersistent, openBackend } from './backends';
-import { configState, currentParams } from '../config/global-params';
-import type { Core, Entry } from '../contract/core';
+import { configState, currentParams } from '../config';
+import type { Core, Entry } from '../contract';
 import { driveAsync, driveSync } from './drivers';
 import { describe, MemoirError } from '../errors';
 import { callFlow, refreshFlow } from './flow';
@@ -8,13 +8,13 @@ import { FRESH, freshness } from './freshness';
 import type { CallSite, MemoHost } from './host';
 import { KeyFences } from './key-fences';
 import { SingleFlight } from './single-flight';
-import { PrimitiveKeyCache } from '../keys/primitive-cache';
-import { defaultKey, type KeyContext, normalizeArgs } from '../keys/default-key';
+import { PrimitiveKeyCache } from '../keys';
+import { defaultKey, type KeyContext, normalizeArgs } from '../keys';
 import type { CachedOptions, CallOptions } from '../options';
-import { type CallPolicy, callPolicy, resolveSettings, type Settings } from '../config/settings';
+import { type CallPolicy, callPolicy, resolveSettings, type Settings } from '../config';
 import type { CacheStats } from './stats';
 import { CallRecorder } from './recorder';
-import { backendOf, validateDecoration } from '../config/validate';
+import { backendOf, validateDecoration } from '../config';
 
 type AnyFunction = (...args: any[]) => any;
 

@@ -1,7 +1,7 @@
-import type { CoreEvent } from '../contract/core';
+import type { CoreEvent } from '../contract';
 import { MemoirError } from '../errors';
-import type { MemoirEventType } from '../contract/events';
-import type { CallPolicy, Settings } from '../config/settings';
+import type { MemoirEventType } from '../contract';
+import type { CallPolicy, Settings } from '../config';
 import { type CacheStats, emptyStats } from './stats';
 
 /**

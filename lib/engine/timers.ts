@@ -13,7 +13,7 @@ export function elapsed(): number {
   return performance.now();
 }
 
-export { sleep, sleepSync } from '../util/sleep';
+export { sleep, sleepSync } from '../util';
 
 /** Runs `tick` every `ms` until the returned stop function is called; never keeps the process alive. */
 export function repeatUnref(tick: () => void, ms: number): () => void {

@@ -7,7 +7,7 @@ import {
   parseAutoSyncRules,
   systemClock,
 } from './auto-sync';
-import { defaultCacheDirectory } from '../util/cache-directory';
+import { defaultCacheDirectory } from '../util';
 import { type CacheHooks, type CacheKey, type HookName, resolveContents } from './hooks';
 import { assertValidName } from './cache-name';
 import { cacheFilePath } from './persistence';

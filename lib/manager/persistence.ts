@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { types } from 'node:util';
-import { ensureDirSync, safeFileName, writeFileAtomicSync } from '../util/atomic-file';
+import { ensureDirSync, safeFileName, writeFileAtomicSync } from '../util';
 import { MemoirError } from '../errors';
-import { serializeFor, v8Serializer } from '../contract/serializers';
+import { serializeFor, v8Serializer } from '../contract';
 
 /**
  * The default saver, loader and deleter of persistent manager caches: one v8-serialized file

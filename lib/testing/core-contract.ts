@@ -1,4 +1,4 @@
-import type { Claim, Core, StoreOperations } from '../contract/core';
+import type { Claim, Core, StoreOperations } from '../contract';
 
 /**
  * The one suite every core passes. A backend's test file calls `describeCoreContract` with a

@@ -1,5 +1,5 @@
-import { defaultKey } from '../../keys/default-key';
-import type { EntryInfo } from '../../contract/catalog';
+import { defaultKey } from '../../keys';
+import type { EntryInfo } from '../../contract';
 import type { Command } from '../command';
 import { CliFailure, UsageError } from '../errors';
 import { formatBytes, formatDuration, formatTime, table, truncate } from '../format';

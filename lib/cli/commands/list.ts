@@ -1,4 +1,4 @@
-import type { CacheSummary, MarkInfo } from '../../contract/catalog';
+import type { CacheSummary, MarkInfo } from '../../contract';
 import type { Command } from '../command';
 import { formatBytes, formatDuration, formatTime, table, truncate } from '../format';
 

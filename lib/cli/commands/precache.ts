@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { defaultKey } from '../../keys/default-key';
-import type { PrecacheItem } from '../../contract/catalog';
+import { defaultKey } from '../../keys';
+import type { PrecacheItem } from '../../contract';
 import type { Command } from '../command';
 import { CliFailure, UsageError } from '../errors';
 

@@ -1,0 +1,3 @@
+export * from './global-params';
+export * from './settings';
+export * from './validate';

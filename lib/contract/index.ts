@@ -1,0 +1,4 @@
+export * from './catalog';
+export * from './core';
+export * from './events';
+export * from './serializers';

@@ -1,0 +1,2 @@
+export * from './default-key';
+export * from './primitive-cache';

@@ -1,0 +1,3 @@
+export * from './atomic-file';
+export * from './cache-directory';
+export * from './sleep';
