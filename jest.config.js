@@ -7,7 +7,7 @@
 const shared = {
   testEnvironment: 'node',
   testMatch: ['**/*.test.ts'],
-  moduleNameMapper: { '^memoir$': '<rootDir>/lib/index.ts' },
+  moduleNameMapper: { '^memoir$': '<rootDir>/lib/index.ts', '^memoir/testing$': '<rootDir>/lib/testing/index.ts' },
 };
 
 /** @type {import('jest').Config} */

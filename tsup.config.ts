@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
-const entry: Record<string, string> = { index: 'lib/index.ts' };
+const entry: Record<string, string> = { index: 'lib/index.ts', testing: 'lib/testing/index.ts' };
 if (existsSync('lib/cli.ts')) entry.cli = 'lib/cli.ts';
 
 export default defineConfig({

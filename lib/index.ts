@@ -7,6 +7,7 @@ export {
   setGlobalParams,
 } from './config';
 export type { AcquireOutcome, Claim, Core, CoreEvent, CoreFactory, CoreSpec, Entry, Mark, StoreOperations, WriteOptions } from './contract';
+export { asyncFromSync, CORE_OPERATIONS, canAcquire, coreDefect, isLive, serializeFor } from './contract';
 export { cachedMethodsOf, cacheOf } from './decorator';
 export { MemoirError, type MemoirErrorCode } from './errors';
 export type { MemoirEvent, MemoirEventType } from './contract';

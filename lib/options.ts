@@ -1,4 +1,4 @@
-import type { Core } from './contract';
+import type { Core, CoreFactory } from './contract';
 import type { MemoirEvent } from './contract';
 import type { HashFunc } from './keys';
 import type { Duration, Size } from './units';
@@ -31,8 +31,8 @@ export interface Logger {
 export interface CachedOptions {
   /** Cache namespace and its name in the cache manager. Default: the function name, or `ClassName.method`. */
   name?: string;
-  /** 'memory', 'file' (default), 'mongo', or a core object implementing the core contract. */
-  backend?: BackendName | Core;
+  /** 'memory', 'file' (default), 'mongo', a core object implementing the core contract, or a `CoreFactory` that builds one from the cache's name, options and `report` channel. */
+  backend?: BackendName | Core | CoreFactory;
   /** Age after which an entry is stale. Default: never. */
   staleAfter?: Duration;
   /** On a stale entry, return it at once and refresh in the background. Default false. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,5 +40,17 @@ describe('package exports', () => {
       run(['--input-type=module', '-e', program("const m = await import('memoir');")]),
     );
     expect(out).toEqual({ missing: [], file: 42, memory: 2, path: 'string' });
+  });
+
+  it('exports memoir/testing (the contract suite) and memoir/package.json, in both module systems', () => {
+    const probe = (load: string) =>
+      `${load}\nconsole.log(JSON.stringify({ suite: typeof testing.describeCoreContract, version: pkg.version }));`;
+    const expected = { suite: 'function', version: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version };
+    const cjs = probe("const testing = require('memoir/testing'); const pkg = require('memoir/package.json');");
+    expect(JSON.parse(run(['-e', cjs]))).toEqual(expected);
+    const esm = probe(
+      "const testing = await import('memoir/testing'); const pkg = (await import('memoir/package.json', { with: { type: 'json' } })).default;",
+    );
+    expect(JSON.parse(run(['--input-type=module', '-e', esm]))).toEqual(expected);
   });
 });

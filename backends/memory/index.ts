@@ -1,15 +1,16 @@
 import * as v8 from 'node:v8';
 import {
   type AcquireOutcome,
+  asyncFromSync,
   type Claim,
   type Core,
   type CoreFactory,
   canAcquire,
   type Entry,
   type StoreOperations,
+  serializeFor,
   type WriteOptions,
 } from '../../lib/contract';
-import { serializeFor } from '../../lib/contract';
 
 /**
  * The memory core: a Map per cache name, shared by every function of that name in this
@@ -122,26 +123,6 @@ export function memoryOperations(name: string, copy: boolean): StoreOperations<'
     keys() {
       return [...store.keys()];
     },
-  };
-}
-
-/** Wraps sync operations as the async half of the contract (same semantics, resolved). */
-export function asyncFromSync(ops: StoreOperations<'sync'>): StoreOperations<'async'> {
-  const lift =
-    <A extends unknown[], R>(fn: (...args: A) => R) =>
-    async (...args: A): Promise<R> =>
-      fn(...args);
-  return {
-    get: lift(ops.get.bind(ops)),
-    acquire: lift(ops.acquire.bind(ops)),
-    renew: lift(ops.renew.bind(ops)),
-    release: lift(ops.release.bind(ops)),
-    write: lift(ops.write.bind(ops)),
-    delete: lift(ops.delete.bind(ops)),
-    clear: lift(ops.clear.bind(ops)),
-    clearBeingCalculated: lift(ops.clearBeingCalculated.bind(ops)),
-    deleteStale: lift(ops.deleteStale.bind(ops)),
-    keys: lift(ops.keys.bind(ops)),
   };
 }
 

@@ -1,11 +1,10 @@
-import type { Core } from '../contract';
+import { CORE_OPERATIONS, type Core, type CoreFactory, coreDefect } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
 import type { BackendName, CachedOptions, CallOptions, GlobalParams } from '../options';
 import { resolveSettings } from './settings';
 import { parseDuration, parseSize } from '../units';
 
 const BACKENDS = ['memory', 'file', 'mongo'];
-const CORE_MEMBERS = ['get', 'acquire', 'renew', 'release', 'write', 'delete', 'clear'] as const;
 
 function checkBoolean(options: object, key: string): void {
   const value = (options as Record<string, unknown>)[key];
@@ -40,13 +39,14 @@ export function validateOptions(options: CachedOptions): void {
     }
   }
   const { backend } = options;
-  if (backend !== undefined && !(typeof backend === 'string' && BACKENDS.includes(backend))) {
-    const isCore =
-      typeof backend === 'object' &&
-      backend !== null &&
-      CORE_MEMBERS.every((m) => typeof (backend as unknown as Record<string, unknown>)[m] === 'function');
-    if (!isCore) {
-      throw invalidOption('backend', backend, `'memory', 'file', 'mongo', or a core object (${CORE_MEMBERS.join(', ')})`);
+  if (backend !== undefined && typeof backend !== 'function' && !(typeof backend === 'string' && BACKENDS.includes(backend))) {
+    const defect = typeof backend === 'object' ? coreDefect(backend) : 'it is neither a backend name nor a core';
+    if (defect !== undefined) {
+      throw invalidOption(
+        'backend',
+        backend,
+        `'memory', 'file', 'mongo', a core object (${CORE_OPERATIONS.join(', ')}) or a core factory (spec) => core; ${defect}`,
+      );
     }
   }
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
@@ -110,7 +110,7 @@ export function validateCallOptions(options: CallOptions): void {
 }
 
 /** The backend a function with these options uses: its own, else the global default. */
-export function backendOf(options: CachedOptions, params: Readonly<GlobalParams>): BackendName | Core {
+export function backendOf(options: CachedOptions, params: Readonly<GlobalParams>): BackendName | Core | CoreFactory {
   return options.backend ?? params.backend ?? 'file';
 }
 

@@ -6,7 +6,19 @@
  * engine, so cores never read a clock of their own: that keeps them deterministic under an
  * injected clock and keeps every process of a shared backend on the same rules.
  *
- * `test/contract/` holds the one suite every core must pass.
+ * `memoir/testing` (lib/testing/) holds the one suite every core must pass
+ * (`describeCoreContract`). What that suite relies on beyond the signatures below:
+ * - The engine never mutates an entry or a value a core returns, and never mutates a value
+ *   after handing it to `write`: a core may return what it stores (the memory core does).
+ *   Cores that serialize return a fresh copy on every read anyway.
+ * - A placeholder whose mark is dead stays until it is taken over, released, cleared or
+ *   removed by `clearBeingCalculated`; `deleteStale` removes completed entries only.
+ * - Timers and watchers a core starts (lease-free polling, reconnects, fs.watch) are unref'd:
+ *   an idle core never keeps the process alive. Only a caller's own wait does.
+ * - Unreadable stored data is reported once through `CoreSpec.report` ('corrupt-entry') and
+ *   read as undefined, never thrown; other entries stay readable.
+ * - A value the core's serializer refuses rejects `write` with MemoirError
+ *   'SERIALIZATION_FAILED' (see `serializeFor`), and nothing is stored.
  */
 
 /** Who is calculating a key, since when, and until when the mark is valid unless renewed. */
@@ -136,7 +148,39 @@ export interface CoreSpec {
   report(event: Omit<CoreEvent, 'cache'>): void;
 }
 
+/** Builds the core of one cache; accepted as `backend` so a custom core learns its name, options and `report`. */
 export type CoreFactory = (spec: CoreSpec) => Core;
+
+/** The members every core must have (the async operations). */
+export const CORE_OPERATIONS = [
+  'get',
+  'acquire',
+  'renew',
+  'release',
+  'write',
+  'delete',
+  'clear',
+  'clearBeingCalculated',
+  'deleteStale',
+  'keys',
+] as const satisfies ReadonlyArray<keyof StoreOperations<'async'>>;
+
+/**
+ * What is wrong with `candidate` as a core, or undefined when nothing is: every operation a
+ * function, and `sync` (when present) with every operation too. Checked when a core is given
+ * or built, so a missing member fails there instead of inside a background task later.
+ */
+export function coreDefect(candidate: unknown): string | undefined {
+  if (candidate === null || typeof candidate !== 'object') return 'it is not an object';
+  const record = candidate as Record<string, unknown>;
+  const missing = CORE_OPERATIONS.filter((member) => typeof record[member] !== 'function');
+  if (missing.length > 0) return `it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}`;
+  const sync = record.sync as Record<string, unknown> | undefined;
+  if (sync === undefined) return undefined;
+  const missingSync = CORE_OPERATIONS.filter((member) => typeof sync?.[member] !== 'function');
+  if (missingSync.length > 0) return `its sync operations lack ${missingSync.join(', ')}`;
+  return undefined;
+}
 
 /** A mark is live while its lease has not run out. */
 export function isLive(mark: Mark | undefined, now: number): mark is Mark {

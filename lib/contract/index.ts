@@ -1,3 +1,4 @@
+export * from './async-from-sync';
 export * from './catalog';
 export * from './core';
 export * from './events';

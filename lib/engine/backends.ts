@@ -1,4 +1,5 @@
-import type { Core, CoreFactory, CoreSpec } from '../contract';
+import { type Core, type CoreFactory, type CoreSpec, coreDefect } from '../contract';
+import { describe, MemoirError } from '../errors';
 import type { BackendName } from '../options';
 
 /**
@@ -11,12 +12,21 @@ const loaders: Record<BackendName, () => CoreFactory> = {
   mongo: () => require('../../backends/mongo').createMongoCore,
 };
 
-export function openBackend(backend: BackendName | Core, spec: CoreSpec): Core {
-  if (typeof backend !== 'string') return backend;
-  return loaders[backend]()(spec);
+export function openBackend(backend: BackendName | Core | CoreFactory, spec: CoreSpec): Core {
+  if (typeof backend === 'object') return backend;
+  const factory = typeof backend === 'function' ? backend : loaders[backend]();
+  const core = factory(spec);
+  const defect = coreDefect(core);
+  if (defect !== undefined) {
+    throw new MemoirError(
+      'INVALID_OPTION',
+      `Invalid option "backend" of "${spec.name}": the core factory returned ${describe(core)}, and ${defect}.`,
+    );
+  }
+  return core;
 }
 
 /** Backends whose entries outlive the process: an anonymous function there needs a name. */
-export function isPersistent(backend: BackendName | Core): boolean {
+export function isPersistent(backend: BackendName | Core | CoreFactory): boolean {
   return backend !== 'memory';
 }

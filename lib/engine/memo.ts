@@ -149,7 +149,9 @@ export class Memo implements MemoHost {
     const pick = <K extends keyof CachedOptions & keyof typeof params>(key: K) => this.options[key] ?? params[key];
     this.openedCore = openBackend(backend, {
       name: this.name,
+      // The function's own options, with the storage ones filled in from the globals.
       options: {
+        ...this.options,
         cacheDir: pick('cacheDir'),
         separateFiles: pick('separateFiles'),
         mongetter: pick('mongetter'),

@@ -1,16 +1,31 @@
-import type { Claim, Core, StoreOperations } from '../contract';
+import type { Claim, Core, CoreEvent, StoreOperations } from '../contract';
 
 /**
- * The one suite every core passes. A backend's test file calls `describeCoreContract` with a
- * factory and adds its own regressions. The suite runs the async operations always and the
- * sync ones too when the core offers them, with identical expectations.
+ * The one suite every core passes, shipped as `memoir/testing`. A backend's test file calls
+ * `describeCoreContract` with a way to open a core and adds its own regressions. The async
+ * operations always run; the sync ones too when the options say the core has them, with
+ * identical expectations. Runs under Jest (or any runner with Jest's globals and `expect`).
  */
 export interface ContractOptions {
+  /** The core offers sync operations (`core.sync`): run every case against them too. Default false. */
+  sync?: boolean;
+  /**
+   * The core keeps values as given, without serializing them (the memory core without
+   * `copy`): the cases about unserializable values do not apply.
+   */
+  storesByReference?: boolean;
+  /**
+   * Damages what `core` stored for `key` (a byte flipped on disk, a foreign document), so the
+   * suite can check that damaged data reads as a miss and is reported. Without it those cases
+   * are skipped.
+   */
+  corrupt?: (core: Core, key: string) => Promise<void> | void;
   /** Called once after the suite (close servers, remove temp dirs). */
   teardown?: () => Promise<void> | void;
 }
 
-type MakeCore = (name: string) => Core | Promise<Core>;
+/** Opens the core of cache `name`; `report` is the channel its recovered faults go to. */
+export type MakeCore = (name: string, report: (event: Omit<CoreEvent, 'cache'>) => void) => Core | Promise<Core>;
 
 let counter = 0;
 const uniqueName = () => `contract-${process.pid}-${Date.now().toString(36)}-${counter++}`;
@@ -27,7 +42,12 @@ function viaPromises(ops: StoreOperations<'sync'>): StoreOperations<'async'> {
   const wrapped = {} as Record<string, unknown>;
   for (const name of Object.keys(ops) as Array<keyof StoreOperations<'sync'>>) {
     wrapped[name] = (...args: unknown[]) => {
-      const result = (ops[name] as (...a: unknown[]) => unknown)(...args);
+      let result: unknown;
+      try {
+        result = (ops[name] as (...a: unknown[]) => unknown)(...args);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       if (result instanceof Promise) throw new Error(`sync operation ${name} returned a Promise`);
       return Promise.resolve(result);
     };
@@ -35,13 +55,17 @@ function viaPromises(ops: StoreOperations<'sync'>): StoreOperations<'async'> {
   return wrapped as unknown as StoreOperations<'async'>;
 }
 
-export function describeCoreContract(label: string, makeCore: MakeCore, options: ContractOptions = {}) {
+export function describeCoreContract(label: string, makeCore: MakeCore, options: ContractOptions = {}): void {
   const cores: Core[] = [];
+  let reports: Array<Omit<CoreEvent, 'cache'>> = [];
   const open = async (name = uniqueName()) => {
-    const core = await makeCore(name);
+    const core = await makeCore(name, (event) => reports.push(event));
     cores.push(core);
     return core;
   };
+  beforeEach(() => {
+    reports = [];
+  });
 
   afterAll(async () => {
     for (const core of cores) await core.close?.();
@@ -49,36 +73,61 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
   });
 
   describe(`${label}: core contract`, () => {
-    const flavours: Array<[string, (core: Core) => StoreOperations<'async'> | undefined]> = [
-      ['async', (core) => core],
-      ['sync', (core) => (core.sync ? viaPromises(core.sync) : undefined)],
+    const flavours: Array<[string, (core: Core) => StoreOperations<'async'>, boolean]> = [
+      ['async', (core) => core, true],
+      [
+        'sync',
+        (core) => {
+          if (!core.sync) throw new Error('ContractOptions.sync is true, but the core has no `sync` operations');
+          return viaPromises(core.sync);
+        },
+        options.sync === true,
+      ],
     ];
 
-    for (const [flavour, pick] of flavours) {
-      describe(`${flavour} operations`, () => {
+    for (const [flavour, pick, applies] of flavours) {
+      // A core without the flavour gets its cases listed as skipped, not passed without running.
+      (applies ? describe : describe.skip)(`${flavour} operations`, () => {
         let core: Core;
         let ops: StoreOperations<'async'>;
-        let skip = false;
 
         beforeEach(async () => {
           core = await open();
-          const picked = pick(core);
-          skip = picked === undefined;
-          ops = picked ?? core;
+          ops = pick(core);
         });
 
-        const it_ = (title: string, body: () => Promise<void>) =>
-          it(title, async () => {
-            if (skip) return; // this core has no sync flavour
-            await body();
-          });
+        const itSerializing = options.storesByReference ? it.skip : it;
+        const itCorrupting = options.corrupt ? it : it.skip;
 
-        it_('reads nothing for a key never written', async () => {
+        itSerializing('rejects a value it cannot serialize with SERIALIZATION_FAILED, storing nothing', async () => {
+          await ops.write('k', 'before', { time: T0 });
+          const failure = await ops.write('k', { callback: () => 1 }, { time: T0 + 1 }).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          // By code, not instanceof: a core built on the published package has its own copy of the class.
+          expect(failure).toBeInstanceOf(Error);
+          expect((failure as { code?: unknown }).code).toBe('SERIALIZATION_FAILED');
+          expect(await ops.get('k')).toMatchObject({ value: 'before', time: T0 });
+        });
+
+        itCorrupting('reads damaged data as undefined, reports it, and keeps other entries', async () => {
+          await ops.write('damaged', 'lost', { time: T0 });
+          await ops.write('intact', 'kept', { time: T0 });
+          await options.corrupt!(core, 'damaged');
+          expect(await ops.get('damaged')).toBeUndefined();
+          expect((await ops.get('intact'))?.value).toBe('kept');
+          expect(reports.some((event) => event.type === 'corrupt-entry')).toBe(true);
+          expect(await ops.write('damaged', 'again', { time: T0 + 1 })).toBe(true);
+          expect((await ops.get('damaged'))?.value).toBe('again');
+        });
+
+        it('reads nothing for a key never written', async () => {
           expect(await ops.get('missing')).toBeUndefined();
           expect(await ops.keys()).toEqual([]);
         });
 
-        it_('stores a completed value with its time, and overwrites it', async () => {
+        it('stores a completed value with its time, and overwrites it', async () => {
           expect(await ops.write('k', { a: 1 }, { time: T0 })).toBe(true);
           expect(await ops.get('k')).toMatchObject({ value: { a: 1 }, time: T0, completed: true });
           await ops.write('k', 'second', { time: T0 + 5 });
@@ -87,7 +136,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(entry?.processing).toBeUndefined();
         });
 
-        it_('round-trips the shapes v8 serialization preserves', async () => {
+        it('round-trips the shapes v8 serialization preserves', async () => {
           const circular: Record<string, unknown> = { name: 'loop' };
           circular.self = circular;
           const value = {
@@ -112,7 +161,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(back.circular.self).toBe(back.circular);
         });
 
-        it_('acquire on an empty key creates a placeholder that is not a value', async () => {
+        it('acquire on an empty key creates a placeholder that is not a value', async () => {
           const outcome = await ops.acquire('k', claim('A'));
           expect(outcome.acquired).toBe(true);
           expect(outcome.entry.completed).toBe(false);
@@ -122,7 +171,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(entry?.processing).toMatchObject({ owner: 'A', since: T0, leaseUntil: T0 + 10_000 });
         });
 
-        it_('refuses a second owner while the mark is live, and lets the same owner re-enter', async () => {
+        it('refuses a second owner while the mark is live, and lets the same owner re-enter', async () => {
           await ops.acquire('k', claim('A'));
           const other = await ops.acquire('k', claim('B', T0 + 1));
           expect(other.acquired).toBe(false);
@@ -130,7 +179,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect((await ops.acquire('k', claim('A', T0 + 2))).acquired).toBe(true);
         });
 
-        it_('lets another owner take over a mark whose lease ran out', async () => {
+        it('lets another owner take over a mark whose lease ran out', async () => {
           await ops.acquire('k', claim('A', T0, 1_000));
           expect((await ops.acquire('k', claim('B', T0 + 999))).acquired).toBe(false);
           const takeover = await ops.acquire('k', claim('B', T0 + 1_000));
@@ -138,14 +187,14 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect((await ops.get('k'))?.processing?.owner).toBe('B');
         });
 
-        it_('exactly one of many concurrent claimants acquires', async () => {
+        it('exactly one of many concurrent claimants acquires', async () => {
           const outcomes = await Promise.all(
             Array.from({ length: 20 }, (_, i) => ops.acquire('race', claim(`owner-${i}`))),
           );
           expect(outcomes.filter((o) => o.acquired)).toHaveLength(1);
         });
 
-        it_('renews only the owner’s mark', async () => {
+        it('renews only the owner’s mark', async () => {
           await ops.acquire('k', claim('A', T0, 1_000));
           expect(await ops.renew('k', claim('B', T0 + 500, 5_000))).toBe(false);
           expect(await ops.renew('k', claim('A', T0 + 500, 5_000))).toBe(true);
@@ -154,7 +203,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(await ops.renew('missing', claim('A'))).toBe(false);
         });
 
-        it_('release is owner-checked and drops a bare placeholder', async () => {
+        it('release is owner-checked and drops a bare placeholder', async () => {
           await ops.acquire('k', claim('A'));
           await ops.release('k', 'B');
           expect((await ops.get('k'))?.processing?.owner).toBe('A');
@@ -162,7 +211,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(await ops.get('k')).toBeUndefined();
         });
 
-        it_('acquire keeps a completed value, release keeps it too', async () => {
+        it('acquire keeps a completed value, release keeps it too', async () => {
           await ops.write('k', 'old', { time: T0 });
           const outcome = await ops.acquire('k', claim('A', T0 + 10));
           expect(outcome.entry).toMatchObject({ value: 'old', completed: true });
@@ -173,7 +222,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(entry?.processing).toBeUndefined();
         });
 
-        it_('writing clears the writer’s own mark in the same step', async () => {
+        it('writing clears the writer’s own mark in the same step', async () => {
           await ops.acquire('k', claim('A'));
           await ops.write('k', 42, { time: T0 + 1, owner: 'A' });
           const entry = await ops.get('k');
@@ -181,7 +230,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(entry?.processing).toBeUndefined();
         });
 
-        it_('writing leaves a mark held by someone else in place', async () => {
+        it('writing leaves a mark held by someone else in place', async () => {
           await ops.acquire('k', claim('B'));
           await ops.write('k', 'precached', { time: T0 + 1, owner: 'A' });
           const entry = await ops.get('k');
@@ -189,7 +238,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(entry?.processing?.owner).toBe('B');
         });
 
-        it_('rejects a value over sizeLimit, stores nothing and clears the writer’s mark', async () => {
+        it('rejects a value over sizeLimit, stores nothing and clears the writer’s mark', async () => {
           await ops.acquire('big', claim('A'));
           const stored = await ops.write('big', 'x'.repeat(5_000), {
             time: T0,
@@ -201,7 +250,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(await ops.write('small', 'x', { time: T0, sizeLimit: 1_000 })).toBe(true);
         });
 
-        it_('delete removes one key, clear removes all, marks included', async () => {
+        it('delete removes one key, clear removes all, marks included', async () => {
           await ops.write('a', 1, { time: T0 });
           await ops.write('b', 2, { time: T0 });
           await ops.acquire('c', claim('A'));
@@ -213,7 +262,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(await ops.get('c')).toBeUndefined();
         });
 
-        it_('clearBeingCalculated drops marks, keeps values, removes placeholders', async () => {
+        it('clearBeingCalculated drops marks, keeps values, removes placeholders', async () => {
           await ops.write('done', 1, { time: T0 });
           await ops.acquire('done', claim('A'));
           await ops.acquire('pending', claim('B'));
@@ -225,7 +274,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect((await ops.acquire('done', claim('C'))).acquired).toBe(true);
         });
 
-        it_('deleteStale removes only completed entries stored before the threshold', async () => {
+        it('deleteStale removes only completed entries stored before the threshold', async () => {
           await ops.write('old', 1, { time: T0 });
           await ops.write('new', 2, { time: T0 + 1_000 });
           await ops.acquire('pending', claim('A', T0));
@@ -233,7 +282,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect((await ops.keys()).sort()).toEqual(['new', 'pending']);
         });
 
-        it_('keeps falsy values apart from missing ones', async () => {
+        it('keeps falsy values apart from missing ones', async () => {
           for (const [key, value] of [
             ['null', null],
             ['zero', 0],
@@ -249,7 +298,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(undef?.value).toBeUndefined();
         });
 
-        it_('accepts arbitrary key strings', async () => {
+        it('accepts arbitrary key strings', async () => {
           const keys = ['a/b', '../escape', 'x'.repeat(300), 'ünïcødé', '$where', 'a.b'];
           for (const key of keys) await ops.write(key, key.length, { time: T0 });
           for (const key of keys) expect((await ops.get(key))?.value).toBe(key.length);
@@ -257,6 +306,30 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
         });
       });
     }
+
+    it('close is idempotent', async () => {
+      const core = await open();
+      await core.write('k', 1, { time: T0 });
+      await core.close?.();
+      await core.close?.();
+    });
+
+    it('waitForChange (when offered) resolves by its bound, and early when another instance writes', async () => {
+      const name = uniqueName();
+      const waiter = await open(name);
+      if (!waiter.waitForChange) return; // optional member: the engine polls instead
+      const writer = await open(name);
+      await waiter.get('k'); // some cores subscribe on first use
+      const bounded = Date.now();
+      await waiter.waitForChange('quiet', 50);
+      expect(Date.now() - bounded).toBeLessThan(5_000);
+      const started = Date.now();
+      const woken = waiter.waitForChange('k', 20_000);
+      await writer.write('k', 'new', { time: T0 });
+      await woken;
+      // Far below the 20 s bound: the write woke the waiter, no timer did.
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
 
     it('keeps namespaces apart and shares one namespace between instances', async () => {
       const name = uniqueName();

@@ -13,7 +13,8 @@ export interface MongoFixture {
   collection: Collection;
   /** Events reported by every core made through `core()`. */
   events: Array<Omit<CoreEvent, 'cache'>>;
-  core(name: string, options?: Record<string, unknown>): Core;
+  /** A core on the fixture's collection; its reports go to `events` and to `report` when given. */
+  core(name: string, options?: Record<string, unknown>, report?: (event: Omit<CoreEvent, 'cache'>) => void): Core;
   close(): Promise<void>;
 }
 
@@ -35,11 +36,14 @@ export async function openMongoFixture(
     client,
     collection,
     events,
-    core(name, options = {}) {
+    core(name, options = {}, report) {
       const core = createMongoCore({
         name,
         options: { mongetter: () => collection, ...options },
-        report: (event) => events.push(event),
+        report: (event) => {
+          events.push(event);
+          report?.(event);
+        },
       });
       cores.push(core);
       return core;

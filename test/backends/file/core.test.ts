@@ -7,7 +7,7 @@ import { FileReader } from '../../../backends/file/reader';
 import { compact } from '../../../backends/file/replace';
 import type { StoreContext } from '../../../backends/file/store';
 import { openWatcherCount } from '../../../backends/file/watch';
-import type { CoreEvent } from '../../../lib/contract/core';
+import type { Core, CoreEvent } from '../../../lib/contract/core';
 import { MemoirError } from '../../../lib/errors';
 import { createFileCore } from '../../../backends/file';
 import { describeCoreContract } from '../../../lib/testing/core-contract';
@@ -16,11 +16,20 @@ import { tempDirs } from '../../support/file-temp-dirs';
 const dirs = tempDirs();
 const root = dirs.make();
 
-describeCoreContract('file (sharded store)', (name) => createFileCore(name, { cacheDir: root }));
+/** Overwrites the file holding `key` with bytes that are no memoir file. */
+const scribbleOver = (separateFiles: boolean) => (core: Core, key: string) => {
+  const layout = separateFiles ? separateFilesLayout(core.path!) : shardedLayout(core.path!);
+  fs.writeFileSync(layout.fileFor(key), Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7919) % 256)));
+};
+
+describeCoreContract('file (sharded store)', (name, report) => createFileCore(name, { cacheDir: root, report }), {
+  sync: true,
+  corrupt: scribbleOver(false),
+});
 describeCoreContract(
   'file (separate files)',
-  (name) => createFileCore(name, { cacheDir: root, separateFiles: true }),
-  { teardown: () => dirs.removeAll() },
+  (name, report) => createFileCore(name, { cacheDir: root, separateFiles: true, report }),
+  { sync: true, corrupt: scribbleOver(true), teardown: () => dirs.removeAll() },
 );
 
 const T0 = 1_700_000_000_000;

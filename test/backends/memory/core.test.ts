@@ -1,8 +1,8 @@
 import { createMemoryCore } from '../../../backends/memory';
 import { describeCoreContract } from '../../../lib/testing/core-contract';
 
-describeCoreContract('memory', (name) => createMemoryCore(name));
-describeCoreContract('memory (copy: true)', (name) => createMemoryCore(name, { copy: true }));
+describeCoreContract('memory', (name) => createMemoryCore(name), { sync: true, storesByReference: true });
+describeCoreContract('memory (copy: true)', (name) => createMemoryCore(name, { copy: true }), { sync: true });
 
 describe('memory core', () => {
   it('hands back the stored object itself by default', () => {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { createMongoCore } from '../../../backends/mongo';
+import type { Core, CoreEvent } from '../../../lib/contract';
 import { MemoirError } from '../../../lib/errors';
 import { describeCoreContract } from '../../../lib/testing/core-contract';
 import {
@@ -35,7 +36,15 @@ function lazyFixture(open: () => Promise<MongoFixture>) {
   let fixture: Promise<MongoFixture> | undefined;
   const get = () => (fixture ??= open());
   return {
-    makeCore: async (name: string) => (await get()).core(name),
+    makeCore: async (name: string, report: (event: Omit<CoreEvent, 'cache'>) => void) =>
+      (await get()).core(name, {}, report),
+    /** Replaces the stored bytes of `key` by bytes v8 cannot read. */
+    corrupt: async (core: Core, key: string) => {
+      await (await get()).collection.updateOne(
+        { func: core.name, key },
+        { $set: { value: Buffer.from([0xff, 0x0d, 0x6f, 0x00]) } },
+      );
+    },
     teardown: async () => {
       if (fixture) await (await fixture).close();
     },
@@ -43,12 +52,12 @@ function lazyFixture(open: () => Promise<MongoFixture>) {
 }
 
 const standin = lazyFixture(openStandinFixture);
-describeCoreContract('mongo core (stand-in)', standin.makeCore, { teardown: standin.teardown });
+describeCoreContract('mongo core (stand-in)', standin.makeCore, { corrupt: standin.corrupt, teardown: standin.teardown });
 
 const realUri = process.env.MONGODB_URI;
 if (realUri) {
   const real = lazyFixture(() => openMongoFixture(realUri));
-  describeCoreContract('mongo core (MONGODB_URI)', real.makeCore, { teardown: real.teardown });
+  describeCoreContract('mongo core (MONGODB_URI)', real.makeCore, { corrupt: real.corrupt, teardown: real.teardown });
 } else {
   console.warn(
     'MONGODB_URI is not set: the mongo core contract ran against the wire-protocol stand-in only, not a real MongoDB server.',
