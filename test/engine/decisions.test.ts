@@ -123,9 +123,16 @@ describe('stale entries', () => {
   });
 });
 
+/**
+ * Waiting runs on Jest's fake timers, which move Date, performance.now and every timer
+ * together: a test advances minutes of polling, leases and renewals in microseconds, and an
+ * engine that acted too early (or never) is caught, whatever the machine's load.
+ */
 describe('waiting for another caller', () => {
-  function setup(options: { waitForCalcTimeout?: string | number; lease?: number } = {}) {
-    const clock = manualClock();
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
+
+  function setup(options: { waitForCalcTimeout?: string | number } = {}) {
     const name = uniqueName('waiter');
     const core = createMemoryCore(name);
     let runs = 0;
@@ -134,39 +141,48 @@ describe('waiting for another caller', () => {
         runs++;
         return `mine:${x}`;
       },
-      { name, backend: core, clock: clock.now, ...options },
+      { name, backend: core, ...options },
     );
     const key = f.keyFor(1);
     const holdMark = (leaseMs: number) =>
-      core.sync!.acquire(key, { owner: 'other-process', now: clock.now(), leaseUntil: clock.now() + leaseMs });
-    return { clock, core, f, key, holdMark, runs: () => runs };
+      core.sync!.acquire(key, { owner: 'other-process', now: Date.now(), leaseUntil: Date.now() + leaseMs });
+    let settled = false;
+    const call = () => {
+      const result = f(1);
+      void result.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      return result;
+    };
+    return { core, f, key, holdMark, call, runs: () => runs, settled: () => settled };
   }
 
   test('a caller waits for the live mark of another owner and uses its value', async () => {
-    const { clock, core, f, key, holdMark, runs } = setup();
+    const { core, key, holdMark, call, f, runs, settled } = setup();
     expect(holdMark(60_000).acquired).toBe(true);
-    const result = f(1);
-    await until(() => f.stats().waits === 1);
-    clock.advance(30_000); // still inside the other owner's lease
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    const result = call();
+    await jest.advanceTimersByTimeAsync(59_000); // a minute of polling, inside the other owner's lease
+    expect(f.stats().waits).toBe(1);
+    expect(settled()).toBe(false);
     expect(runs()).toBe(0);
 
-    core.sync!.write(key, 'theirs', { time: clock.now(), owner: 'other-process' });
+    core.sync!.write(key, 'theirs', { time: Date.now(), owner: 'other-process' });
+    await jest.advanceTimersByTimeAsync(300); // the next poll sees it
     await expect(result).resolves.toBe('theirs');
     expect(runs()).toBe(0);
     expect(f.stats()).toMatchObject({ waits: 1, waitTimeouts: 0, recalculations: 0 });
   });
 
-  test('waitForCalcTimeout: the waiter computes itself once the timeout has passed', async () => {
-    const { clock, core, f, key, holdMark, runs } = setup({ waitForCalcTimeout: '5s' });
+  test('waitForCalcTimeout: the waiter computes itself once the timeout has passed, not before', async () => {
+    const { core, f, key, holdMark, call, runs, settled } = setup({ waitForCalcTimeout: '5s' });
     holdMark(3_600_000);
-    const result = f(1);
-    await until(() => f.stats().waits === 1);
-    clock.advance(4_000);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const result = call();
+    await jest.advanceTimersByTimeAsync(4_900);
+    expect(settled()).toBe(false);
     expect(runs()).toBe(0);
 
-    clock.advance(1_001);
+    await jest.advanceTimersByTimeAsync(200);
     await expect(result).resolves.toBe('mine:1');
     expect(runs()).toBe(1);
     expect(f.stats()).toMatchObject({ waits: 1, waitTimeouts: 1, recalculations: 1 });
@@ -174,14 +190,26 @@ describe('waiting for another caller', () => {
     expect(core.sync!.get(key)?.processing?.owner).toBe('other-process');
   });
 
-  test('a dead calculator: once its lease expires the waiter takes over and stores the value', async () => {
-    const { clock, core, f, key, holdMark, runs } = setup();
-    holdMark(10_000);
+  test('waitForCalcTimeout is measured on a monotonic clock: a frozen `clock` does not stretch it', async () => {
+    const name = uniqueName('frozen-clock');
+    const core = createMemoryCore(name);
+    const frozen = () => 1_700_000_000_000;
+    const f = cached(async (x: number) => `mine:${x}`, { name, backend: core, clock: frozen, waitForCalcTimeout: '300ms' });
+    core.sync!.acquire(f.keyFor(1), { owner: 'other-process', now: frozen(), leaseUntil: frozen() + 60_000 });
     const result = f(1);
-    await until(() => f.stats().waits === 1);
-    expect(runs()).toBe(0);
+    await jest.advanceTimersByTimeAsync(400);
+    await expect(result).resolves.toBe('mine:1');
+    expect(f.stats()).toMatchObject({ waits: 1, waitTimeouts: 1 });
+  });
 
-    clock.advance(10_001);
+  test('a dead calculator: once its lease expires the waiter takes over and stores the value', async () => {
+    const { core, f, key, holdMark, call, runs, settled } = setup();
+    holdMark(10_000);
+    const result = call();
+    await jest.advanceTimersByTimeAsync(9_000);
+    expect(settled()).toBe(false);
+
+    await jest.advanceTimersByTimeAsync(1_300);
     await expect(result).resolves.toBe('mine:1');
     expect(f.stats()).toMatchObject({ waits: 1, waitTimeouts: 0, recalculations: 1 });
     const entry = core.sync!.get(key);
@@ -192,15 +220,18 @@ describe('waiting for another caller', () => {
   });
 
   test('a calculator that gives up (mark released, no value): the waiter computes', async () => {
-    const { core, f, key, holdMark, runs } = setup();
+    const { core, key, holdMark, call, runs } = setup();
     holdMark(60_000);
-    const result = f(1);
-    await until(() => f.stats().waits === 1);
+    const result = call();
+    await jest.advanceTimersByTimeAsync(1_000);
     core.sync!.release(key, 'other-process');
+    await jest.advanceTimersByTimeAsync(300);
     await expect(result).resolves.toBe('mine:1');
     expect(runs()).toBe(1);
   });
+});
 
+describe('waiting for another caller, sync functions (real time: a sync wait blocks the thread)', () => {
   test('a sync function gives up waiting after waitForCalcTimeout and returns synchronously', () => {
     const name = uniqueName('sync-waiter');
     const core = createMemoryCore(name);
@@ -231,6 +262,9 @@ describe('waiting for another caller', () => {
 });
 
 describe('waiting inside one process', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
+
   test('a caller joining an in-process calculation gives up after waitForCalcTimeout and computes', async () => {
     const gate = deferred<void>();
     let runs = 0;
@@ -240,10 +274,14 @@ describe('waiting inside one process', () => {
       return `${x}#${run}`;
     }, { name: uniqueName('inproc-timeout'), backend: 'memory', waitForCalcTimeout: 40 });
     const first = f(1);
-    await until(() => runs === 1);
-    const started = Date.now();
-    await expect(f(1)).resolves.toBe('1#2');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(runs).toBe(1);
+    let joined: string | undefined;
+    void f(1).then((value) => (joined = value));
+    await jest.advanceTimersByTimeAsync(39);
+    expect(joined).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(2);
+    expect(joined).toBe('1#2');
     expect(f.stats()).toMatchObject({ waits: 1, waitTimeouts: 1, recalculations: 2 });
     gate.resolve();
     await expect(first).resolves.toBe('1#1');
@@ -262,27 +300,29 @@ describe('waiting inside one process', () => {
     void Promise.all(calls).then(() => {
       settled = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await jest.advanceTimersByTimeAsync(3_600_000); // an hour
     expect(settled).toBe(false);
+    expect(runs).toBe(1);
     gate.resolve();
     expect(await Promise.all(calls)).toEqual(['1#1', '1#1']);
-    expect(f.stats().waitTimeouts).toBe(0);
+    expect(f.stats()).toMatchObject({ waits: 1, waitTimeouts: 0 });
   });
 
-  test('a running calculation renews its mark: another process sharing the name waits past the lease', async () => {
+  test('a running calculation renews its mark: another engine sharing the name waits past the lease', async () => {
     const name = uniqueName('renewal');
     let runs = 0;
     const body = async (x: number) => {
       runs++;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await new Promise((resolve) => setTimeout(resolve, 250_000));
       return x;
     };
     // Two functions of one name are two engines on one store, like two processes.
-    const here = cached(body, { name, backend: 'memory', lease: 60 });
-    const there = cached(body, { name, backend: 'memory', lease: 60 });
+    const here = cached(body, { name, backend: 'memory', lease: '60s' });
+    const there = cached(body, { name, backend: 'memory', lease: '60s' });
     const first = here(1);
-    await new Promise((resolve) => setTimeout(resolve, 120)); // twice the lease
+    await jest.advanceTimersByTimeAsync(120_000); // twice the lease
     const second = there(1);
+    await jest.advanceTimersByTimeAsync(131_000);
     expect(await Promise.all([first, second])).toEqual([1, 1]);
     expect(runs).toBe(1);
     expect(there.stats()).toMatchObject({ waits: 1, recalculations: 0 });
