@@ -1,5 +1,5 @@
 import type { Core, StoreOperations } from '../contract';
-import { BackendFailure } from './backend-failure';
+import { BackendFailure, noteBackendFault } from './backend-failure';
 import { calculateFlow, compute, type Flow, type Op, runUncached } from './flow';
 import type { CallSite, MemoHost } from './host';
 import { startRenewal } from './lease';
@@ -100,6 +100,7 @@ export function driveSync(host: MemoHost, flow: Flow, site: CallSite, ops: Store
     }
     try {
       input = performSync(ops, op);
+      host.breaker.succeeded();
     } catch (error) {
       thrown = { error: new BackendFailure(error) };
     }
@@ -145,6 +146,7 @@ export async function driveAsync(
     }
     try {
       input = await performAsync(host.core(), op);
+      host.breaker.succeeded();
     } catch (error) {
       thrown = { error: new BackendFailure(error) };
     }
@@ -173,7 +175,7 @@ function calculateShared(host: MemoHost, op: CalculateOp, site: CallSite): Promi
 async function whileRenewing(host: MemoHost, op: RunOp, run: () => unknown): Promise<unknown> {
   if (op.owner === undefined) return run();
   const { lease, clock } = host.settings;
-  const stop = startRenewal(host.core(), op.key, op.owner, lease, clock, (error) => host.record.backendError(error));
+  const stop = startRenewal(host.core(), op.key, op.owner, lease, clock, (error) => noteBackendFault(host, error));
   try {
     return await run();
   } finally {

@@ -1,5 +1,6 @@
 import { type AcquireOutcome, type Claim, type Entry, isLive, type WriteOptions } from '../contract';
-import { BackendFailure, onBackendFailure } from './backend-failure';
+import { MemoirError } from '../errors';
+import { BackendFailure, backendError, noteBackendFault, onBackendFailure } from './backend-failure';
 import { FRESH, freshness, STALE } from './freshness';
 import type { CallSite, MemoHost } from './host';
 import { newOwner } from './owner';
@@ -140,7 +141,9 @@ export function* compute(host: MemoHost, key: string, policy: CallPolicy, owner:
     if (!stored) host.record.sizeRejection(key, policy);
   } catch (error) {
     // A failed write never costs the caller its result, even in 'throw' mode.
-    host.record.writeFailure(error instanceof BackendFailure ? error.error : error);
+    const cause = error instanceof BackendFailure ? error.error : error;
+    if (cause instanceof MemoirError && cause.code === 'SERIALIZATION_FAILED') host.record.unstorable(cause);
+    else noteBackendFault(host, cause);
     if (owner) yield* releaseQuietly(host, key, owner);
   }
   return value;
@@ -151,12 +154,24 @@ export function* runUncached(key: string): Flow {
   return yield { type: 'run', key, owner: undefined };
 }
 
+/**
+ * A call while the circuit breaker is open: the function runs uncached, shared by the
+ * in-process callers of the key; in 'throw' mode the call rejects at once instead.
+ */
+export function* bypassFlow(host: MemoHost, key: string, policy: CallPolicy): Flow {
+  if (host.settings.onBackendError === 'throw') {
+    throw backendError(host, new Error('the backend failed recently; retrying it shortly'));
+  }
+  host.record.trace(policy, 'backend down (circuit open): running the function uncached');
+  return yield { type: 'calculate', key, policy, uncached: true };
+}
+
 function* releaseQuietly(host: MemoHost, key: string, owner: string): Flow {
   try {
     yield { type: 'release', key, owner };
   } catch (error) {
     // The lease will expire on its own; a waiter then takes over.
-    host.record.backendError(error instanceof BackendFailure ? error.error : error);
+    noteBackendFault(host, error instanceof BackendFailure ? error.error : error);
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import type { Core } from '../contract';
+import type { CircuitBreaker } from './circuit-breaker';
 import type { KeyFences } from './key-fences';
 import type { CallRecorder } from './recorder';
 import type { Settings } from '../config';
@@ -25,6 +26,7 @@ export interface MemoHost {
   readonly epoch: number;
   readonly fences: KeyFences;
   readonly inFlight: SingleFlight;
+  readonly breaker: CircuitBreaker;
   /** The storage of this function, opened on first use. */
   core(): Core;
   /** The function returned a promise: from now on every call answers with one. */

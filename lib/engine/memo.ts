@@ -3,7 +3,9 @@ import { configState, currentParams } from '../config';
 import type { Core, Entry } from '../contract';
 import { driveAsync, driveSync } from './drivers';
 import { describe, MemoirError } from '../errors';
-import { callFlow, refreshFlow } from './flow';
+import { noteBackendFault } from './backend-failure';
+import { CircuitBreaker } from './circuit-breaker';
+import { bypassFlow, callFlow, refreshFlow } from './flow';
 import { FRESH, freshness } from './freshness';
 import type { CallSite, MemoHost } from './host';
 import { KeyFences } from './key-fences';
@@ -40,6 +42,7 @@ export class Memo implements MemoHost {
   private defaultPolicy!: CallPolicy;
   readonly inFlight = new SingleFlight();
   readonly fences = new KeyFences();
+  readonly breaker = new CircuitBreaker();
   private readonly refreshing = new Set<string>();
   private clearing: Promise<void> | undefined;
   private lastCleanup = Number.NEGATIVE_INFINITY;
@@ -85,6 +88,7 @@ export class Memo implements MemoHost {
     const policy = callOptions === undefined ? this.defaultPolicy : callPolicy(this.settings, callOptions);
     if (this.settings.cleanupStale) this.maybeCleanup(core);
     const sync = core.sync;
+    if (!this.breaker.admits()) return this.bypassBackend(key, policy, { self, args });
 
     if (this.isAsync === true || sync === undefined) {
       // Hit fast path for cores whose sync reads do no I/O (memory).
@@ -114,6 +118,13 @@ export class Memo implements MemoHost {
     }
     const site: CallSite = { self, args };
     return driveSync(this, callFlow(this, key, policy, site, prefetched), site, sync);
+  }
+
+  /** The backend failed moments ago: answer without it (circuit-breaker.ts). */
+  private bypassBackend(key: string, policy: CallPolicy, site: CallSite): unknown {
+    const sync = this.core().sync;
+    if (this.isAsync === true || sync === undefined) return driveAsync(this, bypassFlow(this, key, policy), site);
+    return driveSync(this, bypassFlow(this, key, policy), site, sync);
   }
 
   private async callAsync(
@@ -186,7 +197,7 @@ export class Memo implements MemoHost {
     if (!Number.isFinite(this.settings.staleAfter)) return;
     const before = now - this.settings.staleAfter;
     setImmediate(() => {
-      core.deleteStale(before).catch((error) => this.record.backendError(error));
+      core.deleteStale(before).catch((error) => noteBackendFault(this, error));
     });
   }
 

@@ -11,7 +11,6 @@ import { type CacheStats, emptyStats } from './stats';
  */
 export class CallRecorder {
   readonly counters: CacheStats = emptyStats();
-  private backendDown = false;
   private readonly warned = new Set<string>();
 
   /** The function's current settings; Memo replaces them whenever it re-resolves its own. */
@@ -65,26 +64,19 @@ export class CallRecorder {
     if (policy.verbose) this.settings.logger.debug(`[memoir] ${this.name}${key ? ` ${key}` : ''}: ${message}`);
   }
 
-  /** Reports a backend failure once per incident (a quiet spell of 5 s ends an incident). */
-  backendError(error: unknown): void {
-    if (this.backendDown) return;
-    this.backendDown = true;
+  /** A backend incident began (the circuit breaker decides when one does). */
+  backendIncident(error: unknown): void {
+    this.counters.backendErrors++;
     const message = `cache "${this.name}": backend error, calls run uncached until it recovers: ${String(error)}`;
     this.emit('backend-error', undefined, message);
     this.settings.logger.warn(`[memoir] ${message}`);
-    setTimeout(() => {
-      this.backendDown = false; // a later failure is a new incident
-    }, 5_000).unref();
   }
 
-  /** A value the serializer refused is worth one warning; anything else is a backend fault. */
-  writeFailure(error: unknown): void {
-    if (error instanceof MemoirError && error.code === 'SERIALIZATION_FAILED') {
-      this.emit('serialization-error', undefined, error.message);
-      this.warnOnce('serialize', error.message);
-      return;
-    }
-    this.backendError(error);
+  /** A result the serializer refused: returned to its caller, not stored, worth one warning. */
+  unstorable(error: unknown): void {
+    const message = error instanceof MemoirError ? error.message : `cache "${this.name}": result not stored: ${String(error)}`;
+    this.emit('serialization-error', undefined, message);
+    this.warnOnce('serialize', message);
   }
 
   /** Something a core recovered from (bad data on disk, a foreign document). */

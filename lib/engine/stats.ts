@@ -14,6 +14,8 @@ export interface CacheStats {
   waitTimeouts: number;
   /** Results not stored because they exceeded `entrySizeLimit`. */
   sizeLimitRejections: number;
+  /** Backend incidents: failures after a healthy spell (each reported once, however many calls met it). */
+  backendErrors: number;
 }
 
 export function emptyStats(): CacheStats {
@@ -25,5 +27,6 @@ export function emptyStats(): CacheStats {
     waits: 0,
     waitTimeouts: 0,
     sizeLimitRejections: 0,
+    backendErrors: 0,
   };
 }

@@ -265,6 +265,7 @@ describe('management methods', () => {
       waits: 1,
       waitTimeouts: 1,
       sizeLimitRejections: 1,
+      backendErrors: 0,
     });
     expect(before).toEqual({
       hits: 0,
@@ -274,6 +275,7 @@ describe('management methods', () => {
       waits: 0,
       waitTimeouts: 0,
       sizeLimitRejections: 0,
+      backendErrors: 0,
     });
   });
 });

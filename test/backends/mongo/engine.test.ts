@@ -63,8 +63,11 @@ it('runs the function and reports once when the server fails, by default', async
 
   fixture.standin.failNext('find', { code: 2, codeName: 'BadValue', errmsg: 'disk on fire' });
   expect(await inc(1)).toBe(2);
-  fixture.standin.failNext('find', { code: 2, codeName: 'BadValue', errmsg: 'disk on fire' });
+  // The breaker is open now: the next call does not touch the server at all.
+  fixture.standin.commandLog.length = 0;
   expect(await inc(2)).toBe(3);
+  expect(log()).toEqual([]);
+  expect(inc.stats().backendErrors).toBe(1);
   expect(events.filter((event) => event.type === 'backend-error')).toHaveLength(1);
   expect(logger.warn).toHaveBeenCalledTimes(1);
   expect(String(logger.warn.mock.calls[0][0])).toContain('disk on fire');
@@ -85,4 +88,26 @@ it('shares entries between functions of the same name on one collection', async 
   expect(await second('x')).toBe('first:x');
   await first.clearCache();
   expect(await second('x')).toBe('second:x');
+});
+
+it('runs the function once for 50 concurrent callers of one key while the server is unreachable', async () => {
+  let runs = 0;
+  const down = cached(
+    async (n: number) => {
+      runs++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return n + 1;
+    },
+    {
+      name: `unreachable-${names++}`,
+      backend: 'mongo',
+      // Nothing listens on port 1: every operation fails after the selection timeout.
+      mongetter: { uri: 'mongodb://127.0.0.1:1/', db: 'memoir_test', collection: 'down', clientOptions: { serverSelectionTimeoutMS: 300 } },
+      logger: quietLogger(),
+    },
+  );
+  const answers = await Promise.all(Array.from({ length: 50 }, () => down(1)));
+  expect(answers).toEqual(Array(50).fill(2));
+  expect(runs).toBe(1);
+  expect(down.stats().backendErrors).toBe(1);
 });
