@@ -6,7 +6,7 @@ export {
   resetGlobalParams,
   setGlobalParams,
 } from './config';
-export type { AcquireOutcome, Claim, Core, CoreEvent, CoreFactory, CoreSpec, Entry, Mark, StoreOperations, WriteOptions } from './contract';
+export type { AcquireOutcome, Claim, Core, CoreEvent, CoreFactory, CoreSpec, Entry, Mark, StoreOperations, WriteOptions, WriteResult } from './contract';
 export { asyncFromSync, CORE_OPERATIONS, canAcquire, coreDefect, isLive, serializeFor } from './contract';
 export { cachedMethodsOf, cacheOf } from './decorator';
 export { MemoirError, type MemoirErrorCode } from './errors';
@@ -19,5 +19,5 @@ export { ManagedCache } from './manager';
 export { CacheManager, type CacheManagerOptions, type CacheOptions, type ExternalCache, getCacheManager } from './manager';
 export type { BackendName, CachedOptions, CallOptions, GlobalParams, Logger, MongoGetter } from './options';
 export { type Serializer, v8Serializer } from './contract';
-export type { CacheStats } from './engine';
+export { type CacheStats, closeConnections } from './engine';
 export type { Duration, Size } from './units';

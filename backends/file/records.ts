@@ -59,9 +59,11 @@ export function applyOp(records: Records, op: Op): unknown {
     }
     case 'write': {
       const current = records.get(op.key);
+      // Fenced: the writer's mark was cleared (an invalidation) or taken over since it was set.
+      if (op.owner !== null && current?.mark?.owner !== op.owner) return 'fenced';
       const record: StoredRecord = { time: op.time, completed: true, bytes: op.bytes };
-      // Someone else's mark stays: they are still calculating and will write after us.
-      if (current?.mark && current.mark.owner !== op.owner) record.mark = current.mark;
+      // An unowned write (precache) leaves a calculator's mark alone: it will write after us.
+      if (op.owner === null && current?.mark) record.mark = current.mark;
       records.set(op.key, record);
       return true;
     }

@@ -75,10 +75,8 @@ export function memoryOperations(name: string, copy: boolean): StoreOperations<'
 
     write(key, value, options: WriteOptions) {
       const current = store.get(key);
-      const otherMark =
-        current?.processing && current.processing.owner !== options.owner
-          ? current.processing
-          : undefined;
+      if (options.owner !== undefined && current?.processing?.owner !== options.owner) return 'fenced';
+      const otherMark = options.owner === undefined ? current?.processing : undefined;
       if (options.sizeLimit !== undefined || copy) {
         const bytes = serializeFor(name, value);
         if (options.sizeLimit !== undefined && bytes.length > options.sizeLimit) {

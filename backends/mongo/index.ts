@@ -7,6 +7,7 @@ import type {
   CoreSpec,
   Entry,
   WriteOptions,
+  WriteResult,
 } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
 import { type Serializer, serializeFor, v8Serializer } from '../../lib/contract';
@@ -174,7 +175,7 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
     }
   }
 
-  async function write(key: string, value: unknown, options: WriteOptions): Promise<boolean> {
+  async function write(key: string, value: unknown, options: WriteOptions): Promise<WriteResult> {
     const bytes = serializeFor(func, value, serializer);
     if (options.sizeLimit !== undefined && bytes.length > options.sizeLimit) {
       if (options.owner !== undefined) await release(key, options.owner);
@@ -183,14 +184,15 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
     const fields = { value: bytes, time: options.time, completed: true };
     return run('write (updateOne)', async (collection) => {
       if (options.owner !== undefined) {
-        // The usual case: the writer holds the mark, so storing and clearing is one update.
+        // Storing and clearing the writer's mark is one update, matched only while the mark
+        // is still the writer's: a cleared or taken-over mark fences the write.
         const own = await collection.updateOne(
           { ...entryFilter(func, key), 'processing.owner': { $eq: options.owner } },
           { $set: fields, $unset: { processing: '' } },
         );
-        if (own.matchedCount > 0) return true;
+        return own.matchedCount > 0 ? true : 'fenced';
       }
-      // No mark of ours: store the value and leave any other caller's mark alone.
+      // Precaching: store the value and leave any calculator's mark alone.
       await upsertValue(collection, key, fields);
       return true;
     });

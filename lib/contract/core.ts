@@ -65,13 +65,25 @@ export interface AcquireOutcome<V = unknown> {
 export interface WriteOptions {
   /** Epoch ms to record as the entry's `time`. */
   time: number;
-  /** The writer's mark: cleared in the same step, but only if it is still the stored mark. */
+  /**
+   * The writer's mark. The write is fenced by it: it stores (and clears the mark in the same
+   * step) only while that mark is still in place, live or dead. Without `owner` (precaching,
+   * a waiter that gave up) the write stores unconditionally.
+   */
   owner?: string;
   /** Bytes; a value whose stored form is larger is not stored and `write` returns false. */
   sizeLimit?: number;
 }
 
 type Result<T, Mode extends 'sync' | 'async'> = Mode extends 'sync' ? T : Promise<T>;
+
+/**
+ * What a write did: `true` stored; `false` rejected by `sizeLimit` (nothing stored, the
+ * writer's mark cleared); `'fenced'` nothing stored because the writer's mark is gone — the
+ * key was invalidated or cleared since it was marked (in any process), or another caller
+ * took the mark over after its lease ran out. A fenced result never overwrites a newer one.
+ */
+export type WriteResult = boolean | 'fenced';
 
 /** The storage operations, in a sync or an async flavour with identical semantics. */
 export interface StoreOperations<Mode extends 'sync' | 'async'> {
@@ -88,11 +100,12 @@ export interface StoreOperations<Mode extends 'sync' | 'async'> {
   /** Drops the mark if `owner` holds it; removes the entry if it was only a placeholder. */
   release(key: string, owner: string): Result<void, Mode>;
   /**
-   * Stores a completed value (overwriting any earlier one). Clears the writer's mark in the
-   * same step; a mark held by someone else is left alone. Returns false when the value was
-   * rejected by `sizeLimit` (nothing is stored, the writer's mark is still cleared).
+   * Stores a completed value (overwriting any earlier one) and clears the writer's mark in
+   * the same step. With `owner`, only while the writer's mark is still the stored one
+   * (else `'fenced'`, nothing changes); without, unconditionally, leaving any mark alone.
+   * `false` when the value was rejected by `sizeLimit` (nothing stored, the mark cleared).
    */
-  write(key: string, value: unknown, options: WriteOptions): Result<boolean, Mode>;
+  write(key: string, value: unknown, options: WriteOptions): Result<WriteResult, Mode>;
   /** Removes the entry for `key` (value and mark). Missing keys are fine. */
   delete(key: string): Result<void, Mode>;
   /** Removes every entry of this namespace, marks included. */

@@ -161,7 +161,8 @@ export async function driveAsync(
  */
 function calculateShared(host: MemoHost, op: CalculateOp, site: CallSite): Promise<unknown> {
   const running = host.inFlight.running(op.key);
-  if (!running) return host.inFlight.track(op.key, driveAsync(host, calculationFlow(host, op), site));
+  // An overwrite caller wants a value computed after its call began: it never joins an older run.
+  if (!running || op.policy.overwrite) return host.inFlight.track(op.key, driveAsync(host, calculationFlow(host, op), site));
   host.record.wait(op.key, op.policy, 'this process');
   const timeout = host.settings.waitForCalcTimeout;
   if (!(timeout > 0 && Number.isFinite(timeout))) return running;

@@ -1,4 +1,4 @@
-import { type AcquireOutcome, type Claim, type Entry, isLive, type WriteOptions } from '../contract';
+import { type AcquireOutcome, type Claim, type Entry, isLive, type WriteOptions, type WriteResult } from '../contract';
 import { MemoirError } from '../errors';
 import { BackendFailure, backendError, noteBackendFault, onBackendFailure } from './backend-failure';
 import { FRESH, freshness, STALE } from './freshness';
@@ -74,6 +74,9 @@ export function* calculateFlow(host: MemoHost, key: string, policy: CallPolicy):
   const timeout = settings.waitForCalcTimeout;
   // Measured on the monotonic clock: an injected or stepped `clock` never stretches a wait.
   const deadline = timeout > 0 ? elapsed() + timeout : Number.POSITIVE_INFINITY;
+  // An overwrite caller accepts another caller's value only if that calculation began after
+  // its own call did: anything older is exactly what it asked to replace.
+  const calledAt = settings.clock();
   let waited = false;
 
   for (;;) {
@@ -93,6 +96,7 @@ export function* calculateFlow(host: MemoHost, key: string, policy: CallPolicy):
       waited = true;
       host.record.wait(key, policy, outcome.entry.processing?.owner);
     }
+    const acceptable = !policy.overwrite || (outcome.entry.processing?.since ?? Number.NEGATIVE_INFINITY) >= calledAt;
     let delay = 5;
     for (;;) {
       const remaining = deadline - elapsed();
@@ -104,7 +108,7 @@ export function* calculateFlow(host: MemoHost, key: string, policy: CallPolicy):
       delay = Math.min(delay * 2, 250);
       const entry: Entry | undefined = yield { type: 'get', key };
       const at = settings.clock();
-      if (freshness(entry, policy, () => at) === FRESH) {
+      if (acceptable && freshness(entry, policy, () => at) === FRESH) {
         host.record.trace(policy, 'the other caller finished; using its value');
         return entry!.value;
       }
@@ -137,8 +141,10 @@ export function* compute(host: MemoHost, key: string, policy: CallPolicy, owner:
   }
   try {
     const options: WriteOptions = { time: host.settings.clock(), owner, sizeLimit: host.settings.entrySizeLimit };
-    const stored: boolean = yield { type: 'write', key, value, options };
-    if (!stored) host.record.sizeRejection(key, policy);
+    const stored: WriteResult = yield { type: 'write', key, value, options };
+    if (stored === false) host.record.sizeRejection(key, policy);
+    // Another process invalidated the key (or took the mark over) while we computed.
+    else if (stored === 'fenced') host.record.trace(policy, 'mark cleared or taken over meanwhile: result returned, not stored');
   } catch (error) {
     // A failed write never costs the caller its result, even in 'throw' mode.
     const cause = error instanceof BackendFailure ? error.error : error;

@@ -1,2 +1,3 @@
 export * from './memo';
 export * from './stats';
+export * from './open-cores';

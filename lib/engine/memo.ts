@@ -9,6 +9,7 @@ import { bypassFlow, callFlow, refreshFlow } from './flow';
 import { FRESH, freshness } from './freshness';
 import type { CallSite, MemoHost } from './host';
 import { KeyFences } from './key-fences';
+import { remember } from './open-cores';
 import { SingleFlight } from './single-flight';
 import { PrimitiveKeyCache } from '../keys';
 import { defaultKey, type KeyContext, normalizeArgs } from '../keys';
@@ -171,6 +172,9 @@ export class Memo implements MemoHost {
         strict: this.settings.onBackendError === 'throw',
       },
       report: (event) => this.record.coreEvent({ ...event, cache: this.name }),
+    });
+    remember(this.openedCore, () => {
+      this.openedCore = undefined;
     });
     return this.openedCore;
   }

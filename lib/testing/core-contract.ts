@@ -230,12 +230,45 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect(entry?.processing).toBeUndefined();
         });
 
-        it('writing leaves a mark held by someone else in place', async () => {
+        it('an unowned write (precaching) stores and leaves a calculator’s mark in place', async () => {
           await ops.acquire('k', claim('B'));
-          await ops.write('k', 'precached', { time: T0 + 1, owner: 'A' });
+          expect(await ops.write('k', 'precached', { time: T0 + 1 })).toBe(true);
           const entry = await ops.get('k');
           expect(entry).toMatchObject({ value: 'precached', completed: true });
           expect(entry?.processing?.owner).toBe('B');
+        });
+
+        it('a write whose mark was taken over is fenced: the new owner’s value and mark stay', async () => {
+          await ops.acquire('k', claim('A', T0, 1_000));
+          expect((await ops.acquire('k', claim('B', T0 + 1_000))).acquired).toBe(true); // A's lease ran out
+          expect(await ops.write('k', 'B wins', { time: T0 + 1_100, owner: 'B' })).toBe(true);
+          expect(await ops.acquire('k', claim('C', T0 + 1_200))).toMatchObject({ acquired: true });
+          expect(await ops.write('k', 'late A', { time: T0 + 1_300, owner: 'A' })).toBe('fenced');
+          const entry = await ops.get('k');
+          expect(entry).toMatchObject({ value: 'B wins', completed: true, time: T0 + 1_100 });
+          expect(entry?.processing?.owner).toBe('C');
+        });
+
+        it('a write whose mark was cleared (invalidation, clear, clearBeingCalculated) is fenced', async () => {
+          for (const clearMark of [
+            () => ops.delete('k'),
+            () => ops.clear(),
+            () => ops.clearBeingCalculated(),
+          ]) {
+            await ops.write('k', 'old', { time: T0 });
+            await ops.acquire('k', claim('A', T0 + 1));
+            await clearMark();
+            expect(await ops.write('k', 'computed before the invalidation', { time: T0 + 2, owner: 'A' })).toBe('fenced');
+            expect((await ops.get('k'))?.value).not.toBe('computed before the invalidation');
+          }
+        });
+
+        it('a writer whose lease ran out but was not taken over still stores', async () => {
+          await ops.acquire('k', claim('A', T0, 1_000));
+          expect(await ops.write('k', 'slow but valid', { time: T0 + 5_000, owner: 'A' })).toBe(true);
+          const entry = await ops.get('k');
+          expect(entry).toMatchObject({ value: 'slow but valid', completed: true });
+          expect(entry?.processing).toBeUndefined();
         });
 
         it('rejects a value over sizeLimit, stores nothing and clears the writer’s mark', async () => {

@@ -13,7 +13,6 @@ import {
   cached,
   canAcquire,
   type Entry,
-  isLive,
   MemoirError,
   type StoreOperations,
   serializeFor,
@@ -73,9 +72,10 @@ function bytesOperations(spec: Pick<CoreSpec, 'name' | 'report'>, store: Map<str
         releaseMark(key, options.owner);
         return false;
       }
-      const other = store.get(key)?.processing;
-      const keepMark = other && other.owner !== options.owner && isLive(other, options.time) ? other : undefined;
-      store.set(key, { bytes, time: options.time, completed: true, ...(keepMark ? { processing: keepMark } : {}) });
+      const mark = store.get(key)?.processing;
+      if (options.owner !== undefined && mark?.owner !== options.owner) return 'fenced';
+      const keep = options.owner === undefined && mark ? { processing: mark } : {};
+      store.set(key, { bytes, time: options.time, completed: true, ...keep });
       return true;
     },
     delete(key) {

@@ -1,0 +1,21 @@
+import type { Core } from '../contract';
+
+/**
+ * Every core the engine opened in this process, so that `closeConnections()` can release
+ * what memoir holds (server connections it opened from a URI, watchers, timers) when a
+ * program wants to end cleanly. Clients the user passed in are never closed by their cores.
+ */
+const opened = new Map<Core, () => void>();
+
+/** Records an opened core; `forget` makes its owner open a new one on next use. */
+export function remember(core: Core, forget: () => void): void {
+  opened.set(core, forget);
+}
+
+/** Closes every connection memoir opened itself; memoized functions reconnect on their next call. */
+export async function closeConnections(): Promise<void> {
+  const cores = [...opened];
+  opened.clear();
+  for (const [, forget] of cores) forget();
+  await Promise.allSettled(cores.map(([core]) => core.close?.()));
+}
