@@ -1,6 +1,6 @@
 import { isPersistent, openBackend } from './backends';
 import { configState, currentParams } from '../config';
-import type { Core, Entry } from '../contract';
+import type { Core, Entry, StoreOperations } from '../contract';
 import { driveAsync, driveSync } from './drivers';
 import { describe, MemoirError } from '../errors';
 import { noteBackendFault } from './backend-failure';
@@ -213,42 +213,76 @@ export class Memo implements MemoHost {
     this.inFlight.forgetAll();
   }
 
-  /** The manager's entry point: fence now, clear storage (synchronously where possible). */
-  invalidateAll(): void | Promise<void> {
-    this.fence();
+  /**
+   * Runs a management operation on the core: on a core with sync operations the work is done
+   * before this returns (the promise is already settled), so an un-awaited `clearCache()`
+   * followed by a call never meets the old entry; elsewhere through the async operation,
+   * which calls of this function wait for before they read.
+   */
+  private manage<T>(viaSync: (ops: StoreOperations<'sync'>) => T, viaAsync: (core: Core) => Promise<T>): Promise<T> {
     const core = this.core();
-    if (core.sync) return core.sync.clear();
-    const clearing = core.clear().finally(() => {
-      if (this.clearing === clearing) this.clearing = undefined;
+    if (core.sync) {
+      try {
+        return Promise.resolve(viaSync(core.sync));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const pending = viaAsync(core);
+    const settled = pending.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.clearing = settled;
+    void settled.then(() => {
+      if (this.clearing === settled) this.clearing = undefined;
     });
-    this.clearing = clearing;
-    return clearing;
+    return pending;
   }
 
-  async clearCache(): Promise<void> {
+  /** The manager's entry point: fence now, clear storage (synchronously where possible). */
+  invalidateAll(): Promise<void> {
     this.fence();
-    await this.core().clear();
+    return this.manage((ops) => ops.clear(), (core) => core.clear());
   }
 
-  async precache(args: readonly unknown[], value: unknown, self?: unknown): Promise<unknown> {
+  clearCache(): Promise<void> {
+    return this.invalidateAll();
+  }
+
+  precache(args: readonly unknown[], value: unknown, self?: unknown): Promise<unknown> {
     // Plain-JS callers get no compile error for precacheValue(2, value): say what is wanted.
     if (!Array.isArray(args)) {
-      throw new MemoirError(
-        'UNHASHABLE_ARGUMENT',
-        `precacheValue of "${this.name}" takes the arguments as an array, e.g. precacheValue([2, 2], value); got ${describe(args)}.`,
+      return Promise.reject(
+        new MemoirError(
+          'UNHASHABLE_ARGUMENT',
+          `precacheValue of "${this.name}" takes the arguments as an array, e.g. precacheValue([2, 2], value); got ${describe(args)}.`,
+        ),
       );
     }
-    const key = this.keyFor(args, self);
-    await this.core().write(key, value, { time: this.settings.clock() });
-    return value;
+    let key: string;
+    try {
+      key = this.keyFor(args, self);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const options = { time: this.settings.clock() };
+    return this.manage((ops) => ops.write(key, value, options),
+      (core) => core.write(key, value, options),
+    ).then(() => value);
   }
 
   /** Deletes one entry; its calculations running now answer their callers but do not store. */
   invalidateKey(args: readonly unknown[], self?: unknown): Promise<void> {
-    const key = this.keyFor(args, self);
+    let key: string;
+    try {
+      key = this.keyFor(args, self);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.fences.fence(key);
     this.inFlight.forget(key);
-    return this.core().delete(key);
+    return this.manage((ops) => ops.delete(key), (core) => core.delete(key));
   }
 
   /**
@@ -257,7 +291,7 @@ export class Memo implements MemoHost {
    */
   clearBeingCalculated(): Promise<void> {
     this.inFlight.forgetAll();
-    return this.core().clearBeingCalculated();
+    return this.manage((ops) => ops.clearBeingCalculated(), (core) => core.clearBeingCalculated());
   }
 
   async isCached(args: readonly unknown[], self?: unknown): Promise<boolean> {
