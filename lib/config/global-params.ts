@@ -1,7 +1,8 @@
 import { MemoirError, invalidOption } from '../errors';
 import type { CachedOptions, GlobalParams } from '../options';
+import { defaultCacheDirectory } from '../util';
+import { consoleLogger } from './settings';
 import { validateOptions } from './validate';
-
 
 const DEFAULTS: GlobalParams = {
   cachingEnabled: true,
@@ -37,8 +38,28 @@ let params: GlobalParams = { ...DEFAULTS };
  */
 export const configState = { version: 0 };
 
+/**
+ * Every global parameter with the value in effect: unset ones show what applies (the
+ * console logger, Date.now, the resolved cache directory; `undefined` where the default is
+ * "none": staleAfter never, no hashFunc, no size limit). A copy: changing it changes nothing.
+ */
 export function getGlobalParams(): Readonly<GlobalParams> {
-  return { ...params };
+  const effective: GlobalParams = {
+    ...DEFAULTS,
+    staleAfter: undefined,
+    hashFunc: undefined,
+    cacheDir: defaultCacheDirectory(),
+    mongetter: undefined,
+    entrySizeLimit: undefined,
+    copy: false,
+    onEvent: undefined,
+    logger: consoleLogger,
+    clock: Date.now,
+  };
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) (effective as unknown as Record<string, unknown>)[key] = value;
+  }
+  return effective;
 }
 
 export function setGlobalParams(partial: Partial<GlobalParams>): void {

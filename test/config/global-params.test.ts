@@ -8,6 +8,7 @@ import {
   setGlobalParams,
 } from '../../lib/config/global-params';
 import { MemoirError } from '../../lib/errors';
+import { defaultCacheDirectory } from '../../lib/util';
 import { manualClock, uniqueName, until } from '../support/engine-helpers';
 
 afterEach(() => resetGlobalParams());
@@ -194,5 +195,25 @@ describe('globals read per call', () => {
     clock.advance(11);
     expect(f()).toBe(2); // stale value served at once, refreshed in the background
     await until(() => runs === 4);
+  });
+});
+
+describe('getGlobalParams, effective values', () => {
+  afterEach(() => resetGlobalParams());
+
+  test('lists every known parameter, unset ones with what applies', () => {
+    const params = getGlobalParams() as unknown as Record<string, unknown>;
+    for (const key of ['staleAfter', 'hashFunc', 'cacheDir', 'mongetter', 'entrySizeLimit', 'copy', 'onEvent', 'logger', 'clock']) {
+      expect(Object.keys(params)).toContain(key);
+    }
+    expect(params.staleAfter).toBeUndefined();
+    expect(params.cacheDir).toBe(defaultCacheDirectory());
+    expect(params.clock).toBe(Date.now);
+    expect(typeof (params.logger as { warn?: unknown }).warn).toBe('function');
+  });
+
+  test('shows a value once it is set', () => {
+    setGlobalParams({ staleAfter: '5m', cacheDir: '/tmp/elsewhere' });
+    expect(getGlobalParams()).toMatchObject({ staleAfter: '5m', cacheDir: '/tmp/elsewhere' });
   });
 });
