@@ -1,5 +1,6 @@
 import { methodDecorator } from './decorator';
 import { type CachedDecorator, createMemo, type Memoized, memoizedFunction, type Promisified } from './memoized';
+import { definitionSite } from './engine';
 import type { CachedOptions } from './options';
 
 type AnyFunction = (...args: any[]) => any;
@@ -16,7 +17,7 @@ export function cached(options?: CachedOptions): CachedDecorator;
 export function cached(fnOrOptions?: AnyFunction | CachedOptions, maybeOptions?: CachedOptions): unknown {
   if (typeof fnOrOptions === 'function') {
     const options = { ...(maybeOptions ?? {}) };
-    return memoizedFunction(createMemo(fnOrOptions, options, options.name ?? (fnOrOptions.name || undefined)));
+    return memoizedFunction(createMemo(fnOrOptions, options, fnOrOptions.name || undefined, definitionSite()));
   }
   return methodDecorator({ ...(fnOrOptions ?? {}) });
 }

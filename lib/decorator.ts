@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { currentParams } from './config';
 import { describe, MemoirError } from './errors';
 import { type CachedDecorator, createMemo, type Memoized, memoizedFunction } from './memoized';
-import type { InstanceKey, Memo } from './engine';
+import { type DefinitionSite, definitionSite, type InstanceKey, type Memo } from './engine';
 import type { CachedOptions } from './options';
 import { validateDecoration } from './config';
 
@@ -115,15 +115,11 @@ class DecoratedMethod {
     private readonly options: CachedOptions,
     private readonly methodName: string,
     private readonly isStatic: boolean,
+    private readonly site: DefinitionSite | undefined,
   ) {}
 
   engine(owner: { name: string }): Memo {
-    this.memo ??= createMemo(
-      this.method,
-      this.options,
-      this.options.name ?? `${owner.name}.${this.methodName}`,
-      this.instanceKey(),
-    );
+    this.memo ??= createMemo(this.method, this.options, `${owner.name}.${this.methodName}`, this.site, this.instanceKey());
     return this.memo;
   }
 
@@ -183,11 +179,12 @@ function resolvedMethod(self: object, name: string | symbol): unknown {
 
 function tc39(
   options: CachedOptions,
+  site: DefinitionSite | undefined,
   method: AnyFunction,
   context: ClassMethodDecoratorContext,
 ): AnyFunction {
   const name = String(context.name);
-  const decorated = new DecoratedMethod(method, options, name, context.static);
+  const decorated = new DecoratedMethod(method, options, name, context.static, site);
   recordTc39(context);
   // Reached through the prototype only: `super.method(...)`, `Class.prototype.method.call(x)`.
   const replacement = function (this: object, ...args: unknown[]) {
@@ -218,6 +215,7 @@ function tc39(
 
 function legacy(
   options: CachedOptions,
+  site: DefinitionSite | undefined,
   target: object,
   propertyKey: string | symbol,
   descriptor: PropertyDescriptor,
@@ -243,7 +241,7 @@ function legacy(
     withName(Reflect.getMetadata(CACHED_METHODS, target), propertyKey),
     target,
   );
-  const decorated = new DecoratedMethod(descriptor.value, options, String(propertyKey), isStatic);
+  const decorated = new DecoratedMethod(descriptor.value, options, String(propertyKey), isStatic, site);
   return {
     configurable: true,
     enumerable: descriptor.enumerable,
@@ -255,6 +253,8 @@ function legacy(
 }
 
 export function methodDecorator(options: CachedOptions): CachedDecorator {
+  // The decorator expression `@cached(...)` runs in the module that defines the class.
+  const site = definitionSite();
   validateDecoration(options, currentParams());
   return ((...args: unknown[]) => {
     const [first, second, third] = args;
@@ -266,10 +266,10 @@ export function methodDecorator(options: CachedOptions): CachedDecorator {
           `@cached decorates methods, not a ${context.kind}.`,
         );
       }
-      return tc39(options, first as AnyFunction, context);
+      return tc39(options, site, first as AnyFunction, context);
     }
     if (args.length === 3 && (typeof second === 'string' || typeof second === 'symbol')) {
-      return legacy(options, first as object, second, third as PropertyDescriptor);
+      return legacy(options, site, first as object, second, third as PropertyDescriptor);
     }
     throw new MemoirError(
       'INVALID_OPTION',

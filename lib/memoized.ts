@@ -3,7 +3,7 @@
  * management methods of API.md section 2. Shared by `cached(fn)` and `@cached`.
  */
 import { getCacheManager } from './manager';
-import { type InstanceKey, Memo } from './engine';
+import { claimDefaultName, type DefinitionSite, defaultName, describeSite, type InstanceKey, Memo } from './engine';
 import type { CachedOptions, CallOptions } from './options';
 import type { CacheStats } from './engine';
 import { validateCallOptions } from './config';
@@ -86,9 +86,28 @@ export function memoizedFunction<F extends AnyFunction>(memo: Memo, self?: unkno
   return call as Memoized<F>;
 }
 
-/** Creates the engine of a function and registers its cache in the manager. */
-export function createMemo(fn: AnyFunction, options: CachedOptions, name: string | undefined, instanceKey?: InstanceKey): Memo {
-  const memo = new Memo(fn, options, name, instanceKey);
+/**
+ * Creates the engine of a function and registers its cache in the manager. Without an
+ * explicit `name`, the name is `local` qualified by the defining module (`site`); a second
+ * definition landing on a name another one already uses is warned about, naming both.
+ */
+export function createMemo(
+  fn: AnyFunction,
+  options: CachedOptions,
+  local: string | undefined,
+  site: DefinitionSite | undefined,
+  instanceKey?: InstanceKey,
+): Memo {
+  const memo = new Memo(fn, options, options.name ?? defaultName(site, local), instanceKey);
+  if (options.name === undefined) {
+    const other = claimDefaultName(memo.name, site);
+    if (other !== undefined) {
+      memo.settings.logger.warn(
+        `[memoir] two functions share the cache name "${memo.name}": ${other} and ${describeSite(site)}. ` +
+          'They would read each other\'s results; give one of them a `name`.',
+      );
+    }
+  }
   const manager = options.manager ?? getCacheManager();
   manager.registerExternalCache(memo.name, { invalidate: () => memo.invalidateAll() });
   for (const parent of options.dependsOn ?? []) manager.registerDependentCache(parent, memo.name);

@@ -29,7 +29,7 @@ export interface Logger {
  * fields follow the global parameters (`setGlobalParams`) at the time of each call.
  */
 export interface CachedOptions {
-  /** Cache namespace and its name in the cache manager. Default: the function name, or `ClassName.method`. */
+  /** Cache namespace and its name in the cache manager. Default: the function name qualified by its package and module (`my-app/src/users.ts:load`, `…:ClassName.method`), or its position there when anonymous. */
   name?: string;
   /** 'memory', 'file' (default), 'mongo', a core object implementing the core contract, or a `CoreFactory` that builds one from the cache's name, options and `report` channel. */
   backend?: BackendName | Core | CoreFactory;

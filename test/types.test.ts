@@ -235,7 +235,7 @@ describe('decorators', () => {
     >();
     expect(reports.build('jan')).toBe('ann/jan');
     expect(await build.peek('jan')).toBe('ann/jan');
-    expect(build.cacheName).toBe('Reports.build');
+    expect(build.cacheName).toBe('memoir/test/types.test.ts:Reports.build');
     // @ts-expect-error precacheValue is typed from the method
     await build.precacheValue(['feb'], 42);
     expect(() => cacheOf((x: number) => x)).toThrow(/memoized/);

@@ -23,3 +23,13 @@ export function assertValidName(kind: 'cache' | 'manager', name: unknown): asser
     );
   }
 }
+
+/**
+ * Names that only identify a cache (memoized functions, and the ends of dependency edges),
+ * never a path of the manager's: any non-empty text without NUL, so default function names
+ * such as `my-app/src/users.ts:load` are accepted.
+ */
+export function assertValidReference(name: unknown): asserts name is string {
+  if (typeof name === 'string' && name.length > 0 && !name.includes('\0')) return;
+  throw new MemoirError('INVALID_NAME', `Invalid cache name ${describe(name)}: it must be a non-empty string without NUL characters.`);
+}

@@ -9,7 +9,7 @@ import {
 } from './auto-sync';
 import { defaultCacheDirectory } from '../util';
 import { type CacheHooks, type CacheKey, type HookName, resolveContents } from './hooks';
-import { assertValidName } from './cache-name';
+import { assertValidName, assertValidReference } from './cache-name';
 import { cacheFilePath } from './persistence';
 import {
   type CacheManagerOptions,
@@ -160,7 +160,7 @@ export class CacheManager {
    * name again replaces the previous one (functions are re-created, e.g. in tests).
    */
   registerExternalCache(name: string, cache: ExternalCache): void {
-    assertValidName('cache', name);
+    assertValidReference(name);
     if (this.caches.has(name)) throw conflict(name, 'it is already a Map-like cache');
     if (!cache || typeof cache.invalidate !== 'function') {
       throw invalidOption('cache', cache, 'an object with an invalidate() method');
@@ -182,8 +182,8 @@ export class CacheManager {
    * dependent. Names need not be registered yet. An edge closing a cycle is DEPENDENCY_CYCLE.
    */
   registerDependentCache(parentName: string, dependentName: string): void {
-    assertValidName('cache', parentName);
-    assertValidName('cache', dependentName);
+    assertValidReference(parentName);
+    assertValidReference(dependentName);
     this.graph.addEdge(parentName, dependentName);
   }
 

@@ -58,13 +58,16 @@ export interface Classes {
   declareWith(options: object): void;
 }
 
+/** Default names are qualified by the module that declares the class: the shared classes module. */
+const CLASSES_MODULE = 'memoir/test/decorators/classes.ts';
+
 export function methodSuite(flavour: string, classes: Classes): void {
   const { runs } = classes;
 
   describe(`@cached methods (${flavour})`, () => {
     test('memoizes under ClassName.method, with the instance as this', () => {
       const pricer = new classes.Pricer(2);
-      expect(pricer.price.cacheName).toBe('Pricer.price');
+      expect(pricer.price.cacheName).toBe(`${CLASSES_MODULE}:Pricer.price`);
       expect(pricer.price(10)).toBe(20);
       expect(pricer.price(10)).toBe(20);
       expect(runs['Pricer.price']).toBe(1);
@@ -111,7 +114,7 @@ export function methodSuite(flavour: string, classes: Classes): void {
 
     test('static methods memoize, are named after the class, and do not key on it', () => {
       const { Rates, SubRates } = classes;
-      expect(Rates.lookup.cacheName).toBe('Rates.lookup');
+      expect(Rates.lookup.cacheName).toBe(`${CLASSES_MODULE}:Rates.lookup`);
       expect(Rates.lookup('eur')).toBe('eur:1');
       expect(Rates.lookup('eur')).toBe('eur:1');
       expect(Rates.lookup.keyFor('eur')).toBe(defaultKey(['eur']));
@@ -169,7 +172,7 @@ export function methodSuite(flavour: string, classes: Classes): void {
 
     test("a subclass keeps the declaring class's name; overrides replace the cached method", () => {
       const derived = new classes.Derived();
-      expect(derived.describe.cacheName).toBe('Base.describe');
+      expect(derived.describe.cacheName).toBe(`${CLASSES_MODULE}:Base.describe`);
       expect(derived.describe()).toBe('base');
       expect(new classes.Base().describe()).toBe('base');
       // Equal (empty) state: a Base and a Derived share the entry under Base.describe.
@@ -201,7 +204,7 @@ export function methodSuite(flavour: string, classes: Classes): void {
       expect(spied.price(1)).toBe(12);
       expect(spy).toHaveBeenCalledWith(1);
       spy.mockRestore();
-      expect(spied.price.cacheName).toBe('Pricer.price');
+      expect(spied.price.cacheName).toBe(`${CLASSES_MODULE}:Pricer.price`);
     });
 
     test('bad options throw when the class is defined', () => {

@@ -1,6 +1,11 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as orders from '../support/names/orders';
+import * as users from '../support/names/users';
 import { cached } from '../../lib/cached';
 import { resetGlobalParams } from '../../lib/config/global-params';
-import { uniqueName } from '../support/engine-helpers';
+import { recordingLogger, uniqueName } from '../support/engine-helpers';
 
 afterEach(() => resetGlobalParams());
 
@@ -71,20 +76,71 @@ describe('namespaces', () => {
     expect(second(1)).toBe('first 1');
   });
 
-  test('the function name is the default cache name', () => {
+  test('the default name is the function name qualified by its package and module', () => {
     function distinctlyNamedLoader(x: number) {
       return x;
     }
-    expect(cached(distinctlyNamedLoader, { backend: 'memory' }).cacheName).toBe('distinctlyNamedLoader');
+    expect(cached(distinctlyNamedLoader, { backend: 'memory' }).cacheName).toBe(
+      'memoir/test/keys/engine-keys.test.ts:distinctlyNamedLoader',
+    );
   });
 
-  test('an anonymous function on a persistent backend without a name fails at decoration', () => {
-    expect(() => cached((x: number) => x, { backend: 'file' })).toThrow(
-      expect.objectContaining({ name: 'MemoirError', code: 'INVALID_OPTION', message: expect.stringMatching(/name/) }),
-    );
-    // 'file' is the global default backend
-    expect(() => cached((x: number) => x)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
-    expect(() => cached((x: number) => x, { backend: 'file', name: uniqueName('named') })).not.toThrow();
+  test('an anonymous function is named by its position, and needs no name on a persistent backend', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memoir-anon-'));
+    try {
+      const f = cached((x: number) => x * 3, { backend: 'file', cacheDir: dir });
+      expect(f.cacheName).toMatch(/^memoir\/test\/keys\/engine-keys\.test\.ts:\d+:\d+$/);
+      expect(f(2)).toBe(6);
+      expect(f(2)).toBe(6);
+      expect(f.stats()).toMatchObject({ hits: 1, misses: 1 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('two functions named alike in two modules never share entries', () => {
+    expect(users.load.cacheName).toBe('memoir/test/support/names/users.ts:load');
+    expect(orders.load.cacheName).toBe('memoir/test/support/names/orders.ts:load');
+    expect(users.load(1)).toEqual({ module: 'users', id: 1 });
+    expect(orders.load(1)).toEqual({ module: 'orders', id: 1 });
+  });
+
+  test('two functions named alike in two package roots never share entries', () => {
+    const roots = ['pkg-a', 'pkg-b'].map((name) => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), `memoir-${name}-`));
+      fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name }));
+      fs.writeFileSync(
+        path.join(root, 'collide.js'),
+        `module.exports = (cached) => cached(function collide(a, b) { return '${name}:' + (a + b); }, { backend: 'memory' });\n`,
+      );
+      return root;
+    });
+    try {
+      const [a, b] = roots.map((root) => require(path.join(root, 'collide.js'))(cached));
+      expect(a.cacheName).toBe('pkg-a/collide.js:collide');
+      expect(b.cacheName).toBe('pkg-b/collide.js:collide');
+      expect(a(1, 2)).toBe('pkg-a:3');
+      expect(b(1, 2)).toBe('pkg-b:3');
+    } finally {
+      for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('two different definitions that land on one default name are warned about, naming both places', () => {
+    const logger = recordingLogger();
+    const make = () => cached(function sameName(x: number) { return x; }, { backend: 'memory', logger });
+    const first = cached(function twin(x: number) { return x; }, { backend: 'memory', logger });
+    const second = cached(function twin(x: number) { return x + 1; }, { backend: 'memory', logger });
+    expect(first.cacheName).toBe(second.cacheName);
+    expect(logger.warns).toHaveLength(1);
+    expect(logger.warns[0]).toMatch(/two functions share the cache name ".*:twin"/);
+    expect(logger.warns[0].match(/engine-keys\.test\.ts:\d+:\d+/g)).toHaveLength(2);
+    // One definition made again (a cached() inside a handler) is no collision, nor is an explicit shared name.
+    make();
+    make();
+    cached((x: number) => x, { backend: 'memory', logger, name: 'shared-on-purpose' });
+    cached((x: number) => x, { backend: 'memory', logger, name: 'shared-on-purpose' });
+    expect(logger.warns).toHaveLength(1);
   });
 });
 

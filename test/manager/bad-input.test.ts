@@ -22,12 +22,21 @@ describe('invalid names', () => {
     const m = manager();
     expect(() => m.registerCache(name)).toThrow(code('INVALID_NAME'));
     expect(() => m.retrieveCache(name)).toThrow(code('INVALID_NAME'));
-    expect(() => m.registerDependentCache('ok', name)).toThrow(code('INVALID_NAME'));
-    expect(() => m.registerExternalCache(name, { invalidate: () => undefined })).toThrow(
-      code('INVALID_NAME'),
-    );
     expect(() => m.registerSaver(name, () => undefined)).toThrow(code('INVALID_NAME'));
     expect(m.cacheNames()).toEqual([]);
+  });
+
+  it.each(['', 'nul\0byte'])('function cache name %j is INVALID_NAME in dependency edges and registrations', (name) => {
+    const m = manager();
+    expect(() => m.registerDependentCache('ok', name)).toThrow(code('INVALID_NAME'));
+    expect(() => m.registerExternalCache(name, { invalidate: () => undefined })).toThrow(code('INVALID_NAME'));
+  });
+
+  it('memoized functions may be named like modules (no path of the manager is made from them)', () => {
+    const m = manager();
+    m.registerExternalCache('my-app/src/users.ts:load', { invalidate: () => undefined });
+    m.registerDependentCache('raw', 'my-app/src/users.ts:load');
+    expect(m.cacheNames()).toContain('my-app/src/users.ts:load');
   });
 
   it.each(bad)('manager name %j is INVALID_NAME', (name) => {
