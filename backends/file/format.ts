@@ -39,6 +39,8 @@ export interface StoredRecord {
   completed: boolean;
   mark?: Mark;
   bytes?: Uint8Array;
+  /** The function answered with a Promise when this value was computed. */
+  promised?: boolean;
 }
 
 export type Records = Map<string, StoredRecord>;
@@ -51,6 +53,8 @@ type Tuple = [
   since: number,
   leaseUntil: number,
   bytes: Uint8Array | null,
+  /** Absent in files written before it was recorded. */
+  promised?: boolean,
 ];
 
 /**
@@ -63,7 +67,7 @@ export type Op =
   | { op: 'acquire'; id: string; key: string; owner: string; now: number; leaseUntil: number }
   | { op: 'renew'; id: string; key: string; owner: string; now: number; leaseUntil: number }
   | { op: 'release'; id: string; key: string; owner: string | null }
-  | { op: 'write'; id: string; key: string; bytes: Uint8Array; time: number; owner: string | null }
+  | { op: 'write'; id: string; key: string; bytes: Uint8Array; time: number; owner: string | null; promised?: boolean }
   | { op: 'delete'; id: string; key: string }
   | { op: 'dropMarks'; id: string }
   | { op: 'dropStale'; id: string; before: number }
@@ -131,6 +135,7 @@ export function stateOp(records: Records): Op {
       record.mark?.since ?? 0,
       record.mark?.leaseUntil ?? 0,
       record.bytes ?? null,
+      record.promised === true,
     ]);
   }
   return { op: 'state', records: tuples };
@@ -142,10 +147,11 @@ export function recordsOf(tuples: unknown): Records {
   const records: Records = new Map();
   for (const tuple of tuples as unknown[]) {
     if (!isTuple(tuple)) throw new Error('malformed record');
-    const [key, time, completed, owner, since, leaseUntil, bytes] = tuple;
+    const [key, time, completed, owner, since, leaseUntil, bytes, promised] = tuple;
     const record: StoredRecord = { time, completed };
     if (owner !== null) record.mark = { owner, since, leaseUntil };
     if (completed && bytes !== null) record.bytes = bytes;
+    if (completed && promised === true) record.promised = true;
     records.set(key, record);
   }
   return records;
@@ -188,7 +194,7 @@ const OP_FIELDS: Record<Op['op'], Record<string, FieldType>> = {
 function isTuple(value: unknown): value is Tuple {
   return (
     Array.isArray(value) &&
-    value.length === 7 &&
+    (value.length === 7 || (value.length === 8 && typeof value[7] === 'boolean')) &&
     typeof value[0] === 'string' &&
     typeof value[1] === 'number' &&
     typeof value[2] === 'boolean' &&

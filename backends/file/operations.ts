@@ -1,4 +1,4 @@
-import type { Claim, Entry, StoreOperations } from '../../lib/contract';
+import type { Claim, Entry, StoreOperations, WriteOptions } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/contract';
 import { appendAsync, appendSync, type Change, changeId } from './append';
@@ -57,13 +57,14 @@ const changes = {
   acquire: (key: string, claim: Claim): Change => ({ op: 'acquire', id: changeId(), key, ...claim }),
   renew: (key: string, claim: Claim): Change => ({ op: 'renew', id: changeId(), key, ...claim }),
   release: (key: string, owner: string | undefined): Change => ({ op: 'release', id: changeId(), key, owner: owner ?? null }),
-  write: (key: string, bytes: Uint8Array, time: number, owner: string | undefined): Change => ({
+  write: (key: string, bytes: Uint8Array, options: WriteOptions): Change => ({
     op: 'write',
     id: changeId(),
     key,
     bytes,
-    time,
-    owner: owner ?? null,
+    time: options.time,
+    owner: options.owner ?? null,
+    ...(options.promised ? { promised: true } : {}),
   }),
   delete: (key: string): Change => ({ op: 'delete', id: changeId(), key }),
   dropMarks: (): Change => ({ op: 'dropMarks', id: changeId() }),
@@ -108,7 +109,7 @@ export function syncOperations(context: OperationsContext): StoreOperations<'syn
         return false;
       }
       // A failure was reported as a fault; `false` would claim a sizeLimit rejection.
-      return change(file, 'write', changes.write(key, bytes, options.time, options.owner), true);
+      return change(file, 'write', changes.write(key, bytes, options), true);
     },
     delete: (key) => change(layout.fileFor(key), 'delete from', changes.delete(key), undefined),
     clear() {
@@ -173,7 +174,7 @@ export function asyncOperations(context: OperationsContext): StoreOperations<'as
         await change(file, 'release', changes.release(key, options.owner), undefined);
         return false;
       }
-      return change(file, 'write', changes.write(key, bytes, options.time, options.owner), true);
+      return change(file, 'write', changes.write(key, bytes, options), true);
     },
     delete: (key) => change(layout.fileFor(key), 'delete from', changes.delete(key), undefined),
     async clear() {

@@ -15,13 +15,18 @@ import { type Op, type Records, recordsOf, type StoredRecord } from './format';
 export function toEntry(record: StoredRecord): Entry {
   const entry: Entry = { time: record.time, completed: record.completed };
   if (record.completed) entry.value = record.bytes ? v8.deserialize(record.bytes) : undefined;
+  if (record.promised) entry.promised = true;
   if (record.mark) entry.processing = { ...record.mark };
   return entry;
 }
 
 /** Keeps a completed value without its mark; drops a bare placeholder. */
 function withoutMark(records: Records, key: string, record: StoredRecord): void {
-  if (record.completed) records.set(key, { time: record.time, completed: true, bytes: record.bytes });
+  if (record.completed) {
+    const kept: StoredRecord = { time: record.time, completed: true, bytes: record.bytes };
+    if (record.promised) kept.promised = true;
+    records.set(key, kept);
+  }
   else records.delete(key);
 }
 
@@ -62,6 +67,7 @@ export function applyOp(records: Records, op: Op): unknown {
       // Fenced: the writer's mark was cleared (an invalidation) or taken over since it was set.
       if (op.owner !== null && current?.mark?.owner !== op.owner) return 'fenced';
       const record: StoredRecord = { time: op.time, completed: true, bytes: op.bytes };
+      if (op.promised === true) record.promised = true;
       // An unowned write (precache) leaves a calculator's mark alone: it will write after us.
       if (op.owner === null && current?.mark) record.mark = current.mark;
       records.set(op.key, record);

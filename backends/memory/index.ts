@@ -35,6 +35,11 @@ function storeFor(name: string): Map<string, Entry> {
 
 const roundTrip = (value: unknown): unknown => v8.deserialize(v8.serialize(value));
 
+/** A completed entry without its being-calculated mark. */
+function withoutMark({ processing: _, ...entry }: Entry): Entry {
+  return entry;
+}
+
 export function memoryOperations(name: string, copy: boolean): StoreOperations<'sync'> {
   const store = storeFor(name);
   const output = copy ? roundTrip : (value: unknown) => value;
@@ -42,7 +47,7 @@ export function memoryOperations(name: string, copy: boolean): StoreOperations<'
   function release(key: string, owner: string | undefined): void {
     const entry = store.get(key);
     if (owner === undefined || entry?.processing?.owner !== owner) return;
-    if (entry.completed) store.set(key, { value: entry.value, time: entry.time, completed: true });
+    if (entry.completed) store.set(key, withoutMark(entry));
     else store.delete(key);
   }
 
@@ -86,6 +91,7 @@ export function memoryOperations(name: string, copy: boolean): StoreOperations<'
         if (copy) value = v8.deserialize(bytes);
       }
       const entry: Entry = { value, time: options.time, completed: true };
+      if (options.promised) entry.promised = true;
       if (otherMark) entry.processing = otherMark;
       store.set(key, entry);
       return true;
@@ -102,7 +108,7 @@ export function memoryOperations(name: string, copy: boolean): StoreOperations<'
     clearBeingCalculated() {
       for (const [key, entry] of store) {
         if (!entry.processing) continue;
-        if (entry.completed) store.set(key, { value: entry.value, time: entry.time, completed: true });
+        if (entry.completed) store.set(key, withoutMark(entry));
         else store.delete(key);
       }
     },

@@ -3,7 +3,7 @@ import type { Serializer } from '../../lib/contract';
 
 /**
  * The stored shape of one entry:
- *   { func, key, value: Binary (v8 bytes), time, completed, processing?: { owner, since, leaseUntil } }
+ *   { func, key, value: Binary (v8 bytes), time, completed, promised, processing?: { owner, since, leaseUntil } }
  * Anything else found under our (func, key) — a foreign or damaged document — decodes as
  * "unreadable", which the core turns into a miss plus one report.
  */
@@ -13,6 +13,8 @@ export interface EntryDocument {
   value?: Uint8Array;
   time: number;
   completed: boolean;
+  /** The function answered with a Promise when the value was computed. */
+  promised?: boolean;
   processing?: Mark;
 }
 
@@ -80,6 +82,7 @@ export function decodeEntry(doc: Record<string, unknown>, serializer: Serializer
   const entry: Entry = { time, completed: doc.completed };
   if (mark) entry.processing = mark;
   if (!doc.completed) return { ok: true, entry };
+  if (doc.promised === true) entry.promised = true;
 
   const bytes = asBytes(doc.value);
   if (!bytes) return { ok: false, reason: '"value" is not binary', mark };

@@ -181,7 +181,7 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
       if (options.owner !== undefined) await release(key, options.owner);
       return false;
     }
-    const fields = { value: bytes, time: options.time, completed: true };
+    const fields = { value: bytes, time: options.time, completed: true, promised: options.promised === true };
     return run('write (updateOne)', async (collection) => {
       if (options.owner !== undefined) {
         // Storing and clearing the writer's mark is one update, matched only while the mark

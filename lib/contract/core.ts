@@ -39,6 +39,11 @@ export interface Entry<V = unknown> {
   time: number;
   /** True once a value has been written for this key. */
   completed: boolean;
+  /**
+   * The function answered with a Promise when this value was computed: a hit answers the same
+   * way, also in a process where the function never ran.
+   */
+  promised?: boolean;
   /** Present while a caller is (or was, until its lease ran out) calculating this key. */
   processing?: Mark;
 }
@@ -71,6 +76,8 @@ export interface WriteOptions {
    * a waiter that gave up) the write stores unconditionally.
    */
   owner?: string;
+  /** The function answered with a Promise (stored with the value, returned as `Entry.promised`). */
+  promised?: boolean;
   /** Bytes; a value whose stored form is larger is not stored and `write` returns false. */
   sizeLimit?: number;
 }

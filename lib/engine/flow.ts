@@ -48,12 +48,12 @@ export function* callFlow(
       const state = freshness(entry, policy, host.settings.clock);
       if (state === FRESH) {
         host.record.hit(key, policy);
-        return entry!.value;
+        return host.answer(entry!);
       }
       if (state === STALE && policy.nextTime) {
         host.record.staleHit(key, policy);
         host.refreshInBackground(key, site);
-        return entry!.value;
+        return host.answer(entry!);
       }
       host.record.miss(key, policy, state === STALE ? 'stale' : 'missing');
     }
@@ -87,7 +87,7 @@ export function* calculateFlow(host: MemoHost, key: string, policy: CallPolicy):
       if (!policy.overwrite && freshness(outcome.entry, policy, () => now) === FRESH) {
         yield { type: 'release', key, owner };
         host.record.trace(policy, 'completed by another caller just before our mark');
-        return outcome.entry.value;
+        return host.answer(outcome.entry);
       }
       return yield* compute(host, key, policy, owner, epoch);
     }
@@ -110,7 +110,7 @@ export function* calculateFlow(host: MemoHost, key: string, policy: CallPolicy):
       const at = settings.clock();
       if (acceptable && freshness(entry, policy, () => at) === FRESH) {
         host.record.trace(policy, 'the other caller finished; using its value');
-        return entry!.value;
+        return host.answer(entry!);
       }
       // The mark is gone without a usable value (the calculator failed or died): take over.
       if (!isLive(entry?.processing, at)) break;
@@ -140,7 +140,12 @@ export function* compute(host: MemoHost, key: string, policy: CallPolicy, owner:
     return value;
   }
   try {
-    const options: WriteOptions = { time: host.settings.clock(), owner, sizeLimit: host.settings.entrySizeLimit };
+    const options: WriteOptions = {
+      time: host.settings.clock(),
+      owner,
+      sizeLimit: host.settings.entrySizeLimit,
+      promised: host.returnsPromise(),
+    };
     const stored: WriteResult = yield { type: 'write', key, value, options };
     if (stored === false) host.record.sizeRejection(key, policy);
     // Another process invalidated the key (or took the mark over) while we computed.

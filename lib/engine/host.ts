@@ -1,4 +1,4 @@
-import type { Core } from '../contract';
+import type { Core, Entry } from '../contract';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { KeyFences } from './key-fences';
 import type { CallRecorder } from './recorder';
@@ -31,6 +31,10 @@ export interface MemoHost {
   core(): Core;
   /** The function returned a promise: from now on every call answers with one. */
   learnAsync(): void;
+  /** Whether the function answers with a Promise (as far as this process knows). */
+  returnsPromise(): boolean;
+  /** What a call answers with a stored entry: its value, as a Promise when it was computed by one. */
+  answer(entry: Entry): unknown;
   /** Starts one background refresh of `key` (nextTime), unless one is running. */
   refreshInBackground(key: string, site: CallSite): void;
 }

@@ -110,7 +110,7 @@ export class Memo implements MemoHost {
         const entry = sync.get(key);
         if (freshness(entry, policy, this.settings.clock) === FRESH) {
           this.record.hit(key, policy);
-          return entry!.value;
+          return this.answer(entry!);
         }
         prefetched = { entry };
       } catch {
@@ -181,6 +181,17 @@ export class Memo implements MemoHost {
 
   learnAsync(): void {
     this.isAsync = true;
+  }
+
+  returnsPromise(): boolean {
+    return this.isAsync === true;
+  }
+
+  answer(entry: Entry): unknown {
+    // The `async` option, when given, overrides what the entry says.
+    if (!entry.promised || this.isAsync === false) return entry.value;
+    this.isAsync = true;
+    return Promise.resolve(entry.value);
   }
 
   refreshInBackground(key: string, site: CallSite): void {
@@ -266,7 +277,7 @@ export class Memo implements MemoHost {
     } catch (error) {
       return Promise.reject(error);
     }
-    const options = { time: this.settings.clock() };
+    const options = { time: this.settings.clock(), promised: this.isAsync === true };
     return this.manage((ops) => ops.write(key, value, options),
       (core) => core.write(key, value, options),
     ).then(() => value);

@@ -315,6 +315,19 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           expect((await ops.keys()).sort()).toEqual(['new', 'pending']);
         });
 
+        it('records whether the function answered with a Promise, and keeps it past a release', async () => {
+          await ops.write('async', 1, { time: T0, promised: true });
+          await ops.write('sync', 2, { time: T0 });
+          expect((await ops.get('async'))?.promised).toBe(true);
+          expect((await ops.get('sync'))?.promised).toBeFalsy();
+          await ops.acquire('async', claim('A', T0 + 1));
+          await ops.release('async', 'A');
+          expect(await ops.get('async')).toMatchObject({ value: 1, promised: true });
+          await ops.acquire('async', claim('B', T0 + 2));
+          await ops.clearBeingCalculated();
+          expect(await ops.get('async')).toMatchObject({ value: 1, promised: true });
+        });
+
         it('keeps falsy values apart from missing ones', async () => {
           for (const [key, value] of [
             ['null', null],

@@ -22,6 +22,7 @@ import {
 import { describeCoreContract } from 'memoir/testing';
 
 interface Stored {
+  promised?: boolean;
   bytes?: Buffer;
   time: number;
   completed: boolean;
@@ -34,6 +35,7 @@ function bytesOperations(spec: Pick<CoreSpec, 'name' | 'report'>, store: Map<str
     const stored = store.get(key);
     if (!stored) return undefined;
     const entry: Entry = { time: stored.time, completed: stored.completed };
+    if (stored.promised) entry.promised = true;
     if (stored.processing) entry.processing = { ...stored.processing };
     if (!stored.bytes) return entry;
     try {
@@ -75,7 +77,7 @@ function bytesOperations(spec: Pick<CoreSpec, 'name' | 'report'>, store: Map<str
       const mark = store.get(key)?.processing;
       if (options.owner !== undefined && mark?.owner !== options.owner) return 'fenced';
       const keep = options.owner === undefined && mark ? { processing: mark } : {};
-      store.set(key, { bytes, time: options.time, completed: true, ...keep });
+      store.set(key, { bytes, time: options.time, completed: true, promised: options.promised, ...keep });
       return true;
     },
     delete(key) {
