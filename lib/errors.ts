@@ -17,7 +17,8 @@ export type MemoirErrorCode =
   | 'HOOK_FAILED'
   | 'INVALID_CONTENTS'
   | 'NOT_SUPPORTED'
-  | 'INVALID_KEY';
+  | 'INVALID_KEY'
+  | 'MISSING_PEER_DEPENDENCY';
 
 export class MemoirError extends Error {
   readonly code: MemoirErrorCode;

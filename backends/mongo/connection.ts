@@ -1,5 +1,6 @@
 import type { Collection, MongoClient, MongoClientOptions } from 'mongodb';
 import { MemoirError, invalidOption } from '../../lib/errors';
+import { loadPeerDependency } from '../../lib/util';
 
 /**
  * Where a mongo core gets its collection. Either the user's own getter (they own the client,
@@ -93,7 +94,7 @@ function fromUri(options: MongoConnectionOptions): CollectionSource {
     let shared = sharedClients.get(poolKey);
     if (!shared) {
       // Loaded here, not at the top: lib/ and users of other backends never need mongodb.
-      const { MongoClient } = require('mongodb') as typeof import('mongodb');
+      const { MongoClient } = loadPeerDependency<typeof import('mongodb')>('mongodb', "The 'mongo' backend with { uri, db, collection }");
       const client = new MongoClient(options.uri, {
         ...DEFAULT_CLIENT_OPTIONS,
         ...options.clientOptions,

@@ -3,6 +3,7 @@ import { describe, invalidOption, MemoirError } from '../errors';
 import type { BackendName, CachedOptions, CallOptions, GlobalParams } from '../options';
 import { resolveSettings } from './settings';
 import { parseDuration, parseSize } from '../units';
+import { assertPeerDependency } from '../util';
 
 const BACKENDS = ['memory', 'file', 'mongo'];
 
@@ -70,12 +71,20 @@ export function validateOptions(options: CachedOptions): void {
     throw invalidOption('cacheDir', options.cacheDir, 'a directory path');
   }
   const { mongetter } = options;
-  if (
-    mongetter !== undefined &&
-    typeof mongetter !== 'function' &&
-    !(typeof mongetter === 'object' && mongetter !== null && 'uri' in mongetter)
-  ) {
-    throw invalidOption('mongetter', mongetter, '() => Collection | Promise<Collection>, or { uri, db, collection }');
+  if (mongetter !== undefined && typeof mongetter !== 'function') {
+    if (typeof mongetter !== 'object' || mongetter === null) {
+      throw invalidOption('mongetter', mongetter, '() => Collection | Promise<Collection>, or { uri, db, collection }');
+    }
+    for (const field of ['uri', 'db', 'collection'] as const) {
+      const value = (mongetter as Record<string, unknown>)[field];
+      if (typeof value !== 'string' || value === '') {
+        throw new MemoirError(
+          'INVALID_OPTION',
+          `Invalid option "mongetter": \`${field}\` is ${value === undefined ? 'missing' : `not a non-empty string (${describe(value)})`}; ` +
+            'give { uri, db, collection } or () => Collection | Promise<Collection>.',
+        );
+      }
+    }
   }
   if (options.onBackendError !== undefined && !['fallback', 'throw'].includes(options.onBackendError)) {
     throw invalidOption('onBackendError', options.onBackendError, "'fallback' or 'throw'");
@@ -128,5 +137,10 @@ export function validateDecoration(options: CachedOptions, params: Readonly<Glob
       'Invalid option "mongetter": the \'mongo\' backend needs () => Collection | Promise<Collection>, ' +
         'or { uri, db, collection }.',
     );
+  }
+  const mongetter = options.mongetter ?? params.mongetter;
+  // With a URI memoir connects itself and needs the driver; a getter brings its own collection.
+  if (backendOf(options, params) === 'mongo' && typeof mongetter === 'object') {
+    assertPeerDependency('mongodb', "The 'mongo' backend with { uri, db, collection }");
   }
 }

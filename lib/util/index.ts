@@ -1,3 +1,4 @@
 export * from './atomic-file';
 export * from './cache-directory';
 export * from './sleep';
+export * from './peer-dependency';
