@@ -9,7 +9,9 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  sourcemap: true,
+  // No source maps: the build is plain, unminified JavaScript that reads well in a stack
+  // trace, and the maps were most of the package's size.
+  sourcemap: false,
   target: 'node20',
   // The ESM build keeps lazy require() of backends and of the optional mongodb driver working.
   banner: ({ format }) =>

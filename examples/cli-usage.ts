@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cached } from '../lib';
+import { cached } from 'memoir';
 
 const root = path.resolve(__dirname, '..');
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memoir-cli-example-'));

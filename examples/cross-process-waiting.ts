@@ -13,7 +13,7 @@ import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cached } from '../lib';
+import { cached } from 'memoir';
 
 const CHILD_FLAG = '--as-child';
 

@@ -9,7 +9,7 @@
  * results, different state never does), async methods stay async, static methods work, and
  * `cacheOf(instance.method)` reaches the management methods with their types.
  */
-import { cached, cacheOf } from '../lib';
+import { cached, cacheOf } from 'memoir';
 
 let failures = 0;
 function check(ok: boolean, what: string): void {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { getCacheManager } from '../lib';
+import { getCacheManager } from 'memoir';
 
 // A dedicated directory, so the example never writes into your real cache directory.
 const cacheDirectory = path.join(process.env.MEMOIR_CACHE_DIR ?? os.tmpdir(), 'memoir-examples');

@@ -8,7 +8,7 @@
  * use) inside this process, and says so. It uses a fresh collection and drops it at the end.
  */
 import { MongoClient } from 'mongodb';
-import { cached } from '../lib';
+import { cached } from 'memoir';
 import { startStandin } from '../test/support/mongo-standin';
 
 let failures = 0;

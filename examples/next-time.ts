@@ -7,7 +7,7 @@
  * Time is an injected `clock` (the `clock` option), so "an hour later" takes no waiting;
  * only the function's own work (200 ms) is real time.
  */
-import { cached } from '../lib';
+import { cached } from 'memoir';
 
 let failures = 0;
 function check(ok: boolean, what: string): void {

@@ -4,7 +4,7 @@
  *
  *   npx tsx examples/quick-start.ts
  */
-import { cached } from '../lib';
+import { cached } from 'memoir';
 
 function slowSquare(n: number): number {
   const until = Date.now() + 300; // stands for real work

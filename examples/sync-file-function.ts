@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cached } from '../lib';
+import { cached } from 'memoir';
 
 const CHILD_FLAG = '--as-child';
 

@@ -13,7 +13,7 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cached, cachedMethodsOf, cacheOf } from '../../lib';
+import { cached, cachedMethodsOf, cacheOf } from 'memoir';
 
 // CI points MEMOIR_CACHE_DIR at a scratch directory; elsewhere the system temp dir.
 // Never the user's real cache directory, and a fresh one each run so the output is stable.
