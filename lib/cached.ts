@@ -1,6 +1,7 @@
 import { methodDecorator } from './decorator';
 import { type CachedDecorator, createMemo, type Memoized, memoizedFunction, type Promisified } from './memoized';
 import { definitionSite } from './engine';
+import { describe, MemoirError } from './errors';
 import type { CachedOptions } from './options';
 
 type AnyFunction = (...args: any[]) => any;
@@ -14,10 +15,17 @@ export type { CachedDecorator, Memoized, MemoizedMethods, Promisified } from './
 export function cached<F extends AnyFunction>(fn: F, options: CachedOptions & { backend: 'mongo' }): Memoized<Promisified<F>>;
 export function cached<F extends AnyFunction>(fn: F, options?: CachedOptions): Memoized<F>;
 export function cached(options?: CachedOptions): CachedDecorator;
-export function cached(fnOrOptions?: AnyFunction | CachedOptions, maybeOptions?: CachedOptions): unknown {
+export function cached<F extends AnyFunction>(fn: F, name: string): Memoized<F>;
+export function cached(fnOrOptions?: AnyFunction | CachedOptions, maybeOptions?: CachedOptions | string): unknown {
   if (typeof fnOrOptions === 'function') {
-    const options = { ...(maybeOptions ?? {}) };
+    const options = typeof maybeOptions === 'string' ? { name: maybeOptions } : { ...(maybeOptions ?? {}) };
     return memoizedFunction(createMemo(fnOrOptions, options, fnOrOptions.name || undefined, definitionSite()));
+  }
+  if (fnOrOptions !== undefined && (fnOrOptions === null || typeof fnOrOptions !== 'object')) {
+    throw new MemoirError(
+      'INVALID_ARGUMENT',
+      `cached() takes a function to memoize (cached(fn, options?)) or decorator options (@cached(options?)); got ${describe(fnOrOptions)}.`,
+    );
   }
   return methodDecorator({ ...(fnOrOptions ?? {}) });
 }

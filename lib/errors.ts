@@ -18,7 +18,8 @@ export type MemoirErrorCode =
   | 'INVALID_CONTENTS'
   | 'NOT_SUPPORTED'
   | 'INVALID_KEY'
-  | 'MISSING_PEER_DEPENDENCY';
+  | 'MISSING_PEER_DEPENDENCY'
+  | 'INVALID_ARGUMENT';
 
 export class MemoirError extends Error {
   readonly code: MemoirErrorCode;

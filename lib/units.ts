@@ -31,6 +31,8 @@ export function parseDuration(value: Duration, option: string, allowNegative = f
   }
   const match = typeof value === 'string' ? DURATION_RE.exec(value) : null;
   if (!match || (!allowNegative && match[1].startsWith('-'))) throw invalidOption(option, value, accepted);
+  // 'M' reads as months (or mega) as often as minutes: make the writer say which.
+  if (match[2] === 'M') throw invalidOption(option, value, `an unambiguous unit: '${match[1]}m' for minutes (months are not a unit here)`);
   return Number(match[1]) * DURATION_UNITS[match[2].toLowerCase()];
 }
 

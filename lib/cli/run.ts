@@ -43,7 +43,12 @@ function parseCommandLine(command: Command, argv: string[]) {
       allowPositionals: true,
     }) as { values: OptionValues; positionals: string[] };
   } catch (error) {
-    // parseArgs' messages name the flag and say what is wrong; keep them.
+    const known = Object.keys({ ...SHARED_OPTIONS, ...command.options }).map((name) => `--${name}`);
+    const flag = /'(-{1,2}[^']+)'/.exec((error as Error).message)?.[1];
+    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) {
+      throw new UsageError(`unknown option ${flag} for ${command.name}; known: ${known.join(', ')}`, command.name);
+    }
+    // Other parse errors (a missing value, say) name the flag and what is wrong: keep them.
     throw new UsageError((error as Error).message, command.name);
   }
   const args = parsed.positionals.slice(1);

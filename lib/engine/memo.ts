@@ -271,6 +271,16 @@ export class Memo implements MemoHost {
         ),
       );
     }
+    // Too few arguments would store the value under the key of a call with `undefined` for
+    // the rest (trailing undefined arguments do not count), not the call that was meant.
+    if (args.length < this.fn.length) {
+      return Promise.reject(
+        new MemoirError(
+          'INVALID_ARGUMENT',
+          `precacheValue of "${this.name}" got ${args.length} argument${args.length === 1 ? '' : 's'} for a function of ${this.fn.length}: pass the whole argument list, e.g. precacheValue([${Array.from({ length: this.fn.length }, (_, i) => `arg${i + 1}`).join(', ')}], value).`,
+        ),
+      );
+    }
     let key: string;
     try {
       key = this.keyFor(args, self);

@@ -66,7 +66,7 @@ describe('help and usage errors', () => {
       [[], 'Usage: memoir <command>'],
       [['frobnicate'], 'unknown command "frobnicate"'],
       [['help', 'bogus'], 'unknown command "bogus"'],
-      [['list', '--bogus'], "Unknown option '--bogus'"],
+      [['list', '--bogus'], "unknown option --bogus for list"],
       [['inspect'], 'inspect needs NAME'],
       [['clear', 'a', 'b'], 'unexpected argument "b"'],
       [['prune', 'x'], 'prune needs --older-than'],
@@ -295,7 +295,7 @@ describe('precache', () => {
       { args: [{ b: 1, a: [1, 'x'] }], value: { deep: ['value'] } },
       { args: ['text'], value: 'cached text' },
     ]);
-    const result = await memoir('precache', name, '--from', from, '--json', ...flags);
+    const result = await memoir('precache', name, '--from', from, '--create', '--json', ...flags);
     expect(result.code).toBe(0);
     expect(result.json).toMatchObject({ cache: name, written: 3 });
     expect(result.json.keys[0]).toBe(defaultKey([2, 3]));
@@ -325,6 +325,24 @@ describe('precache', () => {
     const result = await memoir('precache', name, '--from', from, '--separate-files');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('already uses the sharded layout');
+  });
+
+  test('a cache that does not exist yet is created only with --create (a typo is not a new cache)', async () => {
+    const name = unique('area');
+    fillArea(name);
+    const from = valuesFile([{ args: [9, 9], value: { area: 81 } }]);
+    const typo = await memoir('precache', `${name}x`, '--from', from);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('--create');
+    expect(typo.stderr).toContain(name);
+    expect((await memoir('precache', `${name}x`, '--from', from, '--create')).code).toBe(0);
+  });
+
+  test('an unknown flag gets memoir\'s own message, naming the known ones', async () => {
+    const result = await memoir('list', '--bogus');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown option --bogus for list');
+    expect(result.stderr).toContain('--cache-dir');
   });
 
   test('a missing or malformed values file fails with exit 1', async () => {

@@ -123,7 +123,7 @@ export const inspectCommand: Command = {
           entries.length > shown.length
             ? `\n… ${entries.length - shown.length} more (--limit 0 for all)`
             : '';
-        return `Cache ${name}: ${entries.length} entries\n\n${table(['KEY', 'AGE', 'SIZE', 'MARK', 'VALUE'], rows, [1, 2])}${more}`;
+        return `Cache ${name}: ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}\n\n${table(['KEY', 'AGE', 'SIZE', 'MARK', 'VALUE'], rows, [1, 2])}${more}`;
       },
     );
   },

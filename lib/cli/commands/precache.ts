@@ -40,17 +40,19 @@ function readItems(from: string): PrecacheItem[] {
 export const precacheCommand: Command = {
   name: 'precache',
   summary: 'store known results in a cache before the function ever runs',
-  usage: 'memoir precache NAME --from FILE.json [--separate-files]',
+  usage: 'memoir precache NAME --from FILE.json [--create] [--separate-files]',
   description:
     'Stores results read from a JSON file holding [{ "args": [...], "value": ... }, ...]. Each\n' +
     'item is keyed exactly as the memoized function keys its arguments (the default key,\n' +
     'no hashFunc), so a later call with those arguments is a hit and does not run the\n' +
-    'function. Like `fn.precacheValue(args, value)`. The cache is created when missing.\n' +
+    'function. Like `fn.precacheValue(args, value)`. A cache that does not exist yet is\n' +
+    'created only with --create, so a mistyped NAME is not silently a new cache.\n' +
     'Methods whose instance is part of the key cannot be precached this way.',
   positionals: ['NAME'],
-  options: { from: { type: 'string' }, 'separate-files': { type: 'boolean' } },
+  options: { from: { type: 'string' }, create: { type: 'boolean' }, 'separate-files': { type: 'boolean' } },
   optionHelp: [
     ['--from FILE', 'the JSON file of items ("-" reads stdin; required)'],
+    ['--create', 'create the cache when it does not exist yet'],
     ['--separate-files', "a new file cache gets one file per entry (match the function's option)"],
   ],
   async run(context) {
@@ -60,6 +62,16 @@ export const precacheCommand: Command = {
       throw new UsageError('precache needs --from FILE.json', 'precache');
     const items = readItems(from);
     const catalog = context.catalog();
+    if (context.values.create !== true) {
+      const known = (await catalog.list(context.io.now())).map((summary) => summary.name);
+      if (!known.includes(name)) {
+        throw new CliFailure(
+          `No cache named ${name} in ${catalog.location}` +
+            (known.length > 0 ? ` (known: ${known.join(', ')})` : '') +
+            '. To create it, run again with --create.',
+        );
+      }
+    }
     const separateFiles = context.values['separate-files'] === true ? true : undefined;
     const written = await catalog.precache(name, items, context.io.now(), { separateFiles });
     context.output(
