@@ -17,7 +17,7 @@ const WORK = path.join(ROOT, '.docs-blocks');
 const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 const PRELUDE: Record<string, string> = {
-  db: "const db = { load: async (id: string) => ({ id, name: `user ${id}` }) };",
+  db: "const db = { load: async (id: string) => ({ id, name: 'user ' + id }) };",
   buildReport: 'async function buildReport(month: string) { return { month, total: 42 }; }',
   lookup: 'async function lookup(sku: string) { return { sku, price: 10 }; }',
   loadUsers: 'async function loadUsers(ids: string[]) { return new Map(ids.map((id) => [id, { id }])); }',
@@ -70,7 +70,7 @@ const fileOf = (index: number) => path.join(WORK, `block-${index}.mts`);
 beforeAll(() => {
   fs.rmSync(WORK, { recursive: true, force: true });
   fs.mkdirSync(WORK, { recursive: true });
-  blocks.forEach((block, index) => fs.writeFileSync(fileOf(index), withPrelude(block.code)));
+  for (const [index, block] of blocks.entries()) fs.writeFileSync(fileOf(index), withPrelude(block.code));
 });
 
 afterAll(() => fs.rmSync(WORK, { recursive: true, force: true }));
