@@ -17,7 +17,7 @@ export interface MemoizedMethods<F extends AnyFunction> {
   /** Drops every being-calculated mark of this function (a recovery tool; leases make it rarely needed). */
   clearBeingCalculated(): Promise<void>;
   /** Stores `value` as the result for the argument tuple `args`. */
-  precacheValue(args: Parameters<F>, value: Awaited<ReturnType<F>>): Promise<Awaited<ReturnType<F>>>;
+  precacheValue(args: AllArguments<F>, value: Awaited<ReturnType<F>>): Promise<Awaited<ReturnType<F>>>;
   /** Directory of this function's entries on the file backend; undefined otherwise. */
   cachePath(): string | undefined;
   /** The same function with per-call options applied. */
@@ -37,6 +37,22 @@ export interface MemoizedMethods<F extends AnyFunction> {
 }
 
 export type Memoized<F extends AnyFunction> = F & MemoizedMethods<F>;
+
+/**
+ * The whole argument list of F, optional parameters included (as `T | undefined`): a shorter
+ * list cannot say which call it precaches, so precacheValue refuses it at run time too.
+ */
+export type AllArguments<F extends AnyFunction> = SpelledOut<Parameters<F>>;
+
+type SpelledOut<P extends readonly unknown[]> = number extends P['length']
+  ? P // not a fixed tuple (rest parameters, or any[]): nothing to spell out
+  : P extends []
+  ? []
+  : P extends [infer Head, ...infer Rest]
+    ? [Head, ...SpelledOut<Rest>]
+    : P extends [(infer Head)?, ...infer Rest]
+      ? [Head | undefined, ...SpelledOut<Rest>]
+      : P;
 
 /** A sync function on an async-only backend returns a promise of its result. */
 export type Promisified<F extends AnyFunction> = (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;

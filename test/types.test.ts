@@ -79,10 +79,13 @@ describe('cached(fn) keeps the exact signature', () => {
       memory,
     );
     expectTypeOf(greet).parameters.toEqualTypeOf<[name: string, greeting?: string]>();
+    // precacheValue takes the whole argument list: a shorter one would not say which call it means.
     expectTypeOf(greet.precacheValue)
       .parameter(0)
-      .toEqualTypeOf<[name: string, greeting?: string]>();
-    await greet.precacheValue(['ann'], 'yo ann');
+      .toEqualTypeOf<[name: string, greeting: string | undefined]>();
+    // @ts-expect-error the optional parameter must be spelled out
+    await expect(greet.precacheValue(['ann'], 'yo ann')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await greet.precacheValue(['ann', undefined], 'yo ann');
     expect(greet('ann')).toBe('yo ann');
     // Trailing undefined does not change the key, so the typed optional call hits the same entry.
     expect(greet('ann', undefined)).toBe('yo ann');
@@ -237,7 +240,7 @@ describe('decorators', () => {
     expect(await build.peek('jan')).toBe('ann/jan');
     expect(build.cacheName).toBe('memoir/test/types.test.ts:Reports.build');
     // @ts-expect-error precacheValue is typed from the method
-    await build.precacheValue(['feb'], 42);
+    await build.precacheValue(['feb', undefined], 42);
     expect(() => cacheOf((x: number) => x)).toThrow(/memoized/);
   });
 

@@ -181,7 +181,7 @@ describe('management methods', () => {
 
     await f.clearBeingCalculated();
     expect(core.sync!.get(f.keyFor(1))).toBeUndefined();
-    expect(core.sync!.get(f.keyFor(2))).toEqual({ value: 'kept', time: expect.any(Number), completed: true });
+    expect(core.sync!.get(f.keyFor(2))).toEqual({ value: 'kept', time: expect.any(Number), completed: true, promised: true });
     await expect(f(1)).resolves.toBe(3);
     expect(f.stats().waits).toBe(0);
   });
