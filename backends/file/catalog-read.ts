@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
-import type { EntryInfo } from '../../lib/contract';
+import { type EntryInfo, v8Serializer } from '../../lib/contract';
 import { isFsError } from './faults';
 import { type FileKind, HEADER_SIZE, type Records, readHeader, type StoredRecord } from './format';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
@@ -98,6 +97,6 @@ export function entryInfo(key: string, record: StoredRecord): EntryInfo {
     completed: record.completed,
     size: bytes?.length ?? 0,
     ...(record.mark ? { processing: { ...record.mark } } : {}),
-    value: () => (bytes ? v8.deserialize(bytes) : undefined),
+    value: () => (bytes ? v8Serializer.deserialize(bytes as Buffer) : undefined),
   };
 }
