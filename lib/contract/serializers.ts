@@ -27,9 +27,14 @@ export const v8Serializer: Serializer = {
  * its serialized form (nor with the value of another hit). Plain ArrayBuffers are copied by V8.
  */
 class DetachedDeserializer extends v8.DefaultDeserializer {
+  constructor(private readonly input: Uint8Array) {
+    super(input);
+  }
+
   _readHostObject(): unknown {
     const view = (v8.DefaultDeserializer.prototype as unknown as HostObjectReader)._readHostObject.call(this);
-    return ArrayBuffer.isView(view) ? detachedCopy(view) : view;
+    // Node copies a view whose offset is misaligned already; only views over the input need it.
+    return ArrayBuffer.isView(view) && view.buffer === this.input.buffer ? detachedCopy(view) : view;
   }
 }
 
@@ -37,20 +42,21 @@ interface HostObjectReader {
   _readHostObject(this: v8.Deserializer): unknown;
 }
 
-/** A view of the same type and contents over a fresh ArrayBuffer. */
+/** A view of the same type and contents over memory of its own (not zero-filled first). */
 function detachedCopy(view: ArrayBufferView): ArrayBufferView {
-  const memory = new ArrayBuffer(view.byteLength);
-  new Uint8Array(memory).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-  if (Buffer.isBuffer(view)) return Buffer.from(memory);
+  const copy = Buffer.allocUnsafeSlow(view.byteLength);
+  copy.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  if (Buffer.isBuffer(view)) return copy;
   // Not `instanceof`: values come from the main realm, which is not ours inside vm sandboxes (jest).
-  if (types.isDataView(view)) return new DataView(memory);
-  const TypedArray = view.constructor as new (buffer: ArrayBuffer) => ArrayBufferView;
-  return new TypedArray(memory);
+  if (types.isDataView(view)) return new DataView(copy.buffer, 0, view.byteLength);
+  const TypedArray = view.constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => ArrayBufferView;
+  const elementSize = (view as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  return new TypedArray(copy.buffer, 0, view.byteLength / elementSize);
 }
 
 /** `v8.deserialize`, with every Buffer, typed array and DataView in memory of its own. */
 export function deserializeDetached(bytes: Uint8Array): unknown {
-  const deserializer = new DetachedDeserializer(bytes as Buffer);
+  const deserializer = new DetachedDeserializer(bytes);
   deserializer.readHeader();
   return deserializer.readValue();
 }
