@@ -3,6 +3,7 @@ import { currentParams } from './config';
 import { describe, MemoirError } from './errors';
 import { type CachedDecorator, createMemo, type Memoized, memoizedFunction } from './memoized';
 import { type DefinitionSite, definitionSite, type InstanceKey, type Memo } from './engine';
+import { memoirKey } from './keys';
 import type { CachedOptions } from './options';
 import { validateDecoration } from './config';
 
@@ -81,7 +82,8 @@ export function cacheOf<F extends AnyFunction>(method: F): Memoized<F> {
 /**
  * The default instance key: the instance's own enumerable fields, read at call time and keyed
  * by content like an argument. Not part of it: #private fields, accessors and anything on the
- * prototype; a class whose identity lives there needs `instanceKey`.
+ * prototype; a class whose identity lives there needs `instanceKey`, or a
+ * `[Symbol.for('memoir.key')]()` method (memoirKey), which is then used instead.
  *
  * A field holding a callback or a symbol cannot be keyed. The engine would report it as a
  * puzzling "argument 1"; a shallow scan here (cheap next to hashing) names the field and the
@@ -90,6 +92,8 @@ export function cacheOf<F extends AnyFunction>(method: F): Memoized<F> {
 function ownStateKey(cacheName: () => string): InstanceKey {
   return (self) => {
     if (self === null || typeof self !== 'object') return self;
+    // A class that says how its instances are keyed is keyed that way (see lib/keys).
+    if (typeof (self as { [memoirKey]?: unknown })[memoirKey] === 'function') return self;
     const state: Record<string, unknown> = { ...self };
     for (const field in state) {
       const type = typeof state[field];

@@ -11,7 +11,7 @@ export { asyncFromSync, CORE_OPERATIONS, canAcquire, coreDefect, isLive, seriali
 export { cachedMethodsOf, cacheOf } from './decorator';
 export { MemoirError, type MemoirErrorCode } from './errors';
 export type { MemoirEvent, MemoirEventType } from './contract';
-export { defaultKey, type HashFunc, type KeyContext } from './keys';
+export { defaultKey, type HashFunc, type KeyContext, memoirKey } from './keys';
 export { type AutoSyncRule, type Clock, DEFAULT_AUTO_SYNC_RULES } from './manager';
 export { defaultCacheDirectory } from './util';
 export type { CacheContents, CacheHooks, CacheKey } from './manager';

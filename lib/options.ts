@@ -43,7 +43,7 @@ export interface CachedOptions {
   waitForCalcTimeout?: Duration;
   /** Lifetime of an unrenewed being-calculated mark. Default '10s'. */
   lease?: Duration;
-  /** Key function `(args, context) => string`. Default: object-hash semantics over the arguments. */
+  /** Key function `(args, context) => string`. Default: the value-based, injective key of docs/keys.md. */
   hashFunc?: HashFunc;
   /** File backend directory. Default `$MEMOIR_CACHE_DIR`, `$XDG_CACHE_HOME/memoir`, `~/.cache/memoir`. */
   cacheDir?: string;

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
-import type { EntryInfo } from '../../lib/contract';
+import { type EntryInfo, v8Serializer } from '../../lib/contract';
+import { MemoirError } from '../../lib/errors';
 import { isFsError } from './faults';
 import { type FileKind, HEADER_SIZE, type Records, readHeader, type StoredRecord } from './format';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
+import { isLockDirName, isTempFileName } from './leftovers';
 import { replayFrames } from './log';
 
 /**
@@ -19,26 +20,43 @@ export interface LayoutFiles {
   files: string[];
 }
 
+/** Something in a cache's directory that memoir did not write; never read, moved or removed. */
+export interface Stray {
+  name: string;
+  type: 'file' | 'directory' | 'symbolic link' | 'FIFO' | 'socket' | 'device' | 'unknown';
+}
+
 export interface CacheDirectory {
   /** The directory's name: the cache name, or its sanitized form (`name~digest`). */
   name: string;
   dir: string;
   /** Usually one; two when the cache switched `separateFiles` and kept old files. */
   layouts: LayoutFiles[];
+  /** Entries memoir did not write (a notes.txt, a FIFO, a symlink...), sorted by name. */
+  strays: Stray[];
 }
 
 /**
- * The directory as a file cache, or undefined when it holds anything but data files (a
- * manager's directory, a foreign one). Hidden temp files and `.lock` directories are ignored;
- * an empty directory is an emptied cache.
+ * The directory as a file cache, or undefined when it is none. Data files are regular files
+ * named as a layout names them; memoir's temporary files and lock directories are its own
+ * too (leftovers.ts). Anything else is a stray: reported, left alone, and never a reason to
+ * lose sight of the cache (a FIFO named like a data file is never opened: reading it would
+ * block). A directory holding only strays is a cache only when asked for by `named` (an
+ * emptied cache with a notes.txt left in it); `list` leaves such directories out, as they are
+ * as likely a manager's directory or a foreign one. An empty directory is an emptied cache.
  */
-export async function readCacheDirectory(dir: string): Promise<CacheDirectory | undefined> {
+export async function readCacheDirectory(
+  dir: string,
+  { named = false }: { named?: boolean } = {},
+): Promise<CacheDirectory | undefined> {
   let names: fs.Dirent[];
   try {
     names = await fs.promises.readdir(dir, { withFileTypes: true });
   } catch (error) {
     if (isFsError(error) && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) return undefined;
-    throw error;
+    throw new MemoirError('BACKEND_ERROR', `Cannot read the cache directory ${dir}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const sharded = shardedLayout(dir);
   const separate = separateFilesLayout(dir);
@@ -46,18 +64,41 @@ export async function readCacheDirectory(dir: string): Promise<CacheDirectory | 
     [sharded, []],
     [separate, []],
   ]);
+  const strays: Stray[] = [];
+  let own = 0;
   for (const entry of names) {
-    if (entry.name.startsWith('.') || entry.name.endsWith('.lock')) continue;
-    const layout = entry.isFile()
-      ? [sharded, separate].find((candidate) => candidate.isDataFile(entry.name))
-      : undefined;
-    if (!layout) return undefined;
-    byLayout.get(layout)!.push(path.join(dir, entry.name));
+    const layout = entry.isFile() ? [sharded, separate].find((candidate) => candidate.isDataFile(entry.name)) : undefined;
+    if (layout) byLayout.get(layout)!.push(path.join(dir, entry.name));
+    else if (!(entry.isFile() && isTempFileName(entry.name)) && !(entry.isDirectory() && isLockDirName(entry.name))) {
+      strays.push({ name: entry.name, type: typeOf(entry) });
+      continue;
+    }
+    own++;
   }
+  if (own === 0 && strays.length > 0 && !named) return undefined;
   const layouts = [...byLayout]
     .filter(([, files]) => files.length > 0)
     .map(([layout, files]) => ({ layout, files: files.sort() }));
-  return { name: path.basename(dir), dir, layouts };
+  strays.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { name: path.basename(dir), dir, layouts, strays };
+}
+
+function typeOf(entry: fs.Dirent): Stray['type'] {
+  if (entry.isFile()) return 'file';
+  if (entry.isDirectory()) return 'directory';
+  if (entry.isSymbolicLink()) return 'symbolic link';
+  if (entry.isFIFO()) return 'FIFO';
+  if (entry.isSocket()) return 'socket';
+  if (entry.isBlockDevice() || entry.isCharacterDevice()) return 'device';
+  return 'unknown';
+}
+
+/** One line naming the strays of a cache, for warnings. */
+export function straysNotice(cache: CacheDirectory): string {
+  const shown = cache.strays.slice(0, 10).map((stray) => `${stray.name} (${stray.type})`);
+  const more = cache.strays.length > shown.length ? `, and ${cache.strays.length - shown.length} more` : '';
+  const count = cache.strays.length === 1 ? '1 entry' : `${cache.strays.length} entries`;
+  return `Cache "${cache.name}": ${count} in ${cache.dir} that memoir did not write, left alone: ${shown.join(', ')}${more}.`;
 }
 
 export function layoutName(kind: FileKind): string {
@@ -98,6 +139,6 @@ export function entryInfo(key: string, record: StoredRecord): EntryInfo {
     completed: record.completed,
     size: bytes?.length ?? 0,
     ...(record.mark ? { processing: { ...record.mark } } : {}),
-    value: () => (bytes ? v8.deserialize(bytes) : undefined),
+    value: () => (bytes ? v8Serializer.deserialize(bytes as Buffer) : undefined),
   };
 }

@@ -19,10 +19,12 @@ import {
   layoutName,
   readCacheDirectory,
   readDataFile,
+  straysNotice,
 } from './catalog-read';
 import { Faults } from './faults';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
 import { FileReader } from './reader';
+import { removeLeftovers } from './leftovers';
 import { resetAsync } from './replace';
 import type { StoreContext } from './store';
 
@@ -41,11 +43,11 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
       names = await fs.promises.readdir(location, { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
+      throw unusableLocation(location, error);
     }
     const caches: CacheDirectory[] = [];
     for (const entry of names.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      if (entry.name.startsWith('.') || !(entry.isDirectory() || entry.isSymbolicLink())) continue;
       const cache = await readCacheDirectory(path.join(location, entry.name));
       if (cache) caches.push(cache);
     }
@@ -56,15 +58,19 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
   async function find(name: string): Promise<CacheDirectory | undefined> {
     for (const candidate of new Set([safeFileName(name), name])) {
       if (candidate.startsWith('.') || /[/\\]/.test(candidate)) continue;
-      const cache = await readCacheDirectory(path.join(location, candidate));
+      const cache = await readCacheDirectory(path.join(location, candidate), { named: true });
       if (cache) return cache;
     }
     return undefined;
   }
 
+  /** The cache `name` (UNKNOWN_CACHE when there is none); its strays are warned about. */
   async function resolve(name: string): Promise<CacheDirectory> {
     const cache = await find(name);
-    if (cache) return cache;
+    if (cache) {
+      if (cache.strays.length > 0) warn(straysNotice(cache));
+      return cache;
+    }
     const known = (await allCaches()).map((each) => each.name);
     const hint =
       known.length > 0 ? `known caches: ${known.slice(0, 20).join(', ')}` : 'it holds no caches';
@@ -154,12 +160,18 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     prune: (name, before, progress) =>
       changeEachFile(name, () => ({ op: 'dropStale', id: changeId(), before }), progress),
 
+    async removeLeftovers(name) {
+      const cache = await find(name);
+      return cache ? removeLeftovers(cache.dir) : 0;
+    },
+
     async precache(name, items, now, options) {
       const existing = await find(name);
       const cache: CacheDirectory = existing ?? {
         name,
         dir: path.join(location, safeFileName(name)),
         layouts: [],
+        strays: [],
       };
       const layout = chooseLayout(cache, options?.separateFiles);
       const context = storeContext(cache, layout);
@@ -176,6 +188,7 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
   async function summarize(cache: CacheDirectory, now: number): Promise<CacheSummary> {
     const layouts = cache.layouts.map(({ layout }) => layoutName(layout.kind)).join('+') || 'empty';
     const summary = emptySummary(cache.name, cache.dir, layouts);
+    summary.strays = cache.strays.map(({ name, type }) => ({ name, type }));
     for (const { layout, files } of cache.layouts) {
       for (const file of files) {
         const reading = await readDataFile(file, layout);
@@ -198,6 +211,18 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     }
     return summary;
   }
+}
+
+/** The cache directory cannot be listed: why, without a stack trace (the CLI shows it). */
+function unusableLocation(location: string, error: unknown): MemoirError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const reason =
+    code === 'ENOTDIR'
+      ? 'it is not a directory'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : ((error as Error)?.message ?? String(error));
+  return new MemoirError('BACKEND_ERROR', `Cannot use ${location} as a cache directory: ${reason}.`, { cause: error });
 }
 
 /** An existing cache keeps its layout; a new one gets the one asked for (sharded by default). */

@@ -4,6 +4,7 @@ import { defaultCacheDirectory } from '../../lib/util';
 import type { Core, CoreFactory } from '../../lib/contract';
 import { invalidOption } from '../../lib/errors';
 import { Faults, type Report } from './faults';
+import { LeftoverSweeper } from './leftovers';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
 import { asyncOperations, syncOperations } from './operations';
 import { FileReader } from './reader';
@@ -41,6 +42,7 @@ export function createFileCore(name: string, options: FileCoreOptions = {}): Cor
     snapshots: layout.snapshots,
     faults,
     compactCheck: new Map<string, number>(),
+    leftovers: new LeftoverSweeper(dir),
   };
   const waits = new Set<Wait>();
   let closed = false;
@@ -59,10 +61,13 @@ export function createFileCore(name: string, options: FileCoreOptions = {}): Cor
     },
 
     async close() {
-      if (closed) return;
-      closed = true;
-      for (const wait of waits) wait.cancel();
-      layout.snapshots.clear();
+      if (!closed) {
+        closed = true;
+        for (const wait of waits) wait.cancel();
+        layout.snapshots.clear();
+      }
+      // A sweep started by a write or cleanup finishes before close() resolves.
+      await context.leftovers.idle();
     },
   };
 }

@@ -28,8 +28,8 @@ export interface Layout {
 
 /** Fixed per format version: every process must route a key to the same shard. */
 export const SHARD_COUNT = 64;
-const SHARD_FILE = /^shard-\d{2}\.bin$/;
-const ENTRY_FILE = /^[0-9a-f]{40}\.entry$/;
+export const SHARD_FILE = /^shard-\d{2}\.bin$/;
+export const ENTRY_FILE = /^[0-9a-f]{40}\.entry$/;
 
 /** FNV-1a over UTF-16 code units: fast, stable across processes and platforms. */
 function shardOf(key: string): number {

@@ -65,6 +65,17 @@ function timedOut(file: string): MemoirError {
   );
 }
 
+/**
+ * Removes `file`'s lock if proper-lockfile judges it stale (its holder died), by taking it
+ * and releasing it at once, the way the next holder would have. False while it is held.
+ */
+export function clearStaleLock(file: string): boolean {
+  const unlock = tryLock(file);
+  if (!unlock) return false;
+  unlock();
+  return true;
+}
+
 export function withLockSync<R>(file: string, critical: () => R): R {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {

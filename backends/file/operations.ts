@@ -109,10 +109,13 @@ export function syncOperations(context: OperationsContext): StoreOperations<'syn
         return false;
       }
       // A failure was reported as a fault; `false` would claim a sizeLimit rejection.
-      return change(file, 'write', changes.write(key, bytes, options), true);
+      const written = change(file, 'write', changes.write(key, bytes, options), true);
+      context.leftovers?.afterWrite();
+      return written;
     },
     delete: (key) => change(layout.fileFor(key), 'delete from', changes.delete(key), undefined),
     clear() {
+      void context.leftovers?.sweep();
       for (const file of files('clear')) {
         try {
           resetSync(context, file);
@@ -125,6 +128,7 @@ export function syncOperations(context: OperationsContext): StoreOperations<'syn
       for (const file of files('clear marks in')) change(file, 'clear marks in', changes.dropMarks(), 0);
     },
     deleteStale(before) {
+      void context.leftovers?.sweep();
       let removed = 0;
       for (const file of files('clean up')) {
         if (holdsStale(reader.loadSync(file).records, before)) removed += change(file, 'clean up', changes.dropStale(before), 0);
@@ -174,10 +178,13 @@ export function asyncOperations(context: OperationsContext): StoreOperations<'as
         await change(file, 'release', changes.release(key, options.owner), undefined);
         return false;
       }
-      return change(file, 'write', changes.write(key, bytes, options), true);
+      const written = await change(file, 'write', changes.write(key, bytes, options), true);
+      context.leftovers?.afterWrite();
+      return written;
     },
     delete: (key) => change(layout.fileFor(key), 'delete from', changes.delete(key), undefined),
     async clear() {
+      void context.leftovers?.sweep();
       for (const file of await files('clear')) {
         try {
           await resetAsync(context, file);
@@ -190,6 +197,7 @@ export function asyncOperations(context: OperationsContext): StoreOperations<'as
       for (const file of await files('clear marks in')) await change(file, 'clear marks in', changes.dropMarks(), 0);
     },
     async deleteStale(before) {
+      void context.leftovers?.sweep();
       let removed = 0;
       for (const file of await files('clean up')) {
         if (!holdsStale((await reader.loadAsync(file)).records, before)) continue;

@@ -1,5 +1,4 @@
-import * as v8 from 'node:v8';
-import { type AcquireOutcome, canAcquire, type Entry } from '../../lib/contract';
+import { type AcquireOutcome, canAcquire, type Entry, v8Serializer } from '../../lib/contract';
 import { type Op, type Records, recordsOf, type StoredRecord } from './format';
 
 /**
@@ -11,10 +10,13 @@ import { type Op, type Records, recordsOf, type StoredRecord } from './format';
  * already handed out are never modified.
  */
 
-/** The engine's view of a record. The value is deserialized afresh: callers get their own copy. */
+/**
+ * The engine's view of a record. The value is deserialized afresh, into memory of its own (see
+ * deserializeDetached): callers get their own copy, and writing into it never reaches the record.
+ */
 export function toEntry(record: StoredRecord): Entry {
   const entry: Entry = { time: record.time, completed: record.completed };
-  if (record.completed) entry.value = record.bytes ? v8.deserialize(record.bytes) : undefined;
+  if (record.completed) entry.value = record.bytes ? v8Serializer.deserialize(record.bytes as Buffer) : undefined;
   if (record.promised) entry.promised = true;
   if (record.mark) entry.processing = { ...record.mark };
   return entry;

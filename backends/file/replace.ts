@@ -105,8 +105,9 @@ function replaceLocked(
       const seal = encodeFrame(inspection.generation, { op: 'seal' });
       writeFrame(fd, seal);
       if (fs.fstatSync(fd).size === early.from + seal.length) {
-        if (stillInPlace()) renameInto(context, file, early.prepared);
-        return;
+        if (!stillInPlace() || renamedInto(context, file, early.prepared)) return;
+        // The prepared file is gone: waiting for the lock took long enough for a sweep to
+        // take it for a dead writer's (leftovers.ts). The records are written below instead.
       }
       // Otherwise the file is sealed now, and the records as of the seal are written below.
     }
@@ -119,6 +120,17 @@ function replaceLocked(
     installFile(context, file, reset ? new Map() : records, stillInPlace);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** renameInto, or false when the prepared file no longer exists. */
+function renamedInto(context: StoreContext, file: string, prepared: PreparedFile): boolean {
+  try {
+    renameInto(context, file, prepared);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(prepared.temp)) return false;
+    throw error;
   }
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Faults } from './faults';
 import type { FileKind } from './format';
+import type { LeftoverSweeper } from './leftovers';
 import type { FileReader } from './reader';
 import type { Snapshot, SnapshotCache } from './snapshots';
 import { notifyChange } from './watch';
@@ -15,6 +16,8 @@ export interface StoreContext {
   faults: Faults;
   /** Per file: the log size at which to look at compaction again (see maybeCompact). */
   compactCheck: Map<string, number>;
+  /** Removes what killed writers left in the directory (temporary files, stale locks). */
+  leftovers?: LeftoverSweeper;
 }
 
 /** Opens an existing file for appending frames (never creates one: see append.ts). */

@@ -8,7 +8,7 @@ export async function load(): Promise<Peer> {
   const name = () => `bench.memoir.${process.pid}.${count++}`;
   return {
     name: 'memoir',
-    setup: "cached(fn, { backend: 'memory' }), default keys (object-hash semantics)",
+    setup: "cached(fn, { backend: 'memory' }), default keys (type-aware, injective)",
     sync: (fn: AnySync) => cached(fn, { backend: 'memory', name: name() }),
     async: (fn: AnyAsync) => cached(fn, { backend: 'memory', name: name() }),
   };

@@ -126,15 +126,23 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   }
 }
 
+function isSystemError(error: unknown): boolean {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  return error instanceof Error && typeof code === 'string' && typeof syscall === 'string';
+}
+
 /** Prints the error (and, with --json, a JSON document scripts can parse); picks the exit code. */
 function report(error: unknown, io: Io, json: boolean): number {
   const usage = error instanceof UsageError;
-  const known = usage || error instanceof CliFailure || error instanceof MemoirError;
-  const message = known
-    ? (error as Error).message
-    : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+  // System errors (a file that cannot be read, a full disk) say what is wrong in their message.
+  const known =
+    usage || error instanceof CliFailure || error instanceof MemoirError || isSystemError(error);
+  const text = (error as Error)?.message ?? String(error);
+  const message = known ? text : `unexpected error: ${text}`;
   const code = usage ? 'USAGE' : error instanceof MemoirError ? error.code : 'FAILED';
   io.stderr.write(`memoir: ${message}\n`);
+  // A stack helps a bug report, on the terminal; never inside the JSON scripts parse.
+  if (!known && (error as Error)?.stack) io.stderr.write(`${(error as Error).stack}\n`);
   if (usage) {
     const topic = (error as UsageError).command;
     io.stderr.write(`Run \`memoir ${topic ? `${topic} ` : ''}--help\` for usage.\n`);

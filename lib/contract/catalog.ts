@@ -31,6 +31,17 @@ export interface CacheSummary {
   newest?: number;
   /** Data files (or documents) that could not be read; their entries are not counted. */
   unreadable: number;
+  /**
+   * File caches: entries of the cache's directory that memoir did not write (a notes.txt, a
+   * FIFO, a symlink, a directory named like a data file). Reported and left alone.
+   */
+  strays?: StrayInfo[];
+}
+
+export interface StrayInfo {
+  name: string;
+  /** 'file', 'directory', 'symbolic link', 'FIFO', 'socket', 'device' or 'unknown'. */
+  type: string;
 }
 
 /** A summary with nothing counted yet; catalogs add entries to it as they read them. */
@@ -71,6 +82,11 @@ export interface Catalog {
   clearBeingCalculated(name: string, progress?: ProgressListener): Promise<number>;
   /** Removes completed entries stored before `before`; returns how many. */
   prune(name: string, before: number, progress?: ProgressListener): Promise<number>;
+  /**
+   * Where writers can leave files behind (the file backend): removes the temporary files and
+   * locks of killed writers older than the stale-lock time; returns how many.
+   */
+  removeLeftovers?(name: string): Promise<number>;
   /**
    * Stores completed values as the function would (the cache is created when missing).
    * `separateFiles` picks the layout of a new file cache; an existing cache keeps its own.

@@ -11,8 +11,7 @@ import type { CallSite, MemoHost } from './host';
 import { KeyFences } from './key-fences';
 import { remember } from './open-cores';
 import { SingleFlight } from './single-flight';
-import { PrimitiveKeyCache } from '../keys';
-import { defaultKey, type KeyContext, normalizeArgs } from '../keys';
+import { defaultKey, type KeyContext, methodKey, normalizeArgs, PrimitiveKeyCache } from '../keys';
 import type { CachedOptions, CallOptions } from '../options';
 import { type CallPolicy, callPolicy, resolveSettings, type Settings } from '../config';
 import type { CacheStats } from './stats';
@@ -149,7 +148,7 @@ export class Memo implements MemoHost {
       return key;
     }
     if (this.instanceKey === undefined) return this.primitiveKeys.keyFor(args, defaultKey);
-    return defaultKey([this.instanceKey(self), ...normalizeArgs(args)]);
+    return methodKey(this.instanceKey(self), args);
   }
 
   // ── what the flow and drivers use (MemoHost) ────────────────────────────────────────────

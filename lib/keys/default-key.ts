@@ -1,24 +1,20 @@
 import { hash } from 'node:crypto';
-import objectHash from 'object-hash';
-import { MemoirError } from '../errors';
-import { byteText, scan, stringPrefix } from './bytes';
-import { compressKeyText } from './compression';
-import { fastSerialize } from './serializer';
+import { KeyEncoder, numberText, quote } from './encoder';
+import { unkeyableError } from './unkeyable';
 
 /**
  * Argument keys.
  *
- * The key of an argument list is object-hash's serialization of it — the bytes object-hash
- * feeds its digest, one character per byte (key-bytes.ts) — with each plain object's constant
- * type header shortened to a code (key-compression.ts, which argues that this keeps equal texts
- * equal and different texts different). So two argument lists share a key exactly when
- * object-hash gives them the same hash: type-aware ('1' vs 1, a Date vs its ISO string), object
- * key order ignored, Map and Set compared by content, stable across processes and machines.
+ * The key of an argument list is its text in the encoding of encoder.ts (`[7,"user"]`), which
+ * gives two lists the same text exactly when they hold the same values: type-aware (`'1'` vs
+ * `1`, `-0` vs `0`, a Date vs its ISO string), object key order ignored, Maps and Sets by
+ * content, and the same in every process and on every machine. A value it cannot represent
+ * faithfully is refused with UNHASHABLE_ARGUMENT, never collapsed onto another.
  *
- * Hashing on every call would cost microseconds, so all-primitive lists are spelled by a tight
- * loop, `fastSerialize` writes the text directly for arrays, plain objects and Dates, and only
- * the rest goes through object-hash itself. Keys longer than LONG_KEY characters are replaced by
- * their SHA-1, so stored keys stay bounded; a long key starts with `sha1:`, a text with `array:`.
+ * Texts longer than LONG_KEY characters are replaced by their SHA-256, so stored keys stay
+ * bounded; such a key starts with `sha256:`, a text with `[`. (Neither can be a key of the
+ * object-hash format used before, `array:...` or `sha1:...`, so entries stored by an older
+ * version are missed, never misread.)
  */
 export type HashFunc = (args: readonly unknown[], context: KeyContext) => string;
 
@@ -40,8 +36,26 @@ export function normalizeArgs(args: readonly unknown[]): readonly unknown[] {
 
 /** The default key function. */
 export function defaultKey(args: readonly unknown[]): string {
-  const text = keyText(args);
-  return text.length > LONG_KEY ? `sha1:${hash('sha1', text)}` : internalized(text);
+  return bounded(keyText(args));
+}
+
+/**
+ * The key of a method call: the instance's key value (its own fields, or what `instanceKey`
+ * returned) followed by the arguments. Refusals name `this` rather than "argument 1".
+ */
+export function methodKey(instance: unknown, args: readonly unknown[]): string {
+  const parts = [instance, ...normalizeArgs(args)];
+  return bounded(encode(parts, parts.length, methodLabel, METHOD_ADVICE));
+}
+
+const argumentLabel = (index: number) => `argument ${index + 1}`;
+const methodLabel = (index: number) => (index === 0 ? "the instance's state (this)" : `argument ${index}`);
+const METHOD_ADVICE =
+  'For the instance, give the decorator an `instanceKey` (e.g. instanceKey: (self) => self.id) ' +
+  'or `shareAcrossInstances: true`; for arguments, pass plain data or give a `hashFunc` option.';
+
+function bounded(text: string): string {
+  return text.length > LONG_KEY ? `sha256:${hash('sha256', text)}` : internalized(text);
 }
 
 const propertyNames: Record<string, unknown> = Object.create(null);
@@ -57,125 +71,60 @@ function internalized(text: string): string {
   return text;
 }
 
-/** The key before long keys are digested: compressKeyText of object-hash's text. */
+/** The key before long keys are digested. */
 export function keyText(args: readonly unknown[]): string {
   let end = args.length;
   while (end > 0 && args[end - 1] === undefined) end--;
-  const primitive = primitiveKeyText(args, end);
-  if (primitive !== undefined) return primitive;
-  const normalized = end === args.length ? args : args.slice(0, end);
-  return fastSerialize(normalized) ?? compressKeyText(objectHashText(normalized));
+  return primitiveKeyText(args, end) ?? encode(args, end, argumentLabel);
 }
 
-const ARRAY_PREFIXES = Array.from({ length: 8 }, (_, length) => `array:${length}:`);
+function encode(
+  parts: readonly unknown[],
+  count: number,
+  label: (index: number) => string,
+  advice?: string,
+): string {
+  const encoder = new KeyEncoder();
+  try {
+    encoder.list(parts, count);
+  } catch (error) {
+    throw unkeyableError(error, parts.slice(0, count), label, advice);
+  }
+  return encoder.text;
+}
 
 /**
- * The first `count` arguments when all are primitives and no string needs conversion: the same
- * text fastSerialize would write, without allocating a serializer. Undefined otherwise.
+ * The text of the first `count` arguments when all are primitives: what the encoder would
+ * write, without allocating one. Undefined when one is not a primitive (or is a symbol).
  */
 function primitiveKeyText(args: readonly unknown[], count: number): string | undefined {
-  let text = count < 8 ? ARRAY_PREFIXES[count] : `array:${count}:`;
+  let text = '[';
   for (let i = 0; i < count; i++) {
+    if (i > 0) text += ',';
     const arg = args[i];
-    if (typeof arg === 'number') {
-      text += `number:${arg}`;
-    } else if (typeof arg === 'string') {
-      // Non-ASCII needs its byte text and '[' may need the compression's slow path.
-      if (!isPlainAscii(arg)) return undefined;
-      text += stringPrefix(arg.length) + arg;
-    } else if (typeof arg === 'boolean') {
-      text += arg ? 'bool:true' : 'bool:false';
-    } else if (arg === undefined) {
-      text += 'Undefined';
-    } else if (arg === null) {
-      text += 'Null';
-    } else if (typeof arg === 'bigint') {
-      text += `bigint:${arg}`;
-    } else {
-      return undefined;
+    switch (typeof arg) {
+      case 'number':
+        text += numberText(arg);
+        break;
+      case 'string':
+        text += quote(arg);
+        break;
+      case 'boolean':
+        text += arg ? 'true' : 'false';
+        break;
+      case 'undefined':
+        text += 'undefined';
+        break;
+      case 'bigint':
+        text += `${arg}n`;
+        break;
+      case 'object':
+        if (arg !== null) return undefined;
+        text += 'null';
+        break;
+      default:
+        return undefined;
     }
   }
-  return text;
-}
-
-/** ASCII without '[': written as is, in compressed and uncompressed text alike. */
-function isPlainAscii(value: string): boolean {
-  if (value.length > 16) return scan(value) === 0;
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 0x80 || code === 0x5b) return false;
-  }
-  return true;
-}
-
-/**
- * object-hash's own serialization (uncompressed), for shapes the fast path leaves to it.
- * Throws MemoirError 'UNHASHABLE_ARGUMENT' for functions, symbols and what object-hash refuses.
- */
-export function objectHashText(args: readonly unknown[]): string {
-  assertHashable(args);
-  let text = '';
-  const stream = {
-    write: (chunk: string | Buffer) => {
-      if (typeof chunk !== 'string') text += chunk.toString('latin1');
-      else text += scan(chunk) === 0 ? chunk : byteText(chunk);
-    },
-  } as unknown as NodeJS.WritableStream;
-  try {
-    objectHash.writeToStream(args, {}, stream);
-  } catch (error) {
-    const position = args.findIndex((arg) => !isSerializable(arg));
-    const where = position < 0 ? 'the arguments' : `argument ${position + 1}`;
-    throw new MemoirError(
-      'UNHASHABLE_ARGUMENT',
-      `Cannot hash ${where} (${(error as Error).message}); pass plain data or a \`hashFunc\` option.`,
-      { cause: error },
-    );
-  }
-  return text;
-}
-
-function isSerializable(value: unknown): boolean {
-  try {
-    objectHash.writeToStream(value ?? null, {}, { write: () => true } as never);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * object-hash would happily hash functions (by source) and symbols (by description), which
- * makes distinct callbacks collide; memoir refuses them and names where they are.
- */
-export function assertHashable(args: readonly unknown[]): void {
-  const seen = new Set<object>();
-  const visit = (value: unknown, path: string): void => {
-    if (typeof value === 'function' || typeof value === 'symbol') {
-      throw new MemoirError(
-        'UNHASHABLE_ARGUMENT',
-        `Cannot hash ${path}: it is a ${typeof value}. Pass plain data, or give a \`hashFunc\` ` +
-          'option that turns the arguments into a string.',
-      );
-    }
-    if (value === null || typeof value !== 'object' || seen.has(value)) return;
-    seen.add(value);
-    if (value instanceof Map) {
-      for (const [k, v] of value) {
-        visit(k, `${path} (a Map key)`);
-        visit(v, `${path} (a Map value)`);
-      }
-    } else if (value instanceof Set) {
-      for (const v of value) visit(v, `${path} (a Set member)`);
-    } else if (!ArrayBuffer.isView(value)) {
-      const isArray = Array.isArray(value);
-      for (const key of Object.keys(value)) {
-        visit(
-          (value as Record<string, unknown>)[key],
-          isArray ? `${path}[${key}]` : `${path}.${key}`,
-        );
-      }
-    }
-  };
-  for (let index = 0; index < args.length; index++) visit(args[index], `argument ${index + 1}`);
+  return `${text}]`;
 }

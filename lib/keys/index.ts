@@ -1,2 +1,3 @@
 export * from './default-key';
+export { MAX_DEPTH, memoirKey } from './encoder';
 export * from './primitive-cache';

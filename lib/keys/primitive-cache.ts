@@ -6,11 +6,19 @@
  * rope hashes it the slow way every time; that was most of the cost of a memory-core hit.
  * A remembered key is one string object whose hash V8 has already cached.
  *
- * Sound because the trie compares arguments with SameValueZero, and SameValueZero-equal
- * primitives always have the same key text (0 and -0 both write "number:0", NaN equals NaN).
- * The trie only memoizes `compute`; it never decides equality on its own.
+ * Sound because the trie's Maps compare arguments with SameValueZero, and two primitives it
+ * finds equal always have the same key text — except 0 and -0, which it cannot tell apart
+ * and the key does (`0` vs `-0`): -0 is looked up under its own stand-in, MINUS_ZERO.
+ * (NaN equals NaN for both.) The trie only memoizes `compute`; it never decides equality on
+ * its own.
  */
 const MAX_ARITY = 3;
+const MINUS_ZERO = Symbol('-0');
+
+/** What the trie looks an argument up by: the argument, or MINUS_ZERO for -0. */
+function slot(value: unknown): unknown {
+  return value === 0 && 1 / value < 0 ? MINUS_ZERO : value;
+}
 
 function isPrimitive(value: unknown): boolean {
   const type = typeof value;
@@ -39,20 +47,20 @@ export class PrimitiveKeyCache {
     for (let i = 0; i < arity - 1; i++) {
       const arg = args[i];
       if (!isPrimitive(arg)) return compute(args);
-      let next = node.get(arg) as Map<unknown, unknown> | undefined;
+      let next = node.get(slot(arg)) as Map<unknown, unknown> | undefined;
       if (next === undefined) {
         next = new Map();
-        node.set(arg, next);
+        node.set(slot(arg), next);
       }
       node = next;
     }
     const last = args[arity - 1];
     if (!isPrimitive(last)) return compute(args);
-    let key = node.get(last) as string | undefined;
+    let key = node.get(slot(last)) as string | undefined;
     if (key === undefined) {
       key = compute(args); // throws for symbols, which are then never remembered
       if (++this.size > this.limit) this.clear();
-      node.set(last, key);
+      node.set(slot(last), key);
     }
     return key;
   }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createFileCore } from '../../backends/file';
@@ -357,5 +358,109 @@ describe('precache', () => {
     const wrongShape = await memoir('precache', 'x', '--from', valuesFile([{ args: 1, value: 2 }]));
     expect(wrongShape.code).toBe(1);
     expect(wrongShape.stderr).toContain('item 0: expected { "args": [...], "value": ... }');
+  });
+});
+
+describe('what memoir did not write (issue 12, items 11 to 13)', () => {
+  /** The four kinds of stray the issue names, dropped into a cache's directory. */
+  function addStrays(dir: string): string[] {
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'my notes');
+    execFileSync('mkfifo', [path.join(dir, 'shard-63.bin')]); // a FIFO named like a data file
+    fs.symlinkSync('/etc/hostname', path.join(dir, 'link'));
+    fs.mkdirSync(path.join(dir, `${'a'.repeat(40)}.entry`)); // a directory named like one
+    return ['notes.txt', 'shard-63.bin', 'link', `${'a'.repeat(40)}.entry`];
+  }
+
+  test('a stray file, FIFO, symlink or directory never hides a cache: it is reported and left alone', async () => {
+    const name = unique('area');
+    const area = fillArea(name);
+    const dir = path.join(cacheDir, name);
+    const strays = addStrays(dir);
+
+    const human = await memoir('list');
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^${name}\\s+5\\s`, 'm'));
+    expect(human.stdout).toContain(`${name}: 4 entries memoir did not write, left alone: `);
+    for (const stray of ['link (symbolic link)', 'notes.txt (file)', 'shard-63.bin (FIFO)', '.entry (directory)']) {
+      expect(human.stdout).toContain(stray);
+    }
+    const listed = (await memoir('list', '--json')).json.caches;
+    expect(listed).toEqual([expect.objectContaining({ name, entries: 5 })]);
+    expect(listed[0].strays).toEqual([
+      { name: `${'a'.repeat(40)}.entry`, type: 'directory' },
+      { name: 'link', type: 'symbolic link' },
+      { name: 'notes.txt', type: 'file' },
+      { name: 'shard-63.bin', type: 'FIFO' },
+    ]);
+
+    const inspect = await memoir('inspect', name, '--json');
+    expect(inspect.code).toBe(0);
+    expect(inspect.json.total).toBe(5);
+    expect(inspect.stderr).toContain('that memoir did not write, left alone: ');
+    const marks = await memoir('clear-being-calculated', name, '--json');
+    expect(marks.code).toBe(0);
+    expect(marks.stderr).toContain('notes.txt (file)');
+    const prune = await memoir('prune', name, '--older-than', '1d', '--json');
+    expect(prune).toMatchObject({ code: 0, json: { removed: 0 } });
+    const clear = await memoir('clear', name, '--json');
+    expect(clear).toMatchObject({ code: 0, json: { removed: 5 } });
+    expect(await area.isCached(1, 2)).toBe(false);
+    // Emptied, with only the strays left: still the cache when named.
+    expect((await memoir('clear', name)).code).toBe(0);
+    expect((await memoir('prune', name, '--older-than', '0')).code).toBe(0);
+    expect(fs.readdirSync(dir).sort()).toEqual([...strays].sort());
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('my notes');
+  });
+
+  test('--cache-dir pointing at a file is a clear failure, with no stack trace in the JSON', async () => {
+    const file = path.join(cacheDir, 'a-file');
+    fs.writeFileSync(file, 'not a directory');
+    for (const command of [['list'], ['clear', 'x'], ['inspect', 'x'], ['prune', 'x', '--older-than', '1d']]) {
+      const result = await runCli([...command, '--json', '--cache-dir', file]);
+      expect(result.code).toBe(1);
+      expect(result.json.error.message).toBe(`Cannot use ${file} as a cache directory: it is not a directory.`);
+      expect(result.json.error.message).not.toMatch(/\n\s+at /);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  test('--older-than 0 is a valid age: every completed entry goes', async () => {
+    const name = unique('area');
+    const area = fillArea(name);
+    const zero = await memoir('prune', name, '--older-than', '0', '--json');
+    expect(zero).toMatchObject({ code: 0, json: { olderThanMs: 0, removed: 5 } });
+    expect(await area.isCached(1, 2)).toBe(false);
+    expect((await memoir('prune', name, '--older-than', '0ms')).code).toBe(0);
+    // A bare number other than 0 has no unit to go by.
+    const bare = await memoir('prune', name, '--older-than', '5');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('--older-than must be a duration');
+  });
+
+  test('prune removes temporary files and locks of killed writers older than the stale-lock time', async () => {
+    const name = unique('area');
+    const core = createFileCore(name, { cacheDir });
+    await core.write('k', 1, { time: Date.now() });
+    await core.close!(); // its own sweep (after the first write) is over
+    const dir = path.join(cacheDir, name);
+    const old = path.join(dir, '.shard-02.bin.4242.abcdefabcdef.tmp');
+    const young = path.join(dir, '.shard-03.bin.4242.abcdefabcdef.tmp');
+    const lock = path.join(dir, 'shard-04.bin.lock');
+    fs.writeFileSync(old, 'partial');
+    fs.writeFileSync(young, 'partial');
+    fs.mkdirSync(lock);
+    const longAgo = new Date(Date.now() - 60_000);
+    fs.utimesSync(old, longAgo, longAgo);
+    fs.utimesSync(lock, longAgo, longAgo);
+    // Memoir's own leftovers are not strays.
+    expect((await memoir('list', '--json')).json.caches[0].strays).toEqual([]);
+
+    const result = await memoir('prune', name, '--older-than', '1d', '--json');
+    expect(result).toMatchObject({ code: 0, json: { removed: 0, leftovers: 2 } });
+    expect(fs.existsSync(old)).toBe(false);
+    expect(fs.existsSync(lock)).toBe(false);
+    expect(fs.existsSync(young)).toBe(true);
+    const human = await memoir('prune', name, '--older-than', '1d');
+    expect(human.stdout).toBe(`Pruned ${name}: removed 0 entries older than 1d.\n`);
   });
 });

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as orders from '../support/names/orders';
 import * as users from '../support/names/users';
 import { cached } from '../../lib/cached';
+import { memoirKey } from '../../lib/keys';
 import { resetGlobalParams } from '../../lib/config/global-params';
 import { recordingLogger, uniqueName } from '../support/engine-helpers';
 
@@ -157,5 +158,85 @@ describe('unhashable arguments', () => {
   it('throw synchronously from a sync function', () => {
     const f = cached((cb: () => void) => typeof cb, { name: `unhashable-sync-${Date.now()}`, backend: 'memory' });
     expect(() => f(() => undefined)).toThrow(expect.objectContaining({ code: 'UNHASHABLE_ARGUMENT' }));
+  });
+});
+
+describe('arguments the key refuses (issue 12, items 2 and 13)', () => {
+  const deep = () => {
+    let value: unknown = 'bottom';
+    for (let i = 0; i < 20_000; i++) value = { value };
+    return value;
+  };
+
+  it('a 20,000-deep argument is UNHASHABLE_ARGUMENT from a sync function, a rejection from an async one', async () => {
+    const sync = cached((x: unknown) => typeof x, { name: uniqueName('deep-sync'), backend: 'memory' });
+    expect(() => sync(deep())).toThrow(expect.objectContaining({ name: 'MemoirError', code: 'UNHASHABLE_ARGUMENT' }));
+    const async = cached(async (x: unknown) => typeof x, { name: uniqueName('deep-async'), backend: 'memory' });
+    await expect(async(deep())).rejects.toMatchObject({ name: 'MemoirError', code: 'UNHASHABLE_ARGUMENT' });
+  });
+
+  it('a class instance is refused, not keyed by its visible fields alone', () => {
+    class Account {
+      #balance: number;
+      constructor(readonly id: string, balance: number) {
+        this.#balance = balance;
+      }
+      get balance() {
+        return this.#balance;
+      }
+    }
+    const { f, calls } = recorder();
+    expect(() => f(new Account('a', 1))).toThrow(expect.objectContaining({ code: 'UNHASHABLE_ARGUMENT', message: expect.stringContaining('Account') }));
+    expect(calls).toHaveLength(0);
+  });
+
+  it('-0 and 0 are different arguments, also on the primitive fast path', () => {
+    const { f, calls } = recorder();
+    f(0);
+    f(-0);
+    f(0);
+    f(-0);
+    expect(calls).toHaveLength(2);
+  });
+});
+
+describe('keys of methods', () => {
+  it("name the instance's state when it cannot be keyed, with the way out", () => {
+    class Connection {}
+    class Repo {
+      readonly connection = new Connection();
+      @cached({ backend: 'memory' })
+      find(id: number) {
+        return id;
+      }
+    }
+    expect(() => new Repo().find(1)).toThrow(
+      expect.objectContaining({
+        code: 'UNHASHABLE_ARGUMENT',
+        message: expect.stringMatching(/the instance's state \(this\)\.connection.*Connection.*instanceKey/),
+      }),
+    );
+  });
+
+  it('use [memoirKey]() for the instance when its class has one', () => {
+    let runs = 0;
+    class Account {
+      #id: string;
+      constructor(id: string) {
+        this.#id = id;
+      }
+      [memoirKey]() {
+        return this.#id;
+      }
+      @cached({ backend: 'memory' })
+      describe() {
+        runs++;
+        return `account ${this.#id}`;
+      }
+    }
+    expect(new Account('a').describe()).toBe('account a');
+    expect(new Account('a').describe()).toBe('account a');
+    expect(new Account('b').describe()).toBe('account b');
+    expect(runs).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { PrimitiveKeyCache } from '../../lib/keys/primitive-cache';
-import { defaultKey } from '../../lib/keys/default-key';
+import { defaultKey } from '../../lib/keys';
 
 describe('PrimitiveKeyCache', () => {
   const primitive = fc.oneof(
@@ -33,6 +33,15 @@ describe('PrimitiveKeyCache', () => {
     expect(compute).toHaveBeenCalledTimes(1);
     cache.keyFor(['1', 'a'], compute);
     expect(compute).toHaveBeenCalledTimes(2);
+  });
+
+  it('tells -0 from 0, which its Maps alone would not', () => {
+    const cache = new PrimitiveKeyCache();
+    expect(cache.keyFor([0], defaultKey)).toBe('[0]');
+    expect(cache.keyFor([-0], defaultKey)).toBe('[-0]');
+    expect(cache.keyFor([-0, 0], defaultKey)).toBe('[-0,0]');
+    expect(cache.keyFor([0, -0], defaultKey)).toBe('[0,-0]');
+    expect(cache.keyFor([0], defaultKey)).toBe('[0]');
   });
 
   it('leaves objects, long argument lists and symbols to compute every time', () => {

@@ -27,6 +27,7 @@ function summaryJson(summary: CacheSummary, now: number) {
     oldest: summary.oldest ?? null,
     newest: summary.newest ?? null,
     unreadable: summary.unreadable,
+    strays: summary.strays ?? [],
   };
 }
 
@@ -67,13 +68,21 @@ function human(location: string, caches: CacheSummary[], now: number): string {
       ),
     );
   }
-  const problems = caches.filter((cache) => cache.unreadable > 0 || cache.deadMarks > 0);
+  const problems = caches.filter(
+    (cache) => cache.unreadable > 0 || cache.deadMarks > 0 || (cache.strays?.length ?? 0) > 0,
+  );
   for (const cache of problems) {
     const notes = [];
     if (cache.unreadable > 0)
       notes.push(`${cache.unreadable} unreadable file(s) or document(s), not counted`);
     if (cache.deadMarks > 0)
       notes.push(`${cache.deadMarks} expired mark(s) (taken over on the next call)`);
+    const strays = cache.strays ?? [];
+    if (strays.length > 0) {
+      const shown = strays.slice(0, 5).map((stray) => `${stray.name} (${stray.type})`);
+      if (strays.length > shown.length) shown.push(`${strays.length - shown.length} more`);
+      notes.push(`${strays.length} entr${strays.length === 1 ? 'y' : 'ies'} memoir did not write, left alone: ${shown.join(', ')}`);
+    }
     lines.push('', `${cache.name}: ${notes.join('; ')}`);
   }
   return lines.join('\n');

@@ -7,6 +7,8 @@ import { formatDuration } from '../format';
 function olderThan(text: string | boolean | undefined): number {
   if (typeof text !== 'string')
     throw new UsageError('prune needs --older-than, e.g. --older-than 1d', 'prune');
+  // Zero needs no unit (any other bare number would be ambiguous): everything stored until now.
+  if (/^\s*0+(\.0*)?\s*$/.test(text)) return 0;
   try {
     return parseDuration(text, '--older-than');
   } catch {
@@ -23,8 +25,9 @@ export const pruneCommand: Command = {
   usage: 'memoir prune NAME --older-than DURATION [--progress]',
   description:
     'Deletes the completed entries of one cache stored longer ago than DURATION (500ms, 10s,\n' +
-    '5m, 1h, 2d), as the `cleanupStale` option does in the background. Calculations in\n' +
-    'flight are left alone.',
+    '5m, 1h, 2d; 0 deletes all of them), as the `cleanupStale` option does in the background.\n' +
+    'Calculations in flight are left alone. File caches: also removes the temporary files\n' +
+    'and locks that killed writers left, once older than the stale-lock time (5 s).',
   positionals: ['NAME'],
   options: { 'older-than': { type: 'string' }, ...PROGRESS_OPTION },
   optionHelp: [
@@ -37,10 +40,14 @@ export const pruneCommand: Command = {
     const catalog = context.catalog();
     const before = context.io.now() - maxAge;
     const removed = await catalog.prune(name, before, context.progress(`pruning ${name}`));
+    const leftovers = (await catalog.removeLeftovers?.(name)) ?? 0;
     context.output(
-      { cache: name, location: catalog.location, olderThanMs: maxAge, before, removed },
+      { cache: name, location: catalog.location, olderThanMs: maxAge, before, removed, leftovers },
       () =>
-        `Pruned ${name}: removed ${removed} ${removed === 1 ? 'entry' : 'entries'} older than ${formatDuration(maxAge)}.`,
+        `Pruned ${name}: removed ${removed} ${removed === 1 ? 'entry' : 'entries'} older than ${formatDuration(maxAge)}` +
+        (leftovers > 0
+          ? `, and ${leftovers} temporary ${leftovers === 1 ? 'file' : 'files'} or lock(s) left by killed writers.`
+          : '.'),
     );
   },
 };
