@@ -6,7 +6,8 @@
  *   --quick (or BENCH_QUICK=1)  small iteration counts, for CI; figures are indicative only
  *   --json=<file>               also write the results as JSON (the smoke test reads it)
  *   --only=<parts>              comma list of parts to run: hits, stampede, and the section
- *                               names keys, file, mongo, manager (default: everything)
+ *                               names keys, file, mongo, manager, manager-persistence
+ *                               (default: everything)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -152,6 +153,12 @@ const SECTIONS: SectionSpec[] = [
     title: 'Manager: dependent-cache chain invalidation (bench/manager.ts)',
     entries: ['benchManagerInvalidation', 'runManagerBenchmark'],
     options: (q) => (q ? { quick, runs: 3 } : {}),
+  },
+  {
+    file: 'manager-persistence.ts',
+    title: 'Manager: persistent caches, set check and merged saves (bench/manager-persistence.ts)',
+    entries: ['benchManagerPersistence'],
+    options: (q) => (q ? { quick } : {}),
   },
 ];
 

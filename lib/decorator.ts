@@ -1,4 +1,7 @@
-import 'reflect-metadata';
+// The no-conflict entry: metadata functions without defining Reflect.getMetadata & co.
+// globally (importing memoir defines no globals). It shares reflect-metadata's registry, so
+// metadata emitted by a program that imports 'reflect-metadata' itself is seen here too.
+import * as Metadata from 'reflect-metadata/no-conflict';
 import { currentParams } from './config';
 import { describe, MemoirError } from './errors';
 import { type CachedDecorator, createMemo, type Memoized, memoizedFunction } from './memoized';
@@ -29,7 +32,7 @@ type AnyFunction = (...args: any[]) => any;
  * provides where the runtime has `Symbol.metadata`.
  */
 export function cachedMethodsOf(target: object): Array<string | symbol> {
-  const legacyNames: Array<string | symbol> | undefined = Reflect.getMetadata(
+  const legacyNames: Array<string | symbol> | undefined = Metadata.getMetadata(
     CACHED_METHODS,
     target,
   );
@@ -235,14 +238,14 @@ function legacy(
   // emitDecoratorMetadata tells whether the method is declared to return a Promise.
   if (
     options.async === undefined &&
-    Reflect.getMetadata('design:returntype', target, propertyKey) === Promise
+    Metadata.getMetadata('design:returntype', target, propertyKey) === Promise
   ) {
     options = { ...options, async: true };
   }
   // getMetadata walks the prototype chain, so the own list starts from the inherited one.
-  Reflect.defineMetadata(
+  Metadata.defineMetadata(
     CACHED_METHODS,
-    withName(Reflect.getMetadata(CACHED_METHODS, target), propertyKey),
+    withName(Metadata.getMetadata(CACHED_METHODS, target), propertyKey),
     target,
   );
   const decorated = new DecoratedMethod(descriptor.value, options, String(propertyKey), isStatic, site);

@@ -6,7 +6,8 @@ import { getCacheManager } from './manager';
 import { claimDefaultName, type DefinitionSite, defaultName, describeSite, type InstanceKey, Memo } from './engine';
 import type { CachedOptions, CallOptions } from './options';
 import type { CacheStats } from './engine';
-import { validateCallOptions } from './config';
+import { backendOf, currentParams, validateCallOptions } from './config';
+import type { ExternalCache } from './manager';
 
 type AnyFunction = (...args: any[]) => any;
 
@@ -94,8 +95,10 @@ export function memoizedFunction<F extends AnyFunction>(memo: Memo, self?: unkno
     keyFor: (...args) => memo.keyFor(args, self),
     stats: () => memo.stats(),
   };
+  // Plain data properties, as in the literal (assign allocates no descriptor objects: this
+  // runs once per memoized function, and some programs create one per request).
+  Object.assign(call, methods);
   Object.defineProperties(call, {
-    ...Object.getOwnPropertyDescriptors(methods),
     name: { value: memo.fn.name, configurable: true },
     length: { value: memo.fn.length, configurable: true },
   });
@@ -106,6 +109,13 @@ export function memoizedFunction<F extends AnyFunction>(memo: Memo, self?: unkno
  * Creates the engine of a function and registers its cache in the manager. Without an
  * explicit `name`, the name is `local` qualified by the defining module (`site`); a second
  * definition landing on a name another one already uses is warned about, naming both.
+ *
+ * A function on the memory backend without an explicit `name` is registered weakly: its
+ * entries die with it, so once nothing references it there is nothing left to invalidate,
+ * and a program that creates such functions per request must not keep every one of them
+ * (and its entries) forever. Everything else is registered strongly: its entries outlive it
+ * (on disk, on a server, or in a memory store pinned by its explicit name), so invalidating
+ * by name must keep reaching them.
  */
 export function createMemo(
   fn: AnyFunction,
@@ -125,7 +135,11 @@ export function createMemo(
     }
   }
   const manager = options.manager ?? getCacheManager();
-  manager.registerExternalCache(memo.name, { invalidate: () => memo.invalidateAll() });
+  const registration: ExternalCache = { invalidate: () => memo.invalidateAll() };
+  // Only the engine holds it: a weak registration ends when the function is collected.
+  memo.registration = registration;
+  const weak = options.name === undefined && backendOf(options, currentParams()) === 'memory';
+  manager.registerExternalCache(memo.name, registration, { weak });
   for (const parent of options.dependsOn ?? []) manager.registerDependentCache(parent, memo.name);
   return memo;
 }

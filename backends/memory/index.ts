@@ -11,6 +11,7 @@ import {
   serializeFor,
   type WriteOptions,
 } from '../../lib/contract';
+import { processState } from '../../lib/util';
 
 /**
  * The memory core: a Map per cache name, shared by every function of that name in this
@@ -20,16 +21,49 @@ import {
 export interface MemoryCoreOptions {
   /** Store and return copies so callers can mutate results safely. Default false. */
   copy?: boolean;
+  /**
+   * Keep this name's entries for the rest of the process, even while no core uses them, so
+   * a core created later under the same name finds them. Default true: a name chosen by
+   * someone is a namespace meant to be shared. `false` lets the entries go with the last
+   * core of the name (anonymous functions created per request must not pin memory).
+   */
+  pinned?: boolean;
 }
 
-const stores = new Map<string, Map<string, Entry>>();
+type Store = Map<string, Entry>;
 
-function storeFor(name: string): Map<string, Entry> {
-  let store = stores.get(name);
+/**
+ * The stores of the process, by cache name (one set per process: both module copies of
+ * memoir share it, see lib/util/process-state.ts). Each store is reachable weakly by name, so
+ * every core of a name shares one store while any of them lives, and strongly from `pinned`
+ * for names that must outlive their cores. A collected store takes its name with it.
+ */
+interface MemoryStores {
+  byName: Map<string, WeakRef<Store>>;
+  pinned: Map<string, Store>;
+  finalizer: FinalizationRegistry<string>;
+}
+
+const stores = processState<MemoryStores>('memory-stores', () => {
+  const byName = new Map<string, WeakRef<Store>>();
+  return {
+    byName,
+    pinned: new Map(),
+    // The name may already hold a newer store: only a dead reference is removed.
+    finalizer: new FinalizationRegistry((name) => {
+      if (byName.get(name)?.deref() === undefined) byName.delete(name);
+    }),
+  };
+});
+
+function storeFor(name: string, pinned: boolean): Store {
+  let store = stores.pinned.get(name) ?? stores.byName.get(name)?.deref();
   if (!store) {
     store = new Map();
-    stores.set(name, store);
+    stores.byName.set(name, new WeakRef(store));
+    stores.finalizer.register(store, name);
   }
+  if (pinned) stores.pinned.set(name, store);
   return store;
 }
 
@@ -40,8 +74,8 @@ function withoutMark({ processing: _, ...entry }: Entry): Entry {
   return entry;
 }
 
-export function memoryOperations(name: string, copy: boolean): StoreOperations<'sync'> {
-  const store = storeFor(name);
+export function memoryOperations(name: string, copy: boolean, pinned = true): StoreOperations<'sync'> {
+  const store = storeFor(name, pinned);
   const output = copy ? roundTrip : (value: unknown) => value;
 
   function release(key: string, owner: string | undefined): void {
@@ -131,9 +165,17 @@ export function memoryOperations(name: string, copy: boolean): StoreOperations<'
 }
 
 export function createMemoryCore(name: string, options: MemoryCoreOptions = {}): Core {
-  const sync = memoryOperations(name, options.copy ?? false);
+  const sync = memoryOperations(name, options.copy ?? false, options.pinned ?? true);
   return { name, sync, nonBlocking: true, ...asyncFromSync(sync) };
 }
 
+/**
+ * For memoized functions: the entries of a function given an explicit `name` are pinned (the
+ * name is a namespace other functions may share, now or later in the process); those of a
+ * function named by memoir live as long as the function (its core holds its store).
+ */
 export const memoryCoreFactory: CoreFactory = (spec) =>
-  createMemoryCore(spec.name, { copy: spec.options.copy === true });
+  createMemoryCore(spec.name, {
+    copy: spec.options.copy === true,
+    pinned: typeof spec.options.name === 'string',
+  });

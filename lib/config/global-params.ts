@@ -1,6 +1,6 @@
 import { MemoirError, invalidOption } from '../errors';
 import type { CachedOptions, GlobalParams } from '../options';
-import { defaultCacheDirectory } from '../util';
+import { defaultCacheDirectory, processState } from '../util';
 import { consoleLogger } from './settings';
 import { validateOptions } from './validate';
 
@@ -30,13 +30,16 @@ const KNOWN = new Set<string>([
   'clock',
 ]);
 
-let params: GlobalParams = { ...DEFAULTS };
-
 /**
- * Bumped on every change (enabling and disabling included): memoized functions compare it
- * with the version they resolved their settings at, one read per call.
+ * The global parameters and their version, one per process (both module copies of memoir
+ * share it, see lib/util/process-state.ts). `version` is bumped on every change (enabling and
+ * disabling included): memoized functions compare it with the version they resolved their
+ * settings at, one read per call.
  */
-export const configState = { version: 0 };
+export const configState = processState('config', () => ({
+  version: 0,
+  params: { ...DEFAULTS } as GlobalParams,
+}));
 
 /**
  * Every global parameter with the value in effect: unset ones show what applies (the
@@ -56,7 +59,7 @@ export function getGlobalParams(): Readonly<GlobalParams> {
     logger: consoleLogger,
     clock: Date.now,
   };
-  for (const [key, value] of Object.entries(params)) {
+  for (const [key, value] of Object.entries(configState.params)) {
     if (value !== undefined) (effective as unknown as Record<string, unknown>)[key] = value;
   }
   return effective;
@@ -79,13 +82,13 @@ export function setGlobalParams(partial: Partial<GlobalParams>): void {
   }
   const { cachingEnabled: _, ...options } = partial;
   validateOptions(options as CachedOptions);
-  params = { ...params, ...partial };
+  configState.params = { ...configState.params, ...partial };
   configState.version++;
 }
 
 /** Restores the defaults (tests, and scripts that reconfigure more than once). */
 export function resetGlobalParams(): void {
-  params = { ...DEFAULTS };
+  configState.params = { ...DEFAULTS };
   configState.version++;
 }
 
@@ -98,5 +101,5 @@ export function disableCaching(): void {
 }
 
 export function currentParams(): Readonly<GlobalParams> {
-  return params;
+  return configState.params;
 }

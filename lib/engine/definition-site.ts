@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processState } from '../util';
 
 /**
  * Where a memoized function was defined: the first frame of the stack outside memoir's own
@@ -113,7 +114,8 @@ export function describeSite(site: DefinitionSite | undefined): string {
   return site ? `${site.file}:${site.line}:${site.column}` : 'an unknown place';
 }
 
-const claimed = new Map<string, string>();
+/** Default names and the place that first used each, one map per process (see lib/util/process-state.ts). */
+const claimed = processState('claimed-default-names', () => new Map<string, string>());
 
 /**
  * Records that the definition at `site` uses the default name `name`; returns the other

@@ -17,6 +17,7 @@ import { type CallPolicy, callPolicy, resolveSettings, type Settings } from '../
 import type { CacheStats } from './stats';
 import { CallRecorder } from './recorder';
 import { backendOf, validateDecoration } from '../config';
+import { processState } from '../util';
 
 type AnyFunction = (...args: any[]) => any;
 
@@ -41,6 +42,8 @@ export class Memo implements MemoHost {
   private enabled = true;
   private defaultPolicy!: CallPolicy;
   readonly inFlight = new SingleFlight();
+  /** Its registration in a manager, which may hold it weakly: the engine keeps it alive. */
+  registration: object | undefined;
   readonly fences = new KeyFences();
   readonly breaker = new CircuitBreaker();
   private readonly refreshing = new Set<string>();
@@ -63,7 +66,7 @@ export class Memo implements MemoHost {
             'so its entries can be found again after a restart. Pass { name: "..." }.',
         );
       }
-      name = `anonymous#${anonymousCount++}`;
+      name = `anonymous#${anonymousNames.count++}`;
     }
     this.name = name;
     this.record = new CallRecorder(name);
@@ -340,5 +343,6 @@ export class Memo implements MemoHost {
 
 }
 
-let anonymousCount = 0;
+/** One sequence per process: both module copies of memoir share the memory stores by name. */
+const anonymousNames = processState('anonymous-names', () => ({ count: 0 }));
 

@@ -35,6 +35,14 @@ export class DependencyGraph {
     return [...(this.dependents.get(name) ?? [])];
   }
 
+  /** Removes `name` and every edge to or from it. */
+  forget(name: string): void {
+    this.dependents.delete(name);
+    for (const [parent, set] of this.dependents) {
+      if (set.delete(name) && set.size === 0) this.dependents.delete(parent);
+    }
+  }
+
   /** True when `name` appears in any edge. */
   mentions(name: string): boolean {
     if (this.dependents.has(name)) return true;

@@ -2,15 +2,15 @@ import type { AutoSyncSchedule } from './auto-sync';
 import type { CacheKey } from './hooks';
 import { describe, MemoirError } from '../errors';
 import { type Flushable, markClean, markDirty } from './exit-flush';
+import { ChangeJournal } from './journal';
 import { isPromiseLike, SerialQueue } from './serial-queue';
+import type { Refresh } from './shared-file';
+import type { StampClock } from './stamps';
+import type { CachePersistence } from './storage';
+import { assertSerializable } from './serializable';
+import { unsavableValue } from './unsavable';
 
-/** How a persistent cache reaches its saved contents (hooks or the default file). */
-export interface CachePersistence<K extends CacheKey, V> {
-  save(contents: Map<K, V>): void | Promise<void>;
-  /** Fresh contents from storage (validated, or built); undefined when there are none. */
-  load(): { contents: Map<K, V> | undefined; built: boolean };
-  remove(): void | Promise<void>;
-}
+export type { CachePersistence } from './storage';
 
 /** What a cache needs from the manager that owns it. */
 export interface CacheOwner {
@@ -28,6 +28,8 @@ export interface CacheSetup<K extends CacheKey, V> {
   initialIsUnsaved?: boolean;
   /** Present for persistent caches only; a cache without it never touches storage. */
   persistence?: CachePersistence<K, V>;
+  /** Stamps this cache's changes (shared with its storage, which moves it past saved stamps). */
+  stamps?: StampClock;
   /** Counts changes and triggers saves; present for persistent caches only. */
   makeSchedule?: (save: () => void) => AutoSyncSchedule;
 }
@@ -45,14 +47,22 @@ export class ManagedCache<K extends CacheKey = CacheKey, V = unknown>
   private readonly persistence?: CachePersistence<K, V>;
   private readonly schedule?: AutoSyncSchedule;
   private readonly queue = new SerialQueue();
+  /** What changed since the last save or load, for the merge with other processes' saves. */
+  private readonly journal = new ChangeJournal<K>();
+  private readonly stamps?: StampClock;
 
   constructor(setup: CacheSetup<K, V>) {
     this.name = setup.name;
     this.owner = setup.owner;
     this.entriesMap = setup.initial ?? new Map();
     this.persistence = setup.persistence;
+    this.stamps = setup.stamps;
     this.schedule = setup.makeSchedule?.(() => this.saveOnSchedule());
-    if (setup.initialIsUnsaved) this.changed();
+    if (setup.initialIsUnsaved) {
+      const stamp = this.stamp();
+      for (const key of this.entriesMap.keys()) this.journal.set(key, stamp);
+      this.changed();
+    }
   }
 
   /** True when the cache is saved (to disk by default, or through its saver hook). */
@@ -77,6 +87,12 @@ export class ManagedCache<K extends CacheKey = CacheKey, V = unknown>
     return this.entriesMap.has(key);
   }
 
+  /**
+   * Stores `value` under `key`. On a persistent cache saved by memoir (no saver hook), a value
+   * node:v8 cannot serialize (a function, a symbol, an object holding one) is refused with
+   * SERIALIZATION_FAILED and the cache is left as it was: accepting it would only fail later,
+   * in a save with no caller to tell.
+   */
   set(key: K, value: V): this {
     if (typeof key !== 'string' && typeof key !== 'number') {
       throw new MemoirError(
@@ -84,14 +100,25 @@ export class ManagedCache<K extends CacheKey = CacheKey, V = unknown>
         `Cache "${this.name}": keys must be strings or numbers, got ${describe(key)}.`,
       );
     }
+    if (this.persistence?.serializesValues()) {
+      try {
+        assertSerializable(value);
+      } catch (error) {
+        throw unsavableValue(this.name, key, error);
+      }
+    }
     this.entriesMap.set(key, value);
+    if (this.persistence) this.journal.set(key, this.stamp());
     this.changed();
     return this;
   }
 
   delete(key: K): boolean {
     const existed = this.entriesMap.delete(key);
-    if (existed) this.changed();
+    if (existed) {
+      if (this.persistence) this.journal.delete(key, this.stamp());
+      this.changed();
+    }
     return existed;
   }
 
@@ -99,6 +126,7 @@ export class ManagedCache<K extends CacheKey = CacheKey, V = unknown>
   clear(): void {
     if (this.entriesMap.size === 0) return;
     this.entriesMap.clear();
+    if (this.persistence) this.journal.clear(this.stamp());
     this.changed();
   }
 
@@ -163,28 +191,40 @@ export class ManagedCache<K extends CacheKey = CacheKey, V = unknown>
     const { contents, built } = this.persistence.load();
     this.entriesMap = contents ?? new Map();
     this.schedule?.reset();
+    this.journal.reset();
     markClean(this);
-    if (built) this.changed();
+    if (built) {
+      const stamp = this.stamp();
+      for (const key of this.entriesMap.keys()) this.journal.set(key, stamp);
+      this.changed();
+    }
   }
 
-  /** @internal The manager's part of an invalidation: clear memory now, storage in order. */
+  /**
+   * @internal The manager's part of an invalidation: clear memory now, storage in order.
+   * On the default file the clear is stamped, so changes that other processes made before
+   * it stay out of the cache when they save later: an invalidation stays invalidated.
+   */
   invalidateSelf(): void | Promise<void> {
     this.entriesMap.clear();
     this.schedule?.reset();
+    this.journal.reset();
     markClean(this);
     const persistence = this.persistence;
     if (!persistence) return;
-    // If the saved contents cannot be removed, an unsaved "empty" change makes sure the next
-    // save overwrites them, so stale data cannot come back in the next process.
-    const keepEmptyPending = (error: unknown) => {
+    const stamp = this.stamp();
+    // If the saved contents cannot be cleared, an unsaved clear makes sure the next save
+    // clears them, so stale data cannot come back in the next process.
+    const keepClearPending = (error: unknown) => {
+      this.journal.clear(stamp);
       this.changed();
       throw error;
     };
     try {
-      const result = this.queue.run(() => persistence.remove());
-      return isPromiseLike(result) ? Promise.resolve(result).catch(keepEmptyPending) : undefined;
+      const result = this.queue.run(() => persistence.remove(stamp));
+      return isPromiseLike(result) ? Promise.resolve(result).catch(keepClearPending) : undefined;
     } catch (error) {
-      keepEmptyPending(error);
+      keepClearPending(error);
     }
   }
 
@@ -195,6 +235,10 @@ export class ManagedCache<K extends CacheKey = CacheKey, V = unknown>
    */
   flushSync(): void {
     if (this.unsavedChanges > 0) this.saveOnSchedule();
+  }
+
+  private stamp(): number {
+    return this.stamps?.next() ?? 0;
   }
 
   private changed(): void {
@@ -213,29 +257,42 @@ export class ManagedCache<K extends CacheKey = CacheKey, V = unknown>
     }
   }
 
-  /** Saves a snapshot (a copy: an async saver may hold it while the cache keeps changing). */
+  /**
+   * Saves the pending changes. The default file merges them into what other processes saved
+   * and answers with their changes, which memory then takes on; a saver hook gets a snapshot
+   * (a copy: an async saver may hold it while the cache keeps changing).
+   */
   private writeOut(): void | Promise<void> {
     const persistence = this.persistence;
     const schedule = this.schedule;
     if (!persistence || !schedule) return;
     return this.queue.run(() => {
       const token = schedule.beginSave();
+      const pending = this.journal.take();
       const done = () => {
         schedule.saved(token);
         if (schedule.pendingChanges === 0) markClean(this);
       };
       const failed = (error: unknown): never => {
+        this.journal.restore(pending);
         schedule.failed();
         throw error;
       };
-      let result: void | Promise<void>;
+      let result: ReturnType<typeof persistence.save>;
       try {
-        result = persistence.save(new Map(this.entriesMap));
+        result = persistence.save(this.entriesMap, pending);
       } catch (error) {
         return failed(error);
       }
       if (isPromiseLike(result)) return Promise.resolve(result).then(done, failed);
+      if (result) this.takeOn(result);
       done();
     });
+  }
+
+  /** Memory takes on what other processes saved (and drops what they deleted or invalidated). */
+  private takeOn(refresh: Refresh<K, V>): void {
+    for (const key of refresh.removed) this.entriesMap.delete(key);
+    for (const [key, value] of refresh.updated) this.entriesMap.set(key, value);
   }
 }

@@ -7,7 +7,7 @@ import {
   parseAutoSyncRules,
   systemClock,
 } from './auto-sync';
-import { defaultCacheDirectory } from '../util';
+import { defaultCacheDirectory, processState } from '../util';
 import { type CacheHooks, type CacheKey, type HookName, resolveContents } from './hooks';
 import { assertValidName, assertValidReference } from './cache-name';
 import { cacheFilePath } from './persistence';
@@ -21,18 +21,16 @@ import {
   unknown,
   validateOptions,
 } from './registration';
-import { cacheStorage } from './storage';
+import { cacheStorage, discardSaved } from './storage';
+import { preciseWallClockMs, StampClock } from './stamps';
 import { DependencyGraph } from './dependency-graph';
 import { invalidOption, MemoirError } from '../errors';
 import { type CachePersistence, ManagedCache } from './managed-cache';
+import { type ExternalCache, ExternalCaches, type ExternalRegistrationOptions } from './external-caches';
 
 export type { CacheManagerOptions, CacheOptions } from './registration';
 
-/** A cache whose entries live elsewhere (a memoized function's backend). */
-export interface ExternalCache {
-  /** Fences in-flight calculations synchronously, then clears the stored entries. */
-  invalidate(): void | Promise<void>;
-}
+export type { ExternalCache, ExternalRegistrationOptions } from './external-caches';
 
 /**
  * Named caches, the dependencies between them, their persistence hooks and their auto-sync
@@ -43,7 +41,7 @@ export class CacheManager {
   readonly name: string;
   private readonly caches = new Map<string, ManagedCache<any, any>>();
   private readonly registrations = new Map<string, CacheOptions<any, any>>();
-  private readonly externals = new Map<string, ExternalCache>();
+  private readonly externals = new ExternalCaches((name) => this.forgetCollected(name));
   private readonly hooks = new Map<string, CacheHooks<any, any>>();
   private readonly graph = new DependencyGraph();
   private readonly clock: Clock;
@@ -104,7 +102,11 @@ export class CacheManager {
       options.autoSync === undefined ? undefined : parseAutoSyncRules(options.autoSync);
     const previousHooks = this.hooks.get(name);
     this.hooks.set(name, { ...previousHooks, ...pickHooks(options) });
-    const persistence = persistent ? this.persistenceFor<K, V>(name) : undefined;
+    // The system clock gets sub-millisecond stamps; an injected clock (tests) is used as is.
+    const stamps = new StampClock(
+      this.clock === systemClock ? preciseWallClockMs : () => this.clock.now(),
+    );
+    const persistence = persistent ? this.persistenceFor<K, V>(name, stamps) : undefined;
     let start: ReturnType<CachePersistence<K, V>['load']>;
     try {
       start = persistence
@@ -123,6 +125,7 @@ export class CacheManager {
       // Built contents cost work: they count as a change so they get saved.
       initialIsUnsaved: start.built,
       persistence,
+      stamps,
       makeSchedule: persistent
         ? (save) => new AutoSyncSchedule(this.clock, () => cacheRules ?? this.managerRules, save)
         : undefined,
@@ -158,14 +161,19 @@ export class CacheManager {
   /**
    * Registers a memoized function's cache so invalidations reach it. Registering the same
    * name again replaces the previous one (functions are re-created, e.g. in tests).
+   * `{ weak: true }` holds it only as long as something else does (see ExternalCaches).
    */
-  registerExternalCache(name: string, cache: ExternalCache): void {
+  registerExternalCache(
+    name: string,
+    cache: ExternalCache,
+    options?: ExternalRegistrationOptions,
+  ): void {
     assertValidReference(name);
     if (this.caches.has(name)) throw conflict(name, 'it is already a Map-like cache');
     if (!cache || typeof cache.invalidate !== 'function') {
       throw invalidOption('cache', cache, 'an object with an invalidate() method');
     }
-    this.externals.set(name, cache);
+    this.externals.set(name, cache, options);
   }
 
   hasCache(name: string): boolean {
@@ -174,7 +182,7 @@ export class CacheManager {
 
   /** Names of all registered caches, Map-like and memoized functions', in registration order. */
   cacheNames(): string[] {
-    return [...this.caches.keys(), ...this.externals.keys()];
+    return [...this.caches.keys(), ...this.externals.names()];
   }
 
   /**
@@ -242,7 +250,11 @@ export class CacheManager {
     if (this.externals.has(name)) throw notMapLike(name);
     const cache = this.caches.get(name);
     if (cache && !cache.persistent) return;
-    await this.persistenceFor(name).remove();
+    await discardSaved({
+      cacheName: name,
+      hooks: () => this.hooks.get(name) ?? {},
+      file: () => this.fileOf(name),
+    });
   }
 
   /**
@@ -294,13 +306,21 @@ export class CacheManager {
   }
 
   /** The cache's storage: hooks looked up at each use (they may be registered later), else the default file. */
-  private persistenceFor<K extends CacheKey, V>(name: string): CachePersistence<K, V> {
+  private persistenceFor<K extends CacheKey, V>(
+    name: string,
+    stamps: StampClock,
+  ): CachePersistence<K, V> {
     return cacheStorage<K, V>({
       cacheName: name,
       hooks: () => this.hooks.get(name) ?? {},
-      file: () => cacheFilePath(this.cacheDirectory, this.name, name),
+      file: () => this.fileOf(name),
+      stamps,
       report: (problem) => this.report(problem),
     });
+  }
+
+  private fileOf(name: string): string {
+    return cacheFilePath(this.cacheDirectory, this.name, name);
   }
 
   private mapLike(name: string): ManagedCache<any, any> {
@@ -320,6 +340,15 @@ export class CacheManager {
     }
   }
 
+  /**
+   * A weakly registered cache was collected: its name leaves the dependency graph too, unless
+   * a Map-like cache took the name meanwhile. Otherwise a program creating dependent memory
+   * functions per request would grow the graph by one node per call.
+   */
+  private forgetCollected(name: string): void {
+    if (!this.caches.has(name)) this.graph.forget(name);
+  }
+
   private report(problem: unknown): void {
     try {
       this.onWarning(problem instanceof Error ? problem : new Error(String(problem)));
@@ -329,7 +358,8 @@ export class CacheManager {
   }
 }
 
-const managers = new Map<string, CacheManager>();
+/** The named managers, one set per process (shared by both module copies of memoir). */
+const managers = processState('managers', () => new Map<string, CacheManager>());
 
 /** The process-wide manager called `name` ('default' when omitted), created on first use. */
 export function getCacheManager(name = 'default'): CacheManager {

@@ -1,3 +1,6 @@
+// As a program using emitDecoratorMetadata does: memoir itself defines no Reflect.metadata,
+// so without this import TypeScript's emitted design:* metadata would be dropped.
+import 'reflect-metadata';
 import { cached, cachedMethodsOf, cacheOf } from 'memoir';
 import { classes, Derived, memory, Pricer, Rates } from '../classes';
 import { methodSuite } from '../method-suite';
