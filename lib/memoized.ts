@@ -125,7 +125,8 @@ export function createMemo(
   instanceKey?: InstanceKey,
 ): Memo {
   const memo = new Memo(fn, options, options.name ?? defaultName(site, local), instanceKey);
-  if (options.name === undefined) {
+  // Without a site there is no place to compare (and nothing to remember per function).
+  if (options.name === undefined && site !== undefined) {
     const other = claimDefaultName(memo.name, site);
     if (other !== undefined) {
       memo.settings.logger.warn(

@@ -175,8 +175,11 @@ export class Memo implements MemoHost {
       },
       report: (event) => this.record.coreEvent({ ...event, cache: this.name }),
     });
+    // Held weakly: the list of open cores must not keep a dropped function alive.
+    const self = new WeakRef<Memo>(this);
     remember(this.openedCore, () => {
-      this.openedCore = undefined;
+      const memo = self.deref();
+      if (memo) memo.openedCore = undefined;
     });
     return this.openedCore;
   }

@@ -7,8 +7,13 @@ import type { Core } from '../contract';
  */
 const opened = new Map<Core, () => void>();
 
-/** Records an opened core; `forget` makes its owner open a new one on next use. */
+/**
+ * Records an opened core; `forget` makes its owner open a new one on next use. A core with
+ * nothing to close (memory) is not held at all: a program that creates memoized functions
+ * per request would otherwise keep every one of their cores, and their entries, forever.
+ */
 export function remember(core: Core, forget: () => void): void {
+  if (typeof core.close !== 'function') return;
   opened.set(core, forget);
 }
 
