@@ -16,7 +16,7 @@ export { type AutoSyncRule, type Clock, DEFAULT_AUTO_SYNC_RULES } from './manage
 export { defaultCacheDirectory } from './util';
 export type { CacheContents, CacheHooks, CacheKey } from './manager';
 export { ManagedCache } from './manager';
-export { CacheManager, type CacheManagerOptions, type CacheOptions, type ExternalCache, getCacheManager } from './manager';
+export { CacheManager, type CacheManagerOptions, type CacheOptions, type ExternalCache, type ExternalRegistrationOptions, getCacheManager } from './manager';
 export type { BackendName, CachedOptions, CallOptions, GlobalParams, Logger, MongoGetter } from './options';
 export { type Serializer, v8Serializer } from './contract';
 export { type CacheStats, closeConnections } from './engine';
