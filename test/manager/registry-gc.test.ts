@@ -12,7 +12,7 @@ const child = path.join(__dirname, '../support/registry-gc-child.ts');
 const repoRoot = path.join(__dirname, '../..');
 
 it('100,000 per-request anonymous memory functions leave the heap flat and the registries empty', () => {
-  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, '20000,100000'], {
+  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, '10000,100000'], {
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 80_000,

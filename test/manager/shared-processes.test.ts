@@ -31,10 +31,12 @@ function expectClean(ending: { code: number | null; signal: string | null; stder
   expect(ending).toEqual({ code: 0, signal: null, stderr: '' });
 }
 
+/** What an earlier run left: seed0..seed<count-1> (written from this process). */
 async function seed(dir: string, count: number): Promise<void> {
-  const seeder = await DrivenProcess.start(dir);
-  await seeder.send({ op: 'fill', prefix: 'seed', count });
-  expectClean(await seeder.exit());
+  const manager = new CacheManager('driver', { cacheDirectory: dir, autoSync: false });
+  const cache = manager.registerCache<string, number>('shared');
+  for (let i = 0; i < count; i++) cache.set(`seed${i}`, i);
+  await cache.save();
 }
 
 it('four processes adding 100 keys each and exiting together keep all 400', async () => {

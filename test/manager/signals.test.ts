@@ -17,42 +17,48 @@ function onDisk(cacheName: string): number {
   return manager.registerCache(cacheName).size;
 }
 
-describe.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s', (signal) => {
-  // The file lock loads proper-lockfile, whose signal-exit listens to the same signals in the
-  // same polite way; memoir must not wait for it (nor it for memoir) when both are there.
-  it.each([
-    ['signal-exit not loaded yet (the first save is the flush)', false],
-    ['signal-exit already listening (an earlier save took the file lock)', true],
-  ])('flushes, then the process dies of the signal as it would have without memoir: %s', async (_, savedBefore) => {
-    const cacheName = `only-memoir-${signal}-${savedBefore}`;
-    const driven = await DrivenProcess.start(temp.dir, cacheName);
-    if (savedBefore) {
-      await driven.send({ op: 'set', key: 'early', value: 0 });
-      await driven.send({ op: 'save' });
-    }
-    await driven.send({ op: 'fill', prefix: 'k', count: 25 });
-    driven.kill(signal);
-    const ending = await driven.ended;
-    expect({ code: ending.code, signal: ending.signal }).toEqual({ code: null, signal });
-    expect(onDisk(cacheName)).toBe(savedBefore ? 26 : 25);
-  });
+// The file lock loads proper-lockfile, whose signal-exit listens to the same signals in the
+// same polite way (act only when alone); memoir must not wait for it, nor it for memoir.
+// Each signal is tried with signal-exit already listening (an earlier save took the file
+// lock); SIGINT also before it is loaded (the first save is the flush itself).
+it.each([
+  ['SIGINT', false],
+  ['SIGINT', true],
+  ['SIGTERM', true],
+  ['SIGHUP', true],
+] as const)('%s: flushes, then the process dies of the signal as it would have without memoir (signal-exit listening: %s)', async (signal, savedBefore) => {
+  const cacheName = `only-memoir-${signal}-${savedBefore}`;
+  const driven = await DrivenProcess.start(temp.dir, cacheName);
+  if (savedBefore) {
+    await driven.send({ op: 'set', key: 'early', value: 0 });
+    await driven.send({ op: 'save' });
+  }
+  await driven.send({ op: 'fill', prefix: 'k', count: 25 });
+  driven.kill(signal);
+  const ending = await driven.ended;
+  expect({ code: ending.code, signal: ending.signal }).toEqual({ code: null, signal });
+  expect(onDisk(cacheName)).toBe(savedBefore ? 26 : 25);
+});
 
-  it("flushes and leaves the process running when the program handles the signal itself", async () => {
-    const cacheName = `own-handler-${signal}`;
-    const driven = await DrivenProcess.start(temp.dir, cacheName);
+it('flushes on each signal and leaves the process running when the program handles them itself', async () => {
+  const cacheName = 'own-handlers';
+  const driven = await DrivenProcess.start(temp.dir, cacheName);
+  let expected = 0;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     await driven.send({ op: 'own-handler', signal });
-    await driven.send({ op: 'fill', prefix: 'k', count: 25 });
+    await driven.send({ op: 'fill', prefix: `${signal}-`, count: 25 });
+    expected += 25;
     driven.kill(signal);
     expect(await driven.next()).toEqual({ handled: signal });
     // Still alive and answering; memoir's listener ran in the same emit as the program's.
-    expect(Object.keys(await driven.send({ op: 'dump' }))).toHaveLength(25);
-    expect(onDisk(cacheName)).toBe(25);
-    // Its later changes are flushed at its own, normal exit.
-    await driven.send({ op: 'set', key: 'later', value: 1 });
-    const ending = await driven.exit();
-    expect({ code: ending.code, signal: ending.signal }).toEqual({ code: 0, signal: null });
-    expect(onDisk(cacheName)).toBe(26);
-  });
+    expect(Object.keys(await driven.send({ op: 'dump' }))).toHaveLength(expected);
+    expect(onDisk(cacheName)).toBe(expected);
+  }
+  // Its later changes are flushed at its own, normal exit.
+  await driven.send({ op: 'set', key: 'later', value: 1 });
+  const ending = await driven.exit();
+  expect({ code: ending.code, signal: ending.signal }).toEqual({ code: 0, signal: null });
+  expect(onDisk(cacheName)).toBe(expected + 1);
 });
 
 it('an uncaught error still flushes (and still ends the process with status 1)', async () => {
