@@ -358,8 +358,8 @@ describe('default key: injective and value-based (property-based)', () => {
       }),
       { numRuns: RUNS * 2, endOnFailure: true },
     );
-    // Both sides of the equivalence were exercised.
-    expect(equalPairs).toBeGreaterThan(RUNS / 20);
+    // Both sides of the equivalence were exercised (equal pairs are ~1 in 20 of the random ones).
+    expect(equalPairs).toBeGreaterThan(RUNS / 100);
     expect(equalPairs).toBeLessThan(RUNS);
   });
 
