@@ -117,18 +117,31 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
   return {
     location,
 
-    async list(now) {
+    async list(now, progress) {
+      const caches = await allCaches();
+      const total = caches.reduce((sum, cache) => sum + fileCount(cache), 0);
+      let done = 0;
+      progress?.(0, total);
       const summaries: CacheSummary[] = [];
-      for (const cache of await allCaches()) summaries.push(await summarize(cache, now));
+      for (const cache of caches) {
+        summaries.push(await summarize(cache, now, () => progress?.(++done, total)));
+      }
       return summaries;
     },
 
-    async entries(name, key) {
+    async entries(name, key, progress) {
       const cache = await resolve(name);
       const found: EntryInfo[] = [];
-      for (const { layout, files } of cache.layouts) {
-        const wanted = key === undefined ? files : files.filter((file) => layout.holds(file, key));
+      const chosen = cache.layouts.map(({ layout, files }) => ({
+        layout,
+        wanted: key === undefined ? files : files.filter((file) => layout.holds(file, key)),
+      }));
+      const total = chosen.reduce((sum, { wanted }) => sum + wanted.length, 0);
+      let done = 0;
+      progress?.(0, total);
+      for (const { layout, wanted } of chosen) {
         for (const file of wanted) {
+          progress?.(++done, total);
           const reading = await readDataFile(file, layout);
           if (!reading.ok) {
             warn(`Cache "${cache.name}": cannot read ${file}: ${reading.problem}`);
@@ -165,7 +178,7 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
       return cache ? removeLeftovers(cache.dir) : 0;
     },
 
-    async precache(name, items, now, options) {
+    async precache(name, items, now, options, progress) {
       const existing = await find(name);
       const cache: CacheDirectory = existing ?? {
         name,
@@ -175,7 +188,9 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
       };
       const layout = chooseLayout(cache, options?.separateFiles);
       const context = storeContext(cache, layout);
-      for (const { key, value } of items) {
+      progress?.(0, items.length);
+      for (const [index, { key, value }] of items.entries()) {
+        progress?.(index + 1, items.length);
         const bytes = serializeFor(name, value);
         await appendAsync(context, layout.fileFor(key), { op: 'write', id: changeId(), key, bytes, time: now, owner: null });
       }
@@ -185,12 +200,17 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     async close() {},
   };
 
-  async function summarize(cache: CacheDirectory, now: number): Promise<CacheSummary> {
+  function fileCount(cache: CacheDirectory): number {
+    return cache.layouts.reduce((sum, { files }) => sum + files.length, 0);
+  }
+
+  async function summarize(cache: CacheDirectory, now: number, fileRead: () => void): Promise<CacheSummary> {
     const layouts = cache.layouts.map(({ layout }) => layoutName(layout.kind)).join('+') || 'empty';
     const summary = emptySummary(cache.name, cache.dir, layouts);
     summary.strays = cache.strays.map(({ name, type }) => ({ name, type }));
     for (const { layout, files } of cache.layouts) {
       for (const file of files) {
+        fileRead();
         const reading = await readDataFile(file, layout);
         summary.bytes += reading.size;
         if (!reading.ok) {

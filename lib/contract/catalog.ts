@@ -73,9 +73,10 @@ export interface PrecacheItem {
 export interface Catalog {
   /** Where the caches are, for messages: a directory or `db.collection`. */
   readonly location: string;
-  list(now: number): Promise<CacheSummary[]>;
+  /** Every cache with its counts; `progress` counts the data files read. */
+  list(now: number, progress?: ProgressListener): Promise<CacheSummary[]>;
   /** Entries of one cache (only `key`'s when given). Unknown cache: MemoirError UNKNOWN_CACHE. */
-  entries(name: string, key?: string): Promise<EntryInfo[]>;
+  entries(name: string, key?: string, progress?: ProgressListener): Promise<EntryInfo[]>;
   /** Removes every entry; returns how many there were. */
   clear(name: string, progress?: ProgressListener): Promise<number>;
   /** Drops every mark (bare placeholders go too); returns how many marks there were. */
@@ -96,6 +97,7 @@ export interface Catalog {
     items: PrecacheItem[],
     now: number,
     options?: { separateFiles?: boolean },
+    progress?: ProgressListener,
   ): Promise<number>;
   close(): Promise<void>;
 }

@@ -339,6 +339,19 @@ describe('precache', () => {
     expect((await memoir('precache', `${name}x`, '--from', from, '--create')).code).toBe(0);
   });
 
+  test('list, inspect and precache report progress on stderr with --progress', async () => {
+    const name = unique('area');
+    fillArea(name);
+    const listed = await memoir('list', '--progress');
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toMatch(/reading caches: (\d+)\/\1 files \(100%\)/);
+    const inspected = await memoir('inspect', name, '--progress');
+    expect(inspected.stderr).toMatch(new RegExp(`reading ${name}: (\\d+)/\\1 files \\(100%\\)`));
+    const from = valuesFile([{ args: [7, 7], value: { area: 49 } }, { args: [8, 8], value: { area: 64 } }]);
+    const precached = await memoir('precache', name, '--from', from, '--progress');
+    expect(precached.stderr).toContain(`precaching into ${name}: 2/2 files (100%)`);
+  });
+
   test('an unknown flag gets memoir\'s own message, naming the known ones', async () => {
     const result = await memoir('list', '--bogus');
     expect(result.code).toBe(2);

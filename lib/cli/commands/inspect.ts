@@ -1,6 +1,7 @@
 import { defaultKey } from '../../keys';
 import type { EntryInfo } from '../../contract';
 import type { Command } from '../command';
+import { PROGRESS_HELP, PROGRESS_OPTION } from '../command';
 import { CliFailure, UsageError } from '../errors';
 import { formatBytes, formatDuration, formatTime, table, truncate } from '../format';
 import { renderValue, summarizeValue } from '../summarize';
@@ -46,15 +47,16 @@ function parseLimit(text: string | undefined): number {
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'show the entries of a cache with their age, size and a summary of each value',
-  usage: 'memoir inspect NAME [--key KEY | --args JSON] [--limit N]',
+  usage: 'memoir inspect NAME [--key KEY | --args JSON] [--limit N] [--progress]',
   description:
     'Shows the entries of one cache, newest first: key, age, value size and a one-line summary\n' +
     'of the value (placeholders of calculations in flight show their mark). With --key (or\n' +
     '--args, the argument list as JSON, keyed as the function keys it) only that entry is\n' +
     'shown, with its whole value. Keys are the texts `fn.keyFor(...args)` returns.',
   positionals: ['NAME'],
-  options: { key: { type: 'string' }, args: { type: 'string' }, limit: { type: 'string' } },
+  options: { key: { type: 'string' }, args: { type: 'string' }, limit: { type: 'string' }, ...PROGRESS_OPTION },
   optionHelp: [
+    ...PROGRESS_HELP,
     ['--key KEY', 'only the entry stored under this key'],
     ['--args JSON', 'only the entry for these arguments, e.g. --args \'[2, "x"]\''],
     ['--limit N', `show at most N entries (default ${DEFAULT_LIMIT}; 0 for all)`],
@@ -65,7 +67,7 @@ export const inspectCommand: Command = {
     const limit = parseLimit(context.values.limit as string | undefined);
     const catalog = context.catalog();
     const now = context.io.now();
-    const entries = (await catalog.entries(name, key)).sort((a, b) => b.time - a.time);
+    const entries = (await catalog.entries(name, key, context.progress(`reading ${name}`))).sort((a, b) => b.time - a.time);
     if (key !== undefined && entries.length === 0) {
       throw new CliFailure(`Cache "${name}" has no entry with key ${JSON.stringify(key)}.`);
     }

@@ -1,5 +1,6 @@
 import type { CacheSummary, MarkInfo } from '../../contract';
 import type { Command } from '../command';
+import { PROGRESS_HELP, PROGRESS_OPTION } from '../command';
 import { formatBytes, formatDuration, formatTime, table, truncate } from '../format';
 
 /** A mark as scripts read it: the stored times plus how old it is and how long it has left. */
@@ -91,18 +92,18 @@ function human(location: string, caches: CacheSummary[], now: number): string {
 export const listCommand: Command = {
   name: 'list',
   summary: 'list every cache with its entries, size, being-calculated marks and age',
-  usage: 'memoir list [--cache-dir DIR | --mongo-uri URI --collection NAME]',
+  usage: 'memoir list [--cache-dir DIR | --mongo-uri URI --collection NAME] [--progress]',
   description:
     'Lists every cache in the cache directory (or every cache name in a MongoDB collection):\n' +
     'entries, bytes (file caches: data files on disk; mongo: stored values), live\n' +
     'being-calculated marks with their owner, age and lease left, and the oldest and newest entry.',
   positionals: [],
-  options: {},
-  optionHelp: [],
+  options: PROGRESS_OPTION,
+  optionHelp: PROGRESS_HELP,
   async run(context) {
     const catalog = context.catalog();
     const now = context.io.now();
-    const caches = await catalog.list(now);
+    const caches = await catalog.list(now, context.progress('reading caches'));
     context.output(
       { location: catalog.location, caches: caches.map((cache) => summaryJson(cache, now)) },
       () => human(catalog.location, caches, now),

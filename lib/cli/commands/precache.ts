@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { defaultKey } from '../../keys';
 import type { PrecacheItem } from '../../contract';
 import type { Command } from '../command';
+import { PROGRESS_HELP, PROGRESS_OPTION } from '../command';
 import { CliFailure, UsageError } from '../errors';
 
 /**
@@ -40,7 +41,7 @@ function readItems(from: string): PrecacheItem[] {
 export const precacheCommand: Command = {
   name: 'precache',
   summary: 'store known results in a cache before the function ever runs',
-  usage: 'memoir precache NAME --from FILE.json [--create] [--separate-files]',
+  usage: 'memoir precache NAME --from FILE.json [--create] [--separate-files] [--progress]',
   description:
     'Stores results read from a JSON file holding [{ "args": [...], "value": ... }, ...]. Each\n' +
     'item is keyed exactly as the memoized function keys its arguments (the default key,\n' +
@@ -49,10 +50,11 @@ export const precacheCommand: Command = {
     'created only with --create, so a mistyped NAME is not silently a new cache.\n' +
     'Methods whose instance is part of the key cannot be precached this way.',
   positionals: ['NAME'],
-  options: { from: { type: 'string' }, create: { type: 'boolean' }, 'separate-files': { type: 'boolean' } },
+  options: { from: { type: 'string' }, create: { type: 'boolean' }, 'separate-files': { type: 'boolean' }, ...PROGRESS_OPTION },
   optionHelp: [
     ['--from FILE', 'the JSON file of items ("-" reads stdin; required)'],
     ['--create', 'create the cache when it does not exist yet'],
+    ...PROGRESS_HELP,
     ['--separate-files', "a new file cache gets one file per entry (match the function's option)"],
   ],
   async run(context) {
@@ -73,7 +75,7 @@ export const precacheCommand: Command = {
       }
     }
     const separateFiles = context.values['separate-files'] === true ? true : undefined;
-    const written = await catalog.precache(name, items, context.io.now(), { separateFiles });
+    const written = await catalog.precache(name, items, context.io.now(), { separateFiles }, context.progress(`precaching into ${name}`));
     context.output(
       { cache: name, location: catalog.location, written, keys: items.map((item) => item.key) },
       () => `Precached ${written} ${written === 1 ? 'value' : 'values'} into ${name}.`,
