@@ -1,6 +1,8 @@
+import { createFileCore } from '../../backends/file';
 import { createMemoryCore } from '../../backends/memory';
 import { cached } from '../../lib/cached';
 import { resetGlobalParams } from '../../lib/config/global-params';
+import { tempDirs } from '../support/file-temp-dirs';
 import { deferred, manualClock, settle, uniqueName, until } from '../support/engine-helpers';
 
 afterEach(() => resetGlobalParams());
@@ -478,5 +480,26 @@ describe('in-flight fencing', () => {
     await expect(other).resolves.toBe('2#2');
     expect(await f.peek(1)).toBe('1#3');
     expect(await f.isCached(2)).toBe(true); // other keys are not fenced
+  });
+});
+
+describe('waitForCalcTimeout on the file backend with a frozen clock (real time: file waits are real)', () => {
+  const dirs = tempDirs();
+  const dir = dirs.make();
+  afterAll(() => dirs.removeAll());
+
+  test.each([
+    ['async', async (x: number) => `mine:${x}`],
+    ['sync', (x: number) => `mine:${x}`],
+  ])('%s: a frozen clock does not stretch the wait', async (_flavour, body) => {
+    const frozen = () => 1_700_000_000_000;
+    const name = uniqueName('frozen-file');
+    const f = cached(body, { name, backend: 'file', cacheDir: dir, clock: frozen, waitForCalcTimeout: '300ms' });
+    const core = createFileCore(name, { cacheDir: dir });
+    core.sync!.acquire(f.keyFor(1), { owner: 'other-process', now: frozen(), leaseUntil: frozen() + 60_000 });
+    const started = performance.now();
+    await expect(Promise.resolve(f(1))).resolves.toBe('mine:1');
+    expect(performance.now() - started).toBeLessThan(20_000); // bounded: on the old code it never returned
+    expect(f.stats()).toMatchObject({ waits: 1, waitTimeouts: 1 });
   });
 });
