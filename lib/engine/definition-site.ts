@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { findSourceMap } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processState } from '../util';
@@ -71,12 +72,30 @@ function ownFolders(): string[] {
 
 let own: string[] | undefined;
 
+/**
+ * The position in the source the user wrote, where a source map says (code run through tsx,
+ * or any loader that registers maps): a position in transpiled output would change with the
+ * transpiler, not with the code.
+ */
+function original(fileName: string, site: DefinitionSite): DefinitionSite {
+  try {
+    const map = findSourceMap(fileName);
+    const entry = map?.findEntry(site.line - 1, site.column - 1) as
+      | { originalLine?: number; originalColumn?: number }
+      | undefined;
+    if (entry?.originalLine === undefined || entry.originalColumn === undefined) return site;
+    return { file: site.file, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+  } catch {
+    return site;
+  }
+}
+
 export function definitionSite(): DefinitionSite | undefined {
   own ??= ownFolders();
   for (const frame of stackFrames()) {
     const file = fileOf(frame);
     if (!file || own.some((dir) => file.startsWith(dir))) continue;
-    return { file, line: frame.getLineNumber() ?? 0, column: frame.getColumnNumber() ?? 0 };
+    return original(frame.getFileName()!, { file, line: frame.getLineNumber() ?? 0, column: frame.getColumnNumber() ?? 0 });
   }
   return undefined;
 }
