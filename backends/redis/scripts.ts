@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import type { RedisPort } from './port';
+
+/**
+ * The owner-checked operations on one entry, as Lua scripts: each runs atomically on the node
+ * that holds the entry's slot (both keys share a hash tag). Leases are set and judged on the
+ * server's clock (`TIME`, `PX`), never a client's. Writes and releases PUBLISH the change so
+ * waiters wake without polling (keyspace notifications are often disabled on hosted Redis).
+ *
+ * They run by EVALSHA with a fallback to EVAL on NOSCRIPT (a restarted or failed-over server
+ * has an empty script cache), and never through `defineCommand` on a user's client.
+ */
+export interface Script {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(name: string, body: string): Script {
+  const source = `${PRELUDE}\n${body}`;
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const PRELUDE = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function owner_of(lease)
+  if not lease then return nil end
+  return string.match(lease, '^%d+:%d+:(.*)$')
+end
+local function ms(n) return string.format('%.0f', n) end
+`;
+
+/**
+ * KEYS: value, lease. ARGV: owner, lease ms.
+ * Takes the mark when there is none (expired leases are gone: PX), when it is the caller's own,
+ * or when it is unreadable. Returns { acquired (1|0), server now, the mark after the attempt,
+ * the value record or nil }: a miss learns about a value completed meanwhile in the same trip.
+ */
+export const ACQUIRE = script(
+  'acquire',
+  `
+local now = now_ms()
+local lease = redis.call('GET', KEYS[2])
+local acquired = 0
+if not lease or owner_of(lease) == nil or owner_of(lease) == ARGV[1] then
+  local duration = tonumber(ARGV[2])
+  lease = ms(now) .. ':' .. ms(now + duration) .. ':' .. ARGV[1]
+  redis.call('SET', KEYS[2], lease, 'PX', duration)
+  acquired = 1
+end
+local value = redis.pcall('GET', KEYS[1])
+if type(value) == 'table' then value = false end
+return { acquired, now, lease, value }
+`,
+);
+
+/**
+ * KEYS: lease. ARGV: owner, lease ms.
+ * Extends the caller's own mark only: a mark that expired or was taken over stays lost
+ * (reported as 0), it is never re-acquired here. Returns { renewed (1|0), server now }.
+ */
+export const RENEW = script(
+  'renew',
+  `
+local now = now_ms()
+local lease = redis.call('GET', KEYS[1])
+if owner_of(lease) ~= ARGV[1] then return { 0, now } end
+local since = string.match(lease, '^(%d+):')
+local duration = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], since .. ':' .. ms(now + duration) .. ':' .. ARGV[1], 'PX', duration)
+return { 1, now }
+`,
+);
+
+/** KEYS: lease. ARGV: owner, channel, message. Drops the caller's own mark; returns 1 if it did. */
+export const RELEASE = script(
+  'release',
+  `
+if owner_of(redis.call('GET', KEYS[1])) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+`,
+);
+
+/**
+ * KEYS: value, lease. ARGV: value record, owner ('' for none), fenced ('1' when the owner held
+ * a mark it may have lost), channel, message.
+ * The owner's own mark: store and clear it in one step. A fenced writer whose mark is gone or
+ * taken over does not store (the new owner's value must not be overwritten by a late one).
+ * A writer without a mark (precache) stores and leaves any other caller's mark alone.
+ * Returns 1 when stored, 0 when the lease was lost.
+ */
+export const WRITE = script(
+  'write',
+  `
+local own = ARGV[2] ~= '' and owner_of(redis.call('GET', KEYS[2])) == ARGV[2]
+if not own and ARGV[3] == '1' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+if own then redis.call('DEL', KEYS[2]) end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+`,
+);
+
+/** KEYS: value, lease. ARGV: channel, message. Removes the entry and tells waiters. */
+export const DELETE = script(
+  'delete',
+  `
+local removed = redis.call('UNLINK', KEYS[1], KEYS[2])
+if removed > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return removed
+`,
+);
+
+/**
+ * KEYS: value. ARGV: threshold (the engine's epoch ms).
+ * Removes a memoir value record whose time is before the threshold; returns 1 if it did.
+ * Foreign data under the key is left alone.
+ */
+export const DELETE_IF_OLDER = script(
+  'delete-if-older',
+  `
+local value = redis.pcall('GET', KEYS[1])
+if type(value) ~= 'string' or #value < 10 or string.byte(value, 1) ~= 77 or string.byte(value, 2) ~= 1 then
+  return 0
+end
+local time = struct.unpack('<d', value, 3)
+if time < tonumber(ARGV[1]) then
+  redis.call('UNLINK', KEYS[1])
+  return 1
+end
+return 0
+`,
+);
+
+/** Runs a script by its digest, loading it with EVAL when the server's script cache lacks it. */
+export async function runScript(
+  port: RedisPort,
+  script: Script,
+  keys: readonly string[],
+  args: ReadonlyArray<string | Buffer>,
+): Promise<unknown> {
+  try {
+    return await port.evalsha(script.sha, keys, args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return port.eval(script.source, keys, args);
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  return /NOSCRIPT/i.test(String((error as Error)?.message ?? error));
+}
