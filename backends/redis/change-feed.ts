@@ -41,9 +41,8 @@ export class ChangeFeed {
         if (set.size === 0) keys.delete(message);
         resolve();
       };
-      // Unref'd: the engine races this wait with its own (ref'd) timer.
+      // Ref'd like any wait for a result: a waiter keeps its process alive, for maxMs at most.
       const timer = setTimeout(wake, maxMs);
-      timer.unref();
       set.add(wake);
       this.listen(channel).catch(() => undefined);
     });

@@ -36,6 +36,15 @@ export interface NodeRedisCluster {
   nodeClient(node: MasterNode): Promise<NodeRedisClient> | NodeRedisClient;
 }
 
+/** node-redis throws from destroy() when the client is already closed (e.g. after the server went away). */
+export function destroyQuietly(client: NodeRedisClient | undefined): void {
+  try {
+    client?.destroy();
+  } catch {
+    // already closed: nothing left to release
+  }
+}
+
 const has = (value: object, member: string) =>
   typeof (value as Record<string, unknown>)[member] === 'function';
 
@@ -177,7 +186,7 @@ async function subscriberFrom(client: NodeRedisClient): Promise<Subscriber> {
   try {
     await connection.connect();
   } catch (error) {
-    connection.destroy();
+    destroyQuietly(connection);
     throw error;
   }
   return {
@@ -186,7 +195,7 @@ async function subscriberFrom(client: NodeRedisClient): Promise<Subscriber> {
     onLost: (listener) => lost.add(listener),
     close: async () => {
       lost.clear();
-      connection.destroy();
+      destroyQuietly(connection);
     },
   };
 }

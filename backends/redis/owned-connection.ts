@@ -1,6 +1,6 @@
 import { MemoirError } from '../../lib/errors';
-import type { NodeRedisClient } from './node-redis';
-import { withTimeout } from './timeout';
+import { destroyQuietly, type NodeRedisClient } from './node-redis';
+import { isTimeout, withTimeout } from './timeout';
 
 /**
  * A node-redis client memoir opened from a URL. It connects on first use and reconnects on
@@ -8,15 +8,15 @@ import { withTimeout } from './timeout';
  * would keep a process alive while the server is down, and its offline queue would let calls
  * pile up. So the client is built with `reconnectStrategy: false` and `disableOfflineQueue`,
  * its socket is unref'd (an idle connection never keeps the process alive), and:
- *   - a lost connection is reopened by the next command;
- *   - a failed (re)connect makes commands fail at once for a short back-off (100 ms doubling
- *     to 2 s), after which one command probes again: a down server costs no waiting.
- *   - a timed-out command marks the connection suspect (a stopped server answers nothing):
- *     it is destroyed and the back-off applies, so later calls fail fast instead of each
- *     waiting out the timeout.
+ *   - a lost connection is reopened by the next command (one attempt at a time, shared by the
+ *     commands that arrive meanwhile); a refused connection costs a call about a millisecond,
+ *     and the first call after the server is back uses it again;
+ *   - a command or connect that timed out marks the server unresponsive (stopped, partitioned:
+ *     every attempt would cost the whole timeout): the connection is destroyed and commands
+ *     fail at once for a back-off (500 ms doubling to 5 s), after which one command probes.
  */
-const FIRST_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 2_000;
+const FIRST_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 5_000;
 
 export class OwnedConnection {
   private client: NodeRedisClient | undefined;
@@ -61,7 +61,7 @@ export class OwnedConnection {
   async close(): Promise<void> {
     this.generation++;
     this.connecting = undefined;
-    this.client?.destroy();
+    destroyQuietly(this.client);
     this.client = undefined;
     this.failures = 0;
     this.retryAt = 0;
@@ -69,7 +69,7 @@ export class OwnedConnection {
 
   private async open(): Promise<NodeRedisClient> {
     const generation = this.generation;
-    this.client?.destroy();
+    destroyQuietly(this.client);
     this.client = undefined;
     const client = this.create();
     client.on('error', (error: unknown) => {
@@ -79,13 +79,13 @@ export class OwnedConnection {
     try {
       await withTimeout(client.connect(), this.timeoutMs, () => `connecting to ${this.label}`);
     } catch (error) {
-      client.destroy();
+      destroyQuietly(client);
       this.lastError = error;
-      this.backOff();
+      if (isTimeout(error) || (error as Error)?.name === 'ConnectionTimeoutError') this.backOff();
       throw error;
     }
     if (generation !== this.generation) {
-      client.destroy();
+      destroyQuietly(client);
       throw new MemoirError(
         'BACKEND_ERROR',
         `The connection to ${this.label} was closed while it opened.`,
@@ -99,7 +99,7 @@ export class OwnedConnection {
 
   private drop(error: unknown): void {
     this.lastError = error;
-    this.client?.destroy();
+    destroyQuietly(this.client);
     this.client = undefined;
     this.backOff();
   }
