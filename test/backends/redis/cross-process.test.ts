@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
-import { RedisServer } from '../support/redis-server';
-import { RedisWorker, runsOf } from '../support/redis-workers';
+import { RedisServer } from '../../support/redis-server';
+import { RedisWorker, runsOf } from '../../support/redis-workers';
 
 /**
  * Real processes sharing a real Redis through the engine (`cached` on the redis backend): one

@@ -1,9 +1,9 @@
 import Redis from 'ioredis';
-import { closeConnections } from '../../backends/redis';
-import { cached } from '../../lib/cached';
-import { MemoirError } from '../../lib/errors';
-import type { MemoirEvent } from '../../lib/events';
-import { RedisServer, waitUntil } from '../support/redis-server';
+import { closeConnections } from '../../../backends/redis';
+import { cached } from '../../../lib/cached';
+import { MemoirError } from '../../../lib/errors';
+import type { MemoirEvent } from '../../../lib/contract';
+import { RedisServer, waitUntil } from '../../support/redis-server';
 
 /**
  * A Redis that stops answering (SIGSTOP: connections stay open, nothing comes back) or goes

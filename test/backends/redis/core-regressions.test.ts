@@ -1,10 +1,10 @@
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { closeConnections } from '../../backends/redis';
-import type { Claim, CoreEvent } from '../../lib/core';
-import { MemoirError } from '../../lib/errors';
-import { redisCore, uniqueName } from '../support/redis-fixtures';
-import { RedisServer } from '../support/redis-server';
+import { closeConnections } from '../../../backends/redis';
+import type { Claim, CoreEvent } from '../../../lib/contract';
+import { MemoirError } from '../../../lib/errors';
+import { redisCore, uniqueName } from '../../support/redis-fixtures';
+import { RedisServer } from '../../support/redis-server';
 
 /**
  * The Redis core's own regressions, beyond the shared contract, on a server of this file's

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { closeConnections } from '../../backends/redis';
-import { cached } from '../../lib/cached';
-import { resetGlobalParams, setGlobalParams } from '../../lib/config';
-import { MemoirError } from '../../lib/errors';
-import { REDIS_URL, uniqueName } from '../support/redis-fixtures';
+import { closeConnections } from '../../../backends/redis';
+import { cached } from '../../../lib/cached';
+import { resetGlobalParams, setGlobalParams } from '../../../lib/config';
+import { MemoirError } from '../../../lib/errors';
+import { REDIS_URL, uniqueName } from '../../support/redis-fixtures';
 
 /** `cached(fn, { backend: 'redis' })` end to end on the machine's Redis. */
 afterEach(() => resetGlobalParams());
@@ -53,7 +53,7 @@ describe('decoration', () => {
         throw new Error("Cannot find module 'redis'");
       });
       const { createRedisCore } =
-        require('../../backends/redis') as typeof import('../../backends/redis');
+        require('../../../backends/redis') as typeof import('../../../backends/redis');
       const core = createRedisCore({
         name: 'x',
         options: { redis: REDIS_URL },
@@ -142,7 +142,7 @@ describe('calls', () => {
 it('idle connections do not keep a process alive (no closeConnections needed)', async () => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, '../support/redis-idle-child.ts')],
+    ['--import', 'tsx', path.join(__dirname, '../../support/redis-idle-child.ts')],
     {
       env: { ...process.env, REDIS_IDLE_URL: REDIS_URL },
       stdio: ['ignore', 'pipe', 'inherit'],
