@@ -1,7 +1,9 @@
+import * as v8 from 'node:v8';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
 import { closeConnections } from '../../../backends/redis';
 import type { Claim, CoreEvent } from '../../../lib/contract';
+import { encodeValue } from '../../../backends/redis/records';
 import { MemoirError } from '../../../lib/errors';
 import { redisCore, uniqueName } from '../../support/redis-fixtures';
 import { RedisServer } from '../../support/redis-server';
@@ -128,6 +130,29 @@ it('clear removes only this function’s keys, in SCAN batches (a foreign key su
   expect(await raw.get('foreign')).toBe('stays');
   expect(await raw.get(`${core.name}:lookalike`)).toBe('stays');
 });
+
+it('clears 200k entries in SCAN pages and per-batch UNLINKs: only this function’s keys go', async () => {
+  const core = redisCore(uniqueName('clear-200k'), server.url);
+  const record = encodeValue(1, Buffer.from(v8.serialize('v')));
+  for (let batch = 0; batch < 200; batch++) {
+    const pairs: Array<[string, Buffer]> = [];
+    for (let i = 0; i < 1_000; i++) pairs.push([`{memoir:${core.name}:${batch}-${i}}:value`, record]);
+    await raw.mSet(pairs);
+  }
+  await raw.set('foreign', 'stays');
+  await raw.set(`{memoir:${core.name}x:k}:value`, record); // a namespace that shares a prefix
+  await raw.configResetStat();
+  await core.clear();
+  const stats = await raw.info('commandstats');
+  const calls = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+  // Paged: ~200 SCANs of ~1,000 keys, one UNLINK per page; never KEYS or FLUSHDB.
+  expect(calls('scan')).toBeGreaterThan(150);
+  expect(calls('unlink')).toBeGreaterThan(150);
+  expect(calls('keys') + calls('flushdb') + calls('flushall')).toBe(0);
+  expect(await core.keys()).toEqual([]);
+  expect(await raw.get('foreign')).toBe('stays');
+  expect(await raw.exists(`{memoir:${core.name}x:k}:value`)).toBe(1);
+}, 60_000);
 
 it('never closes, nor defines commands on, a client it was given', async () => {
   const io = new Redis({ port: PORT, host: '127.0.0.1' });
