@@ -137,6 +137,24 @@ return 0
 `,
 );
 
+/** No keys: the server's TIME, for the CLI to read marks in the caller's clock. */
+export const SERVER_TIME = script('server-time', `return redis.call('TIME')`);
+
+/**
+ * KEYS: value, lease. For the CLI's listing without transferring values: returns { the value's
+ * length (0 when absent or not a string), its first 10 bytes (the header) or nil, the lease or nil }.
+ */
+export const ENTRY_SUMMARY = script(
+  'entry-summary',
+  `
+local size = redis.pcall('STRLEN', KEYS[1])
+if type(size) ~= 'number' then size = 0 end
+local header = false
+if size > 0 then header = redis.call('GETRANGE', KEYS[1], 0, 9) end
+return { size, header, redis.call('GET', KEYS[2]) }
+`,
+);
+
 /** Runs a script by its digest, loading it with EVAL when the server's script cache lacks it. */
 export async function runScript(
   port: RedisPort,
