@@ -107,7 +107,7 @@ function sharedUrl(
     () => createNodeRedisClient(url, clientOptions, timeoutMs),
     timeoutMs,
   );
-  const port = nodeRedisClientPort(label, () => owned.ready(), {
+  const port = nodeRedisClientPort(label, owned, {
     suspect: () => owned.suspect(),
     close: () => owned.close(),
   });
@@ -143,7 +143,7 @@ function portOfClient(client: object): RedisPort {
   if (isNodeRedisCluster(client)) return nodeRedisClusterPort(client);
   if (isNodeRedisClient(client)) {
     const label = redact(client.options?.url ?? 'node-redis client');
-    return nodeRedisClientPort(label, async () => client);
+    return nodeRedisClientPort(label, { current: () => client, ready: async () => client });
   }
   if (isIoRedisCluster(client)) return ioRedisClusterPort(client);
   if (isIoRedisClient(client)) return ioRedisClientPort(client);

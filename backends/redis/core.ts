@@ -139,10 +139,15 @@ export function createRedisCoreOn(
   const core: Core = {
     name,
 
-    async get(key) {
+    // The hit path: one MGET, no async wrapper of our own around it.
+    get(key) {
       const keys = namespace.entry(key);
-      const [value, lease] = await run('get (MGET)', () => port.mget([keys.value, keys.lease]));
-      return entryOf(key, value, lease);
+      return port.mget([keys.value, keys.lease]).then(
+        ([value, lease]) => entryOf(key, value, lease),
+        (error: unknown) => {
+          throw backendError(name, 'get (MGET)', port.label, error);
+        },
+      );
     },
 
     async acquire(key, claim): Promise<AcquireOutcome> {

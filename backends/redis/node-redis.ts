@@ -81,17 +81,30 @@ const evalArgs = (command: string, first: string, keys: readonly string[], args:
   ...args,
 ];
 
-/**
- * A port over one node-redis client. `client()` yields the client to use: the user's own, or
- * (for a URL) memoir's, reconnected on demand by `OwnedConnection`.
- */
+/** Where a port gets its client: the user's own, or memoir's (reconnected on demand by OwnedConnection). */
+export interface ClientSource {
+  /** The client when it is ready now: the fast path of every command, without a promise hop. */
+  current(): NodeRedisClient | undefined;
+  /** The client, connecting first when needed. */
+  ready(): Promise<NodeRedisClient>;
+}
+
+/** A port over one node-redis client. */
 export function nodeRedisClientPort(
   label: string,
-  client: () => Promise<NodeRedisClient>,
+  source: ClientSource,
   options: { close?: () => Promise<void>; suspect?: () => void } = {},
 ): RedisPort {
-  const send = async (args: Args, commandOptions?: CommandOptions) =>
-    (await client()).sendCommand(args, commandOptions);
+  const client = () => source.ready();
+  const send = (args: Args, commandOptions?: CommandOptions): Promise<unknown> => {
+    const ready = source.current();
+    if (!ready) return source.ready().then((connected) => connected.sendCommand(args, commandOptions));
+    try {
+      return ready.sendCommand(args, commandOptions);
+    } catch (error) {
+      return Promise.reject(error); // a closed client throws instead of rejecting
+    }
+  };
   return {
     label,
     cluster: false,

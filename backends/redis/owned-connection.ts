@@ -33,6 +33,11 @@ export class OwnedConnection {
     private readonly timeoutMs: number,
   ) {}
 
+  /** The client if it is connected now. */
+  current(): NodeRedisClient | undefined {
+    return this.client?.isReady ? this.client : undefined;
+  }
+
   /** The connected client, connecting first if needed; rejects at once during a back-off. */
   ready(): Promise<NodeRedisClient> {
     const { client } = this;
