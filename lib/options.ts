@@ -19,7 +19,7 @@ export type MongoGetter =
     };
 
 /**
- * What the `redis` option takes: a URL (`redis://`, `rediss://`, `unix://`), `{ url, ...clientOptions }`
+ * What the `redis` option takes: a URL (`redis://`, `rediss://`), `{ url, ...clientOptions }`
  * (node-redis `createClient` options), or a client the user already has: a node-redis client or
  * cluster, or an ioredis `Redis` or `Cluster`. lib/ never imports the drivers, hence `object`.
  */

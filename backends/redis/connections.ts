@@ -18,7 +18,7 @@ import type { RedisPort } from './port';
 
 /**
  * Turns the `redis` option into a port, and keeps track of every connection memoir opened:
- *   - a URL (`redis://`, `rediss://`, `unix://`) or `{ url, ...clientOptions }`: a node-redis
+ *   - a URL (`redis://`, `rediss://`) or `{ url, ...clientOptions }`: a node-redis
  *     client memoir creates, shared by every function given the same URL and options, closed
  *     when the last of them closes (or by `closeConnections()`);
  *   - a client the user passes (node-redis client or cluster, ioredis Redis or Cluster): used
@@ -97,7 +97,7 @@ function sharedUrl(
   timeoutMs: number,
 ): Shared {
   const { url, ...clientOptions } = typeof option === 'string' ? { url: option } : option;
-  if (!/^(rediss?|unix):\/\//i.test(url)) throw invalidOption('redis', url, ACCEPTED);
+  if (!/^rediss?:\/\//i.test(url)) throw invalidOption('redis', url, ACCEPTED);
   const poolKey = poolKeyOf(url, clientOptions);
   const existing = poolKey === undefined ? undefined : byUrl.get(poolKey);
   if (existing) return existing;

@@ -18,13 +18,13 @@ function checkFunction(options: object, key: string, accepted: string): void {
 }
 
 const REDIS_ACCEPTED =
-  "a URL ('redis://host:6379/0', 'rediss://...', 'unix:///path'), { url, ...clientOptions }, or a node-redis or ioredis client";
+  "a URL ('redis://host:6379/0', 'rediss://...'), { url, ...clientOptions }, or a node-redis or ioredis client";
 
 function checkRedis(redis: unknown): void {
   if (redis === undefined) return;
   const url = typeof redis === 'string' ? redis : (redis as { url?: unknown } | null)?.url;
   if (typeof redis !== 'string' && (typeof redis !== 'object' || redis === null)) throw invalidOption('redis', redis, REDIS_ACCEPTED);
-  if (url !== undefined && !(typeof url === 'string' && /^(rediss?|unix):\/\//i.test(url))) {
+  if (url !== undefined && !(typeof url === 'string' && /^rediss?:\/\//i.test(url))) {
     throw invalidOption(typeof redis === 'string' ? 'redis' : 'redis.url', url, REDIS_ACCEPTED);
   }
 }
