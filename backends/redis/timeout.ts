@@ -42,7 +42,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: () => stri
   return new Promise<T>((resolve, reject) => {
     const pending: Pending = { deadline: Date.now() + ms, ms, what, reject };
     inFlight.add(pending);
-    sweeper ??= setInterval(sweep, Math.min(TICK_MS, ms));
+    sweeper ??= setInterval(sweep, Math.max(5, Math.min(TICK_MS, ms)));
     promise.then(
       (value) => {
         inFlight.delete(pending);
