@@ -67,6 +67,9 @@ export class ChangeFeed {
         this.timeoutMs,
         () => `SUBSCRIBE on ${this.port.label}`,
       );
+      // A change published before the subscription took effect was missed: wake the waiters
+      // of this channel so they read again (a spurious wake-up costs one read).
+      this.dispatch(channel, ALL_KEYS_MESSAGE);
     } catch {
       this.subscribed.delete(channel);
       this.retryAt = Date.now() + RETRY_AFTER_FAILURE_MS;

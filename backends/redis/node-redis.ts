@@ -98,7 +98,8 @@ export function nodeRedisClientPort(
   const client = () => source.ready();
   const send = (args: Args, commandOptions?: CommandOptions): Promise<unknown> => {
     const ready = source.current();
-    if (!ready) return source.ready().then((connected) => connected.sendCommand(args, commandOptions));
+    if (!ready)
+      return source.ready().then((connected) => connected.sendCommand(args, commandOptions));
     try {
       return ready.sendCommand(args, commandOptions);
     } catch (error) {

@@ -3,15 +3,27 @@ import { isTimeout, withTimeout } from './timeout';
 
 /**
  * Puts `timeout` on every command of a port, in one place rather than in each adapter. A
- * timed-out command marks the port suspect (a connection memoir owns is then dropped and
- * reopened on demand; see OwnedConnection).
+ * command that times out while nothing at all came back since it was sent marks the port
+ * suspect (a connection memoir owns is then dropped and reopened on demand; see
+ * OwnedConnection); one slow command among answered ones does not.
  */
 export function timedPort(port: RedisPort, timeoutMs: number): RedisPort {
-  const bound = <T>(what: string, promise: Promise<T>): Promise<T> =>
-    withTimeout(promise, timeoutMs, () => `${what} on ${port.label}`).catch((error) => {
-      if (isTimeout(error)) port.suspect?.();
-      throw error;
-    });
+  /** When a reply last arrived: a timeout with replies since its command was sent is a slow command, not a dead server. */
+  let lastReplyAt = 0;
+  const bound = <T>(what: string, promise: Promise<T>): Promise<T> => {
+    const sentAt = Date.now();
+    return withTimeout(promise, timeoutMs, () => `${what} on ${port.label}`).then(
+      (value) => {
+        lastReplyAt = Date.now();
+        return value;
+      },
+      (error) => {
+        if (isTimeout(error) && lastReplyAt < sentAt) port.suspect?.();
+        else if (!isTimeout(error)) lastReplyAt = Date.now(); // the server answered, with an error
+        throw error;
+      },
+    );
+  };
   return {
     get label() {
       return port.label;

@@ -24,10 +24,22 @@ let sweeper: NodeJS.Timeout | undefined;
 
 function sweep(): void {
   const now = Date.now();
-  for (const pending of inFlight) {
-    if (pending.deadline > now) continue;
-    inFlight.delete(pending);
-    pending.reject(new MemoirError('TIMEOUT', `Redis did not answer within ${pending.ms} ms (${pending.what()}).`));
+  const expired = [...inFlight].filter((pending) => pending.deadline <= now);
+  if (expired.length > 0) {
+    // Timers run before I/O in an event-loop turn: after a stall (a busy or starved process),
+    // the replies may be in the socket already. Let this turn's I/O resolve them first, and
+    // reject only what is still unanswered after it.
+    setImmediate(() => {
+      for (const pending of expired) {
+        if (!inFlight.delete(pending)) continue;
+        pending.reject(
+          new MemoirError(
+            'TIMEOUT',
+            `Redis did not answer within ${pending.ms} ms (${pending.what()}).`,
+          ),
+        );
+      }
+    });
   }
   if (inFlight.size === 0) stopSweeper();
 }

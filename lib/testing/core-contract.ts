@@ -187,10 +187,11 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
 
         it('lets another owner take over a mark whose lease ran out', async () => {
           if (options.serverClock) {
-            await ops.acquire('k', claim('A', T0, 150));
+            // Long enough that a loaded machine does not let it expire between two round trips.
+            await ops.acquire('k', claim('A', T0, 600));
             const ahead = await ops.acquire('k', claim('B', T0 + 3_600_000));
             expect(ahead.acquired).toBe(false);
-            await new Promise((resolve) => setTimeout(resolve, 250));
+            await new Promise((resolve) => setTimeout(resolve, 700));
             expect((await ops.acquire('k', claim('B', T0))).acquired).toBe(true);
             expect((await ops.get('k'))?.processing?.owner).toBe('B');
             return;

@@ -71,7 +71,7 @@ test('list, inspect, clear-being-calculated, prune and clear on a Redis database
     expect.objectContaining({ key: 'in-flight', owner: 'worker-7' }),
   ]);
   const [mark] = list.json.caches[0].liveMarks;
-  expect(mark.leaseLeftMs).toBeGreaterThan(50_000);
+  expect(mark.leaseLeftMs).toBeGreaterThan(20_000); // ~60 s in the caller's clock, minus the CLI's run
   expect(mark.leaseLeftMs).toBeLessThanOrEqual(60_000);
   expect(list.json.caches[0].oldest).toBe(now - 3 * 86_400_000);
   const human = await memoir('list');

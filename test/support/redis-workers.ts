@@ -70,13 +70,15 @@ export class RedisWorker {
     });
   }
 
+  /** One call; `lease` 'short' is the worker's REDIS_WORKER_LEASE, 'default' memoir's default. */
   call(
     key: string,
     mode: 'quick' | 'hang' | 'block' = 'quick',
     bodyMs?: number,
+    lease: 'short' | 'default' = 'short',
   ): Promise<WorkerMessage> {
     const id = ++this.calls;
-    this.child.send({ type: 'call', id, key, mode, bodyMs });
+    this.child.send({ type: 'call', id, key, mode, bodyMs, lease });
     return this.next((message) => message.type === 'result' && message.id === id, 30_000);
   }
 

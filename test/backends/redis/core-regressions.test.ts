@@ -136,7 +136,8 @@ it('clears 200k entries in SCAN pages and per-batch UNLINKs: only this functionâ
   const record = encodeValue(1, Buffer.from(v8.serialize('v')));
   for (let batch = 0; batch < 200; batch++) {
     const pairs: Array<[string, Buffer]> = [];
-    for (let i = 0; i < 1_000; i++) pairs.push([`{memoir:${core.name}:${batch}-${i}}:value`, record]);
+    for (let i = 0; i < 1_000; i++)
+      pairs.push([`{memoir:${core.name}:${batch}-${i}}:value`, record]);
     await raw.mSet(pairs);
   }
   await raw.set('foreign', 'stays');
@@ -144,7 +145,8 @@ it('clears 200k entries in SCAN pages and per-batch UNLINKs: only this functionâ
   await raw.configResetStat();
   await core.clear();
   const stats = await raw.info('commandstats');
-  const calls = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+  const calls = (command: string) =>
+    Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
   // Paged: ~200 SCANs of ~1,000 keys, one UNLINK per page; never KEYS or FLUSHDB.
   expect(calls('scan')).toBeGreaterThan(150);
   expect(calls('unlink')).toBeGreaterThan(150);

@@ -41,7 +41,10 @@ afterAll(async () => {
 /** Every value the cache holds, as the start of its text (`value of <key> from `). */
 async function storedValues(): Promise<string[]> {
   const values: string[] = [];
-  for await (const page of raw.scanIterator({ MATCH: `{memoir:${CACHE}:*}:value`, COUNT: 1000 })) {
+  for await (const page of raw.scanIterator({
+    MATCH: `{memoir:${CACHE}-default:*}:value`,
+    COUNT: 1000,
+  })) {
     for (const value of await raw.mGet(page))
       values.push(/value of \S+ from /.exec(value ?? '')?.[0] ?? '');
   }
@@ -50,7 +53,7 @@ async function storedValues(): Promise<string[]> {
 
 async function leftoverLeases(): Promise<string[]> {
   const leases: string[] = [];
-  for await (const page of raw.scanIterator({ MATCH: `{memoir:${CACHE}:*}:lease`, COUNT: 1000 }))
+  for await (const page of raw.scanIterator({ MATCH: `{memoir:${CACHE}*}:lease`, COUNT: 1000 }))
     leases.push(...page);
   return leases;
 }
@@ -59,7 +62,9 @@ it(`computes one key once across ${WORKERS} processes, ${ROUNDS} rounds in a row
   const duplicates: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const key = `round-${round}`;
-    const results = await Promise.all(workers.map((worker) => worker.call(key, 'quick', 100)));
+    const results = await Promise.all(
+      workers.map((worker) => worker.call(key, 'quick', 100, 'default')),
+    );
     expect(results.map((result) => result.error)).toEqual(Array(WORKERS).fill(undefined));
     expect(new Set(results.map((result) => result.value)).size).toBe(1);
     const runs = runsOf(workers, key);
