@@ -133,8 +133,12 @@ export function openRedisCatalog(options: RedisCatalogOptions): Catalog {
               summary.newest = Math.max(summary.newest ?? read.time, read.time);
             }
             summary.entries++;
-            // Leases expire on the server (PX): every lease still there is live.
-            if (mark) summary.liveMarks.push({ key: parsed.key, ...markIn(mark, offset) });
+            if (!mark) return;
+            const inCallerClock = markIn(mark, offset);
+            // A dead mark stays a while (its owner's late result may still store), then expires.
+            if (inCallerClock.leaseUntil > now)
+              summary.liveMarks.push({ key: parsed.key, ...inCallerClock });
+            else summary.deadMarks++;
           }),
         );
       });

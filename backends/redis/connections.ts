@@ -1,4 +1,5 @@
-import { invalidOption, MemoirError } from '../../lib/errors';
+import { invalidOption } from '../../lib/errors';
+import { loadPeerDependency } from '../../lib/util';
 import { ChangeFeed } from './change-feed';
 import {
   ioRedisClientPort,
@@ -181,17 +182,11 @@ function createNodeRedisClient(
 }
 
 function loadNodeRedis(): { createClient: (options: Record<string, unknown>) => unknown } {
-  try {
-    // Loaded here, not at the top: lib/ and users of other backends never need `redis`.
-    return require('redis');
-  } catch (error) {
-    throw new MemoirError(
-      'MISSING_PEER_DEPENDENCY',
-      "The 'redis' backend with a URL needs the node-redis package: npm install redis " +
-        '(or pass an ioredis client as the `redis` option).',
-      { cause: error },
-    );
-  }
+  // Loaded here, not at the top: lib/ and users of other backends never need `redis`.
+  return loadPeerDependency(
+    'redis',
+    "The 'redis' backend with a URL (or pass an ioredis client as `redis`)",
+  );
 }
 
 /** A URL without its password, for messages. */

@@ -32,8 +32,14 @@ export interface RedisCoreSettings {
   timeoutMs: number;
 }
 
-/** Keeps the map of held marks bounded even if a caller never writes nor releases. */
-const MAX_HELD_MARKS = 100_000;
+/**
+ * How long a dead mark (its lease ran out, nobody took it over) stays on the server after its
+ * lease: while it is there its owner's late result still stores (the contract's "live or
+ * dead" fence); then the key expires by itself, so a crashed calculator leaves nothing behind.
+ */
+export function deadMarkKeptMs(leaseMs: number): number {
+  return Math.max(60_000, leaseMs * 5);
+}
 
 export function createRedisCoreOn(
   spec: CoreSpec,
@@ -44,8 +50,6 @@ export function createRedisCoreOn(
   const port = timedPort(connection.port, settings.timeoutMs);
   const namespace = new Namespace(name, port.keyPrefix);
   const clock = new ServerClock();
-  /** Owner → key of marks taken through this core and not yet written or released. */
-  const held = new Map<string, string>();
   const reportedKeys = new Set<string>();
   let lostLeaseReported = false;
 
@@ -77,6 +81,7 @@ export function createRedisCoreOn(
       const decoded = decodeValue(value, settings.serializer);
       if (decoded.ok) {
         const entry: Entry = { value: decoded.value, time: decoded.time, completed: true };
+        if (decoded.promised) entry.promised = true;
         if (processing) entry.processing = processing;
         return entry;
       }
@@ -97,35 +102,26 @@ export function createRedisCoreOn(
     });
   }
 
-  function reportLostLease(key: string, what: string): void {
+  function reportLostLease(key: string): void {
     if (lostLeaseReported) return;
     lostLeaseReported = true;
     spec.report({
       type: 'lease-lost',
       message:
-        `Cache "${name}": the lease of key ${JSON.stringify(key)} ran out before ${what} ` +
-        `(a blocked event loop or an unreachable server); another caller may have taken over, so the late result was not stored.`,
+        `Cache "${name}": the mark of key ${JSON.stringify(key)} was taken over or cleared while its calculation ` +
+        'ran (its lease ran out under a blocked event loop or an unreachable server, or the cache was cleared); ' +
+        'the result goes to its caller and is not stored.',
       location: port.label,
     });
   }
 
-  function hold(owner: string, key: string): void {
-    if (held.size >= MAX_HELD_MARKS) held.delete(held.keys().next().value!);
-    held.set(owner, key);
-  }
-
-  /** True when `owner` took the mark of `key` through this core: its write is fenced. */
-  function letGo(owner: string | undefined, key: string): boolean {
-    if (owner === undefined) return false;
-    const heldKey = held.get(owner);
-    held.delete(owner);
-    return heldKey === key;
-  }
-
-  const leaseMs = (claim: Claim) => String(Math.max(1, Math.ceil(claim.leaseUntil - claim.now)));
+  /** Script arguments of a claim: the lease on the server's clock, and how long a dead mark stays. */
+  const leaseArgs = (claim: Claim) => {
+    const lease = Math.max(1, Math.ceil(claim.leaseUntil - claim.now));
+    return [String(lease), String(deadMarkKeptMs(lease))];
+  };
 
   async function release(key: string, owner: string): Promise<void> {
-    letGo(owner, key);
     const keys = namespace.entry(key);
     await run('release', () =>
       runScript(port, RELEASE, [keys.lease], [owner, namespace.channel, namespace.message(key)]),
@@ -153,11 +149,10 @@ export function createRedisCoreOn(
     async acquire(key, claim): Promise<AcquireOutcome> {
       const keys = namespace.entry(key);
       const reply = (await run('acquire', () =>
-        runScript(port, ACQUIRE, [keys.value, keys.lease], [claim.owner, leaseMs(claim)]),
+        runScript(port, ACQUIRE, [keys.value, keys.lease], [claim.owner, ...leaseArgs(claim)]),
       )) as [number, number, Buffer, Buffer | null | undefined];
       const [acquired, serverNow, lease, value] = reply;
       clock.observe(claim.now, Number(serverNow));
-      if (acquired === 1) hold(claim.owner, key);
       const entry = entryOf(key, value, lease) ?? { time: claim.now, completed: false };
       return { acquired: acquired === 1, entry };
     },
@@ -165,10 +160,11 @@ export function createRedisCoreOn(
     async renew(key, claim) {
       const keys = namespace.entry(key);
       const [renewed, serverNow] = (await run('renew', () =>
-        runScript(port, RENEW, [keys.lease], [claim.owner, leaseMs(claim)]),
+        runScript(port, RENEW, [keys.lease], [claim.owner, ...leaseArgs(claim)]),
       )) as [number, number];
       clock.observe(claim.now, Number(serverNow));
-      if (renewed !== 1 && held.get(claim.owner) === key) reportLostLease(key, 'it was renewed');
+      // Only the engine renews, and only marks it took: a failed renewal means the mark is lost.
+      if (renewed !== 1) reportLostLease(key);
       return renewed === 1;
     },
 
@@ -180,21 +176,13 @@ export function createRedisCoreOn(
         if (options.owner !== undefined) await release(key, options.owner);
         return false;
       }
-      const fenced = letGo(options.owner, key);
       const keys = namespace.entry(key);
-      const args = [
-        encodeValue(options.time, payload),
-        options.owner ?? '',
-        fenced ? '1' : '0',
-        namespace.channel,
-        namespace.message(key),
-      ];
+      const record = encodeValue(options.time, payload, options.promised === true);
+      const args = [record, options.owner ?? '', namespace.channel, namespace.message(key)];
       const stored = await run('write', () =>
         runScript(port, WRITE, [keys.value, keys.lease], args),
       );
-      if (stored !== 1) reportLostLease(key, 'its result was stored');
-      // True: the value was not refused for its size (a fenced write is dropped on purpose).
-      return true;
+      return stored === 1 ? true : 'fenced';
     },
 
     async delete(key) {

@@ -34,21 +34,27 @@ local function ms(n) return string.format('%.0f', n) end
 `;
 
 /**
- * KEYS: value, lease. ARGV: owner, lease ms.
- * Takes the mark when there is none (expired leases are gone: PX), when it is the caller's own,
- * or when it is unreadable. Returns { acquired (1|0), server now, the mark after the attempt,
- * the value record or nil }: a miss learns about a value completed meanwhile in the same trip.
+ * KEYS: value, lease. ARGV: owner, lease ms, ms to keep the mark once dead.
+ * Takes the mark when there is none, when it is dead (its leaseUntil has passed on the
+ * server's clock), when it is the caller's own, or when it is unreadable. Returns
+ * { acquired (1|0), server now, the mark after the attempt, the value record or nil }: a miss
+ * learns about a value completed meanwhile in the same round trip.
  */
 export const ACQUIRE = script(
   'acquire',
   `
 local now = now_ms()
 local lease = redis.call('GET', KEYS[2])
+local takeable = true
+if lease then
+  local lease_until, owner = string.match(lease, '^%d+:(%d+):(.*)$')
+  takeable = owner == nil or owner == ARGV[1] or tonumber(lease_until) <= now
+end
 local acquired = 0
-if not lease or owner_of(lease) == nil or owner_of(lease) == ARGV[1] then
+if takeable then
   local duration = tonumber(ARGV[2])
   lease = ms(now) .. ':' .. ms(now + duration) .. ':' .. ARGV[1]
-  redis.call('SET', KEYS[2], lease, 'PX', duration)
+  redis.call('SET', KEYS[2], lease, 'PX', duration + tonumber(ARGV[3]))
   acquired = 1
 end
 local value = redis.pcall('GET', KEYS[1])
@@ -58,9 +64,9 @@ return { acquired, now, lease, value }
 );
 
 /**
- * KEYS: lease. ARGV: owner, lease ms.
- * Extends the caller's own mark only: a mark that expired or was taken over stays lost
- * (reported as 0), it is never re-acquired here. Returns { renewed (1|0), server now }.
+ * KEYS: lease. ARGV: owner, lease ms, ms to keep the mark once dead.
+ * Extends the caller's own mark (live, or dead but not taken over). A mark taken over or
+ * cleared stays lost (0): it is never re-acquired here. Returns { renewed (1|0), server now }.
  */
 export const RENEW = script(
   'renew',
@@ -70,7 +76,7 @@ local lease = redis.call('GET', KEYS[1])
 if owner_of(lease) ~= ARGV[1] then return { 0, now } end
 local since = string.match(lease, '^(%d+):')
 local duration = tonumber(ARGV[2])
-redis.call('SET', KEYS[1], since .. ':' .. ms(now + duration) .. ':' .. ARGV[1], 'PX', duration)
+redis.call('SET', KEYS[1], since .. ':' .. ms(now + duration) .. ':' .. ARGV[1], 'PX', duration + tonumber(ARGV[3]))
 return { 1, now }
 `,
 );
@@ -87,21 +93,21 @@ return 1
 );
 
 /**
- * KEYS: value, lease. ARGV: value record, owner ('' for none), fenced ('1' when the owner held
- * a mark it may have lost), channel, message.
- * The owner's own mark: store and clear it in one step. A fenced writer whose mark is gone or
- * taken over does not store (the new owner's value must not be overwritten by a late one).
- * A writer without a mark (precache) stores and leaves any other caller's mark alone.
- * Returns 1 when stored, 0 when the lease was lost.
+ * KEYS: value, lease. ARGV: value record, owner ('' for none), channel, message.
+ * With an owner the write is fenced by its mark: it stores and clears the mark in one step
+ * only while the mark is still the owner's (live or dead); a mark taken over or cleared
+ * (invalidation, clear) returns 0 and changes nothing, so a late result never overwrites a
+ * newer one. Without an owner (precaching) it stores and leaves any mark alone. 1 when stored.
  */
 export const WRITE = script(
   'write',
   `
-local own = ARGV[2] ~= '' and owner_of(redis.call('GET', KEYS[2])) == ARGV[2]
-if not own and ARGV[3] == '1' then return 0 end
+if ARGV[2] ~= '' then
+  if owner_of(redis.call('GET', KEYS[2])) ~= ARGV[2] then return 0 end
+  redis.call('DEL', KEYS[2])
+end
 redis.call('SET', KEYS[1], ARGV[1])
-if own then redis.call('DEL', KEYS[2]) end
-redis.call('PUBLISH', ARGV[4], ARGV[5])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `,
 );
@@ -125,10 +131,10 @@ export const DELETE_IF_OLDER = script(
   'delete-if-older',
   `
 local value = redis.pcall('GET', KEYS[1])
-if type(value) ~= 'string' or #value < 10 or string.byte(value, 1) ~= 77 or string.byte(value, 2) ~= 1 then
+if type(value) ~= 'string' or #value < 11 or string.byte(value, 1) ~= 77 or string.byte(value, 2) ~= 1 then
   return 0
 end
-local time = struct.unpack('<d', value, 3)
+local time = struct.unpack('<d', value, 4)
 if time < tonumber(ARGV[1]) then
   redis.call('UNLINK', KEYS[1])
   return 1
@@ -142,7 +148,7 @@ export const SERVER_TIME = script('server-time', `return redis.call('TIME')`);
 
 /**
  * KEYS: value, lease. For the CLI's listing without transferring values: returns { the value's
- * length (0 when absent or not a string), its first 10 bytes (the header) or nil, the lease or nil }.
+ * length (0 when absent or not a string), its first 11 bytes (the header) or nil, the lease or nil }.
  */
 export const ENTRY_SUMMARY = script(
   'entry-summary',
@@ -150,7 +156,7 @@ export const ENTRY_SUMMARY = script(
 local size = redis.pcall('STRLEN', KEYS[1])
 if type(size) ~= 'number' then size = 0 end
 local header = false
-if size > 0 then header = redis.call('GETRANGE', KEYS[1], 0, 9) end
+if size > 0 then header = redis.call('GETRANGE', KEYS[1], 0, 10) end
 return { size, header, redis.call('GET', KEYS[2]) }
 `,
 );

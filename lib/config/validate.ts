@@ -160,6 +160,11 @@ export function validateDecoration(options: CachedOptions, params: Readonly<Glob
         'or { uri, db, collection }.',
     );
   }
+  const redis = options.redis ?? params.redis;
+  // With a URL memoir creates a node-redis client itself; a client the user passes is their own.
+  if (backendOf(options, params) === 'redis' && (typeof redis === 'string' || typeof (redis as { url?: unknown }).url === 'string')) {
+    assertPeerDependency('redis', "The 'redis' backend with a URL");
+  }
   const mongetter = options.mongetter ?? params.mongetter;
   // With a URI memoir connects itself and needs the driver; a getter brings its own collection.
   if (backendOf(options, params) === 'mongo' && typeof mongetter === 'object') {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { closeConnections } from '../../../backends/redis';
 import { cached } from '../../../lib/cached';
@@ -7,6 +7,7 @@ import { MemoirError } from '../../../lib/errors';
 import { REDIS_URL, uniqueName } from '../../support/redis-fixtures';
 
 /** `cached(fn, { backend: 'redis' })` end to end on the machine's Redis. */
+const ROOT = path.resolve(__dirname, '../../..');
 afterEach(() => resetGlobalParams());
 afterAll(() => closeConnections());
 
@@ -46,26 +47,24 @@ describe('decoration', () => {
     expect(error.message).toMatch(message);
   });
 
-  it('names the package to install when node-redis is missing', async () => {
-    let missing: Promise<unknown> | undefined;
-    jest.isolateModules(() => {
-      jest.doMock('redis', () => {
-        throw new Error("Cannot find module 'redis'");
-      });
-      const { createRedisCore } =
-        require('../../../backends/redis') as typeof import('../../../backends/redis');
-      const core = createRedisCore({
-        name: 'x',
-        options: { redis: REDIS_URL },
-        report: () => undefined,
-      });
-      missing = core.get('k');
-    });
-    jest.dontMock('redis');
-    await expect(missing).rejects.toMatchObject({
-      code: 'MISSING_PEER_DEPENDENCY',
-      message: expect.stringContaining('npm install redis'),
-    });
+  it('names the package to install when node-redis is missing (a real process without it)', () => {
+    const program = `const { cached } = require('memoir');
+      try {
+        cached((x) => x, { name: 'r', backend: 'redis', redis: 'redis://127.0.0.1:6379' });
+        console.log(JSON.stringify({ code: 'none' }));
+      } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const out = execFileSync(
+      process.execPath,
+      ['-r', path.join(ROOT, 'test/support/hide-packages.js'), '-e', program],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, MEMOIR_HIDE_PACKAGES: 'redis' },
+      },
+    );
+    const result = JSON.parse(out) as { code: string; message: string };
+    expect(result.code).toBe('MISSING_PEER_DEPENDENCY');
+    expect(result.message).toContain('npm install redis');
   });
 });
 
