@@ -108,9 +108,9 @@ export function createRedisCoreOn(
     spec.report({
       type: 'lease-lost',
       message:
-        `Cache "${name}": the mark of key ${JSON.stringify(key)} was taken over or cleared while its calculation ` +
-        'ran (its lease ran out under a blocked event loop or an unreachable server, or the cache was cleared); ' +
-        'the result goes to its caller and is not stored.',
+        `Cache "${name}": the mark of key ${JSON.stringify(key)} was taken over or cleared before its result ` +
+        'was stored (its lease ran out under a blocked event loop or an unreachable server, or another process ' +
+        'cleared the cache); the result went to its caller and was not stored.',
       location: port.label,
     });
   }
@@ -163,8 +163,7 @@ export function createRedisCoreOn(
         runScript(port, RENEW, [keys.lease], [claim.owner, ...leaseArgs(claim)]),
       )) as [number, number];
       clock.observe(claim.now, Number(serverNow));
-      // Only the engine renews, and only marks it took: a failed renewal means the mark is lost.
-      if (renewed !== 1) reportLostLease(key);
+      // Not reported here: a renewal racing the write that just cleared the mark fails too.
       return renewed === 1;
     },
 
@@ -182,7 +181,9 @@ export function createRedisCoreOn(
       const stored = await run('write', () =>
         runScript(port, WRITE, [keys.value, keys.lease], args),
       );
-      return stored === 1 ? true : 'fenced';
+      if (stored === 1) return true;
+      reportLostLease(key);
+      return 'fenced';
     },
 
     async delete(key) {

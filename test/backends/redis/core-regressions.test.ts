@@ -83,6 +83,7 @@ it('a writer whose lease ran out and was taken over does not overwrite, and says
   expect((await other.acquire('k', claim('new', Date.now()))).acquired).toBe(true);
   await other.write('k', 'new value', { time: 2, owner: 'new' });
   expect(await core.renew('k', claim('late', Date.now()))).toBe(false);
+  expect(events).toEqual([]);
   expect(await core.write('k', 'late value', { time: 1, owner: 'late' })).toBe('fenced');
   expect((await other.get('k'))?.value).toBe('new value');
   expect(events.map((event) => event.type)).toEqual(['lease-lost']);
