@@ -7,7 +7,7 @@
  * It uses database 0 of the local Redis (CI starts one), under function names unique to this
  * run, and clears them at the end.
  */
-import { cached, closeConnections } from '../lib';
+import { cached, closeConnections } from 'memoir';
 
 const redis = process.env.MEMOIR_EXAMPLE_REDIS ?? 'redis://127.0.0.1:6379/0';
 const run = `${process.pid}-${Date.now()}`;
