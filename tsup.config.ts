@@ -16,5 +16,5 @@ export default defineConfig({
   // The ESM build keeps lazy require() of backends and of the optional mongodb driver working.
   banner: ({ format }) =>
     format === 'esm' ? { js: "import { createRequire as __memoirCreateRequire } from 'node:module'; const require = __memoirCreateRequire(import.meta.url);" } : {},
-  external: ['mongodb'],
+  external: ['mongodb', 'redis', 'ioredis'],
 });

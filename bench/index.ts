@@ -6,7 +6,7 @@
  *   --quick (or BENCH_QUICK=1)  small iteration counts, for CI; figures are indicative only
  *   --json=<file>               also write the results as JSON (the smoke test reads it)
  *   --only=<parts>              comma list of parts to run: hits, stampede, and the section
- *                               names keys, file, mongo, manager, manager-persistence
+ *                               names keys, file, mongo, redis, manager, manager-persistence
  *                               (default: everything)
  */
 import * as fs from 'node:fs';
@@ -21,6 +21,7 @@ import {
   timeInterleaved,
 } from './measure';
 import { fileVerdicts } from './file';
+import { type RedisBenchResult, redisVerdicts } from './redis';
 import { type Peer, PEERS } from './peers';
 import { CASES, prepare } from './peers/cases';
 import { A, B, EXPECTED_PRIMITIVES, makeSlowBody } from './peers/workload';
@@ -147,6 +148,12 @@ const SECTIONS: SectionSpec[] = [
     title: 'Mongo core against the wire-protocol stand-in (bench/mongo.ts)',
     entries: ['benchMongo', 'runMongoBenchmark'],
     options: (q) => (q ? { quick, operations: 50 } : {}),
+  },
+  {
+    file: 'redis.ts',
+    title: 'Redis backend beside the libraries that cache in Redis (bench/redis.ts)',
+    entries: ['runRedisBenchmark'],
+    options: (q) => ({ quick: q }),
   },
   {
     file: 'manager.ts',
@@ -283,7 +290,14 @@ async function main(): Promise<void> {
   const sections = await runSections();
 
   const fileRows = sections.find((section) => section.title.startsWith('File core'))?.result;
-  const verdicts = [...summarize(hits, stampedes), ...(Array.isArray(fileRows) ? fileVerdicts(fileRows) : [])];
+  const redisResult = sections.find((section) => section.title.startsWith('Redis backend'))?.result as
+    | RedisBenchResult
+    | undefined;
+  const verdicts = [
+    ...summarize(hits, stampedes),
+    ...(Array.isArray(fileRows) ? fileVerdicts(fileRows) : []),
+    ...(redisResult ? redisVerdicts(redisResult) : []),
+  ];
   console.log(summaryTable(verdicts, quick));
   const elapsed = (performance.now() - started) / 1000;
   console.log(`\nbaseline Map.get ${formatNs(baselineNs)} · total ${elapsed.toFixed(1)} s`);

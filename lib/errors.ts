@@ -19,7 +19,8 @@ export type MemoirErrorCode =
   | 'NOT_SUPPORTED'
   | 'INVALID_KEY'
   | 'MISSING_PEER_DEPENDENCY'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  | 'TIMEOUT';
 
 export class MemoirError extends Error {
   readonly code: MemoirErrorCode;

@@ -4,7 +4,7 @@ import type { HashFunc } from './keys';
 import type { Duration, Size } from './units';
 
 /** Names of the built-in backends. */
-export type BackendName = 'memory' | 'file' | 'mongo';
+export type BackendName = 'memory' | 'file' | 'mongo' | 'redis';
 
 /** What `mongetter` may return: a collection of the official driver, or a promise of one. */
 // The driver's Collection type is generic and lib/ never imports mongodb, hence `any`.
@@ -17,6 +17,13 @@ export type MongoGetter =
       /** Passed to `new MongoClient`; memoir sets serverSelectionTimeoutMS to 5000 unless given. */
       clientOptions?: Record<string, unknown>;
     };
+
+/**
+ * What the `redis` option takes: a URL (`redis://`, `rediss://`), `{ url, ...clientOptions }`
+ * (node-redis `createClient` options), or a client the user already has: a node-redis client or
+ * cluster, or an ioredis `Redis` or `Cluster`. lib/ never imports the drivers, hence `object`.
+ */
+export type RedisConnection = string | ({ url: string } & Record<string, unknown>) | object;
 
 /** Where verbose decision paths and warnings go. Defaults to console.debug / console.warn. */
 export interface Logger {
@@ -31,7 +38,7 @@ export interface Logger {
 export interface CachedOptions {
   /** Cache namespace and its name in the cache manager. Default: the function name qualified by its package and module (`my-app/src/users.ts:load`, `…:ClassName.method`), or its position there when anonymous. */
   name?: string;
-  /** 'memory', 'file' (default), 'mongo', a core object implementing the core contract, or a `CoreFactory` that builds one from the cache's name, options and `report` channel. */
+  /** 'memory', 'file' (default), 'mongo', 'redis', a core object implementing the core contract, or a `CoreFactory` that builds one from the cache's name, options and `report` channel. */
   backend?: BackendName | Core | CoreFactory;
   /** Age after which an entry is stale. Default: never. */
   staleAfter?: Duration;
@@ -51,6 +58,13 @@ export interface CachedOptions {
   separateFiles?: boolean;
   /** Mongo backend: `() => Collection | Promise<Collection>`, or `{ uri, db, collection }`. */
   mongetter?: MongoGetter;
+  /**
+   * Redis backend: a URL, `{ url, ...clientOptions }`, or your node-redis / ioredis client (never
+   * closed by memoir). Required for 'redis'.
+   */
+  redis?: RedisConnection;
+  /** Shared backends (redis): longest wait for one server command before the call goes on without the cache. Default '5s'. */
+  timeout?: Duration;
   /** Delete stale entries in the background. Default false. */
   cleanupStale?: boolean;
   /** At most one stale cleanup per this interval. Default '1d'. */

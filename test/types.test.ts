@@ -177,6 +177,14 @@ describe('backends that change the return type', () => {
     expect(typeof declare).toBe('function');
   });
 
+  test("a sync function on 'redis' is typed to return a Promise", () => {
+    const declare = () => {
+      const add = cached((a: number, b: number) => a + b, { name: 'types.redis', backend: 'redis', redis: 'redis://127.0.0.1' });
+      expectTypeOf(add).returns.toEqualTypeOf<Promise<number>>();
+    };
+    expect(typeof declare).toBe('function');
+  });
+
   test('memory and file keep a sync function sync', () => {
     const declare = () => {
       expectTypeOf(
@@ -192,7 +200,7 @@ describe('backends that change the return type', () => {
     // @ts-expect-error unknown option (refused at run time too)
     expect(() => cached(id, { backend: 'memory', stalAfter: '1h' })).toThrow(/Unknown option "stalAfter"/);
     // @ts-expect-error unknown backend name
-    expect(() => cached(id, { backend: 'redis' })).toThrow();
+    expect(() => cached(id, { backend: 'memcached' })).toThrow();
     // @ts-expect-error durations are numbers or strings
     expect(() => cached(id, { backend: 'memory', staleAfter: true })).toThrow();
   });

@@ -49,6 +49,7 @@ export const SHARED_OPTIONS: OptionSpecs = {
   json: { type: 'boolean' },
   'cache-dir': { type: 'string' },
   'mongo-uri': { type: 'string' },
+  redis: { type: 'string' },
   db: { type: 'string' },
   collection: { type: 'string' },
   timeout: { type: 'string' },
@@ -62,7 +63,8 @@ export const SHARED_HELP: Array<[string, string]> = [
   ['--mongo-uri URI', 'use the caches of a MongoDB collection instead of a directory'],
   ['--db NAME', 'database of the collection (default: the one named in the URI)'],
   ['--collection NAME', 'collection holding the entries (required with --mongo-uri)'],
-  ['--timeout DURATION', 'how long to look for the MongoDB server, e.g. 2s (default 5s)'],
+  ['--redis URL', 'use the caches of a Redis database instead (redis://host:6379/0, rediss://...)'],
+  ['--timeout DURATION', 'how long to wait for the MongoDB or Redis server, e.g. 2s (default 5s)'],
   ['--json', 'print one JSON document on stdout, for scripts'],
   ['-h, --help', 'show this help'],
 ];

@@ -18,11 +18,25 @@ function databaseInUri(uri: string): string | undefined {
 
 /** Checks the location options without connecting, so usage errors come before any I/O. */
 export function checkLocation(values: OptionValues): void {
+  const redis = text(values.redis);
+  if (redis !== undefined) {
+    if (values['cache-dir'] !== undefined || values['mongo-uri'] !== undefined) {
+      throw new UsageError('give one of --cache-dir, --mongo-uri and --redis');
+    }
+    for (const option of ['db', 'collection']) {
+      if (values[option] !== undefined) throw new UsageError(`--${option} only applies with --mongo-uri`);
+    }
+    if (!/^rediss?:\/\//.test(redis)) {
+      throw new UsageError(`--redis must start with redis:// or rediss://, got "${redis}"`);
+    }
+    serverTimeout(values);
+    return;
+  }
   const uri = text(values['mongo-uri']);
   if (uri === undefined) {
     for (const option of ['db', 'collection', 'timeout']) {
       if (values[option] !== undefined)
-        throw new UsageError(`--${option} only applies with --mongo-uri`);
+        throw new UsageError(`--${option} only applies with --mongo-uri${option === 'timeout' ? ' or --redis' : ''}`);
     }
     return;
   }
@@ -51,6 +65,12 @@ function serverTimeout(values: OptionValues): number {
 
 export function openCatalog(values: OptionValues, io: Io): Catalog {
   const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
+  const redis = text(values.redis);
+  if (redis !== undefined) {
+    const { openRedisCatalog } =
+      require('../../backends/redis/catalog') as typeof import('../../backends/redis/catalog');
+    return openRedisCatalog({ url: redis, timeoutMs: serverTimeout(values) });
+  }
   const uri = text(values['mongo-uri']);
   // Backends are loaded where they are chosen, as everywhere in lib/: files never load mongodb.
   if (uri === undefined) {

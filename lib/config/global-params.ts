@@ -23,6 +23,8 @@ const KNOWN = new Set<string>([
   'hashFunc',
   'cacheDir',
   'mongetter',
+  'redis',
+  'timeout',
   'entrySizeLimit',
   'copy',
   'onEvent',

@@ -5,7 +5,7 @@ import { resolveSettings } from './settings';
 import { parseDuration, parseSize } from '../units';
 import { assertPeerDependency } from '../util';
 
-const BACKENDS = ['memory', 'file', 'mongo'];
+const BACKENDS = ['memory', 'file', 'mongo', 'redis'];
 
 function checkBoolean(options: object, key: string): void {
   const value = (options as Record<string, unknown>)[key];
@@ -17,10 +17,22 @@ function checkFunction(options: object, key: string, accepted: string): void {
   if (value !== undefined && typeof value !== 'function') throw invalidOption(key, value, accepted);
 }
 
+const REDIS_ACCEPTED =
+  "a URL ('redis://host:6379/0', 'rediss://...'), { url, ...clientOptions }, or a node-redis or ioredis client";
+
+function checkRedis(redis: unknown): void {
+  if (redis === undefined) return;
+  const url = typeof redis === 'string' ? redis : (redis as { url?: unknown } | null)?.url;
+  if (typeof redis !== 'string' && (typeof redis !== 'object' || redis === null)) throw invalidOption('redis', redis, REDIS_ACCEPTED);
+  if (url !== undefined && !(typeof url === 'string' && /^rediss?:\/\//i.test(url))) {
+    throw invalidOption(typeof redis === 'string' ? 'redis' : 'redis.url', url, REDIS_ACCEPTED);
+  }
+}
+
 /** Every member of CachedOptions; test/config/options-reference.test.ts keeps it equal to the type. */
 export const CACHED_OPTION_NAMES: ReadonlySet<string> = new Set([
   'name', 'backend', 'staleAfter', 'nextTime', 'allowNone', 'waitForCalcTimeout', 'lease', 'hashFunc',
-  'cacheDir', 'separateFiles', 'mongetter', 'cleanupStale', 'cleanupInterval', 'entrySizeLimit',
+  'cacheDir', 'separateFiles', 'mongetter', 'redis', 'timeout', 'cleanupStale', 'cleanupInterval', 'entrySizeLimit',
   'dependsOn', 'manager', 'instanceKey', 'shareAcrossInstances', 'copy', 'async', 'onBackendError',
   'onEvent', 'logger', 'clock',
 ]);
@@ -46,7 +58,7 @@ export function validateOptions(options: CachedOptions): void {
       throw invalidOption(
         'backend',
         backend,
-        `'memory', 'file', 'mongo', a core object (${CORE_OPERATIONS.join(', ')}) or a core factory (spec) => core; ${defect}`,
+        `'memory', 'file', 'mongo', 'redis', a core object (${CORE_OPERATIONS.join(', ')}) or a core factory (spec) => core; ${defect}`,
       );
     }
   }
@@ -85,6 +97,10 @@ export function validateOptions(options: CachedOptions): void {
         );
       }
     }
+  }
+  checkRedis(options.redis);
+  if (options.timeout !== undefined && !(parseDuration(options.timeout, 'timeout') > 0)) {
+    throw invalidOption('timeout', options.timeout, 'a positive duration');
   }
   if (options.onBackendError !== undefined && !['fallback', 'throw'].includes(options.onBackendError)) {
     throw invalidOption('onBackendError', options.onBackendError, "'fallback' or 'throw'");
@@ -131,12 +147,23 @@ export function backendOf(options: CachedOptions, params: Readonly<GlobalParams>
 export function validateDecoration(options: CachedOptions, params: Readonly<GlobalParams>): void {
   validateOptions(options);
   resolveSettings(options, params); // parses every duration and size
+  if (backendOf(options, params) === 'redis' && (options.redis ?? params.redis) === undefined) {
+    throw new MemoirError(
+      'INVALID_OPTION',
+      `Invalid option "redis": the 'redis' backend needs ${REDIS_ACCEPTED}.`,
+    );
+  }
   if (backendOf(options, params) === 'mongo' && (options.mongetter ?? params.mongetter) === undefined) {
     throw new MemoirError(
       'INVALID_OPTION',
       'Invalid option "mongetter": the \'mongo\' backend needs () => Collection | Promise<Collection>, ' +
         'or { uri, db, collection }.',
     );
+  }
+  const redis = options.redis ?? params.redis;
+  // With a URL memoir creates a node-redis client itself; a client the user passes is their own.
+  if (backendOf(options, params) === 'redis' && (typeof redis === 'string' || typeof (redis as { url?: unknown }).url === 'string')) {
+    assertPeerDependency('redis', "The 'redis' backend with a URL");
   }
   const mongetter = options.mongetter ?? params.mongetter;
   // With a URI memoir connects itself and needs the driver; a getter brings its own collection.

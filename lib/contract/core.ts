@@ -127,7 +127,8 @@ export interface StoreOperations<Mode extends 'sync' | 'async'> {
 
 /** Something a core reports instead of throwing: bad data on disk, a backend outage. */
 export interface CoreEvent {
-  type: 'corrupt-entry' | 'backend-error' | 'serialization-error';
+  /** 'lease-lost': a calculation outlived its lease (its late result is not stored). */
+  type: 'corrupt-entry' | 'backend-error' | 'serialization-error' | 'lease-lost';
   cache: string;
   message: string;
   /** File path or collection, when there is one. */

@@ -12,7 +12,8 @@ export type MemoirEventType =
   | 'size-limit'
   | 'backend-error'
   | 'corrupt-entry'
-  | 'serialization-error';
+  | 'serialization-error'
+  | 'lease-lost';
 
 export interface MemoirEvent {
   type: MemoirEventType;

@@ -10,6 +10,7 @@ const loaders: Record<BackendName, () => CoreFactory> = {
   memory: () => require('../../backends/memory').memoryCoreFactory,
   file: () => require('../../backends/file').fileCoreFactory,
   mongo: () => require('../../backends/mongo').createMongoCore,
+  redis: () => require('../../backends/redis').createRedisCore,
 };
 
 export function openBackend(backend: BackendName | Core | CoreFactory, spec: CoreSpec): Core {

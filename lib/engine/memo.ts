@@ -169,6 +169,8 @@ export class Memo implements MemoHost {
         cacheDir: pick('cacheDir'),
         separateFiles: pick('separateFiles'),
         mongetter: pick('mongetter'),
+        redis: pick('redis'),
+        timeout: pick('timeout'),
         copy: pick('copy'),
         // Cores that recover from faults on their own (file) throw instead in 'throw' mode.
         strict: this.settings.onBackendError === 'throw',
