@@ -53,7 +53,7 @@ async function main(): Promise<void> {
 
     // Another memoized function with the same name stands for another process or machine:
     // it has nothing in memory and finds the entry on the server.
-    const elsewhere = cached(userProfile, { backend: 'mongo', mongetter, name: 'userProfile' });
+    const elsewhere = cached(userProfile, { backend: 'mongo', mongetter, name: profile.cacheName });
     const shared = await elsewhere('u1');
     check(computations === 1 && shared.plan === 'pro', 'a second instance of the function reads the shared entry');
 
