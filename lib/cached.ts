@@ -12,7 +12,7 @@ export type { CachedDecorator, Memoized, MemoizedMethods, Promisified } from './
  * Memoizes a function: `cached(fn, options?)` returns a function with the same signature
  * plus management methods. `cached(options?)` returns a method decorator.
  */
-export function cached<F extends AnyFunction>(fn: F, options: CachedOptions & { backend: 'mongo' | 'redis' }): Memoized<Promisified<F>>;
+export function cached<F extends AnyFunction>(fn: F, options: CachedOptions & { backend: 'mongo' | 'redis' | 'sql' }): Memoized<Promisified<F>>;
 export function cached<F extends AnyFunction>(fn: F, options?: CachedOptions): Memoized<F>;
 export function cached(options?: CachedOptions): CachedDecorator;
 export function cached<F extends AnyFunction>(fn: F, name: string): Memoized<F>;

@@ -17,7 +17,7 @@ export { defaultCacheDirectory } from './util';
 export type { CacheContents, CacheHooks, CacheKey } from './manager';
 export { ManagedCache } from './manager';
 export { CacheManager, type CacheManagerOptions, type CacheOptions, type ExternalCache, type ExternalRegistrationOptions, getCacheManager } from './manager';
-export type { BackendName, CachedOptions, CallOptions, GlobalParams, Logger, MongoGetter, RedisConnection } from './options';
+export type { BackendName, CachedOptions, CallOptions, GlobalParams, Logger, MongoGetter, RedisConnection, SqlHandle } from './options';
 export { type Serializer, v8Serializer } from './contract';
 export { type CacheStats, closeConnections } from './engine';
 export type { Duration, Size } from './units';

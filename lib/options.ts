@@ -4,7 +4,7 @@ import type { HashFunc } from './keys';
 import type { Duration, Size } from './units';
 
 /** Names of the built-in backends. */
-export type BackendName = 'memory' | 'file' | 'mongo' | 'redis';
+export type BackendName = 'memory' | 'file' | 'mongo' | 'redis' | 'sql';
 
 /** What `mongetter` may return: a collection of the official driver, or a promise of one. */
 // The driver's Collection type is generic and lib/ never imports mongodb, hence `any`.
@@ -25,6 +25,13 @@ export type MongoGetter =
  */
 export type RedisConnection = string | ({ url: string } & Record<string, unknown>) | object;
 
+/**
+ * What the `sql` option accepts besides a URL: a handle the user already has, recognised by
+ * its shape — a `pg` Pool or Client, a `mysql2` pool (callback or promise flavour), or a
+ * `better-sqlite3` Database. lib/ never imports the drivers, hence `object`.
+ */
+export type SqlHandle = object;
+
 /** Where verbose decision paths and warnings go. Defaults to console.debug / console.warn. */
 export interface Logger {
   debug(message: string): void;
@@ -38,7 +45,7 @@ export interface Logger {
 export interface CachedOptions {
   /** Cache namespace and its name in the cache manager. Default: the function name qualified by its package and module (`my-app/src/users.ts:load`, `…:ClassName.method`), or its position there when anonymous. */
   name?: string;
-  /** 'memory', 'file' (default), 'mongo', 'redis', a core object implementing the core contract, or a `CoreFactory` that builds one from the cache's name, options and `report` channel. */
+  /** 'memory', 'file' (default), 'mongo', 'redis', 'sql', a core object implementing the core contract, or a `CoreFactory` that builds one from the cache's name, options and `report` channel. */
   backend?: BackendName | Core | CoreFactory;
   /** Age after which an entry is stale. Default: never. */
   staleAfter?: Duration;
@@ -63,7 +70,15 @@ export interface CachedOptions {
    * closed by memoir). Required for 'redis'.
    */
   redis?: RedisConnection;
-  /** Shared backends (redis): longest wait for one server command before the call goes on without the cache. Default '5s'. */
+  /**
+   * SQL backend (required for 'sql'): a URL (`postgres://`, `postgresql://`, `mysql://`,
+   * `mariadb://`, `sqlite:///abs/path.db`, `sqlite::memory:`) or your own handle (`pg` Pool or
+   * Client, `mysql2` pool, `better-sqlite3` Database), which memoir never closes.
+   */
+  sql?: string | SqlHandle;
+  /** SQL backend: the table holding the entries, created if missing. Default 'memoir_entries'. */
+  table?: string;
+  /** Shared backends (redis, sql): longest wait for one server command or statement before the call goes on without the cache. Default '5s'. */
   timeout?: Duration;
   /** Delete stale entries in the background. Default false. */
   cleanupStale?: boolean;
@@ -121,7 +136,7 @@ export interface CallOptions {
  * When they are read: `cachingEnabled` on every call; the others on every call too, through a
  * version number, so a function created before `setGlobalParams` follows the new values from
  * its next call on. The backend and where it stores (`backend`, `cacheDir`, `separateFiles`,
- * `mongetter`, `copy`) are fixed when a function opens its core, at its first use.
+ * `mongetter`, `sql`, `table`, `copy`) are fixed when a function opens its core, at its first use.
  */
 export interface GlobalParams
   extends Omit<CachedOptions, 'name' | 'dependsOn' | 'manager' | 'async' | 'instanceKey' | 'shareAcrossInstances'> {

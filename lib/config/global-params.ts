@@ -24,6 +24,8 @@ const KNOWN = new Set<string>([
   'cacheDir',
   'mongetter',
   'redis',
+  'sql',
+  'table',
   'timeout',
   'entrySizeLimit',
   'copy',

@@ -5,7 +5,7 @@ import { resolveSettings } from './settings';
 import { parseDuration, parseSize } from '../units';
 import { assertPeerDependency } from '../util';
 
-const BACKENDS = ['memory', 'file', 'mongo', 'redis'];
+const BACKENDS = ['memory', 'file', 'mongo', 'redis', 'sql'];
 
 function checkBoolean(options: object, key: string): void {
   const value = (options as Record<string, unknown>)[key];
@@ -32,7 +32,7 @@ function checkRedis(redis: unknown): void {
 /** Every member of CachedOptions; test/config/options-reference.test.ts keeps it equal to the type. */
 export const CACHED_OPTION_NAMES: ReadonlySet<string> = new Set([
   'name', 'backend', 'staleAfter', 'nextTime', 'allowNone', 'waitForCalcTimeout', 'lease', 'hashFunc',
-  'cacheDir', 'separateFiles', 'mongetter', 'redis', 'timeout', 'cleanupStale', 'cleanupInterval', 'entrySizeLimit',
+  'cacheDir', 'separateFiles', 'mongetter', 'redis', 'sql', 'table', 'timeout', 'cleanupStale', 'cleanupInterval', 'entrySizeLimit',
   'dependsOn', 'manager', 'instanceKey', 'shareAcrossInstances', 'copy', 'async', 'onBackendError',
   'onEvent', 'logger', 'clock',
 ]);
@@ -58,7 +58,7 @@ export function validateOptions(options: CachedOptions): void {
       throw invalidOption(
         'backend',
         backend,
-        `'memory', 'file', 'mongo', 'redis', a core object (${CORE_OPERATIONS.join(', ')}) or a core factory (spec) => core; ${defect}`,
+        `'memory', 'file', 'mongo', 'redis', 'sql', a core object (${CORE_OPERATIONS.join(', ')}) or a core factory (spec) => core; ${defect}`,
       );
     }
   }
@@ -102,6 +102,7 @@ export function validateOptions(options: CachedOptions): void {
   if (options.timeout !== undefined && !(parseDuration(options.timeout, 'timeout') > 0)) {
     throw invalidOption('timeout', options.timeout, 'a positive duration');
   }
+  checkSqlOptions(options);
   if (options.onBackendError !== undefined && !['fallback', 'throw'].includes(options.onBackendError)) {
     throw invalidOption('onBackendError', options.onBackendError, "'fallback' or 'throw'");
   }
@@ -112,6 +113,27 @@ export function validateOptions(options: CachedOptions): void {
   const { logger } = options;
   if (logger !== undefined && (typeof logger?.debug !== 'function' || typeof logger?.warn !== 'function')) {
     throw invalidOption('logger', logger, 'an object with debug(message) and warn(message)');
+  }
+}
+
+/** The URL schemes of the 'sql' backend; the backend parses them in full when it opens one. */
+const SQL_URL = /^(postgres|postgresql|mysql|mariadb):\/\/|^sqlite:\/\/\/.|^sqlite::memory:$/;
+const SQL_ACCEPTED =
+  'a URL (postgres://, postgresql://, mysql://, mariadb://, sqlite:///abs/path.db, sqlite::memory:) ' +
+  'or a handle: a pg Pool or Client, a mysql2 pool, a better-sqlite3 Database';
+/** An identifier, optionally schema-qualified; memoir quotes it, so no user text reaches SQL. */
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}(\.[A-Za-z_][A-Za-z0-9_]{0,47})?$/;
+
+function checkSqlOptions(options: CachedOptions): void {
+  const { sql, table } = options;
+  if (sql !== undefined) {
+    const handle = typeof sql === 'object' && sql !== null;
+    const handleLike =
+      handle && ['query', 'prepare', 'getConnection'].some((m) => typeof (sql as Record<string, unknown>)[m] === 'function');
+    if (!(typeof sql === 'string' ? SQL_URL.test(sql) : handleLike)) throw invalidOption('sql', sql, SQL_ACCEPTED);
+  }
+  if (table !== undefined && !(typeof table === 'string' && TABLE_NAME.test(table))) {
+    throw invalidOption('table', table, 'a table name of letters, digits and _ (optionally schema.table, at most 48 characters each)');
   }
 }
 
@@ -169,5 +191,14 @@ export function validateDecoration(options: CachedOptions, params: Readonly<Glob
   // With a URI memoir connects itself and needs the driver; a getter brings its own collection.
   if (backendOf(options, params) === 'mongo' && typeof mongetter === 'object') {
     assertPeerDependency('mongodb', "The 'mongo' backend with { uri, db, collection }");
+  }
+  if (backendOf(options, params) === 'sql' && (options.sql ?? params.sql) === undefined) {
+    throw new MemoirError('INVALID_OPTION', `Invalid option "sql": the 'sql' backend needs ${SQL_ACCEPTED}.`);
+  }
+  const sql = options.sql ?? params.sql;
+  // With a URL memoir connects itself and needs the engine's driver; a handle brings its own.
+  if (backendOf(options, params) === 'sql' && typeof sql === 'string') {
+    const driver = sql.startsWith('postgres') ? 'pg' : sql.startsWith('sqlite') ? 'better-sqlite3' : 'mysql2';
+    assertPeerDependency(driver, `The 'sql' backend with ${sql.split(':')[0]}:// URLs`);
   }
 }

@@ -1,5 +1,6 @@
 export * from './async-from-sync';
 export * from './catalog';
+export * from './connections';
 export * from './core';
 export * from './events';
 export * from './serializers';

@@ -4,13 +4,14 @@ import type { BackendName } from '../options';
 
 /**
  * Built-in backends, loaded on first use: a program that only uses the memory backend never
- * loads the file core, and nothing loads the mongo core (or the driver) unless asked.
+ * loads the file core, and nothing loads the mongo or sql core (or a driver) unless asked.
  */
 const loaders: Record<BackendName, () => CoreFactory> = {
   memory: () => require('../../backends/memory').memoryCoreFactory,
   file: () => require('../../backends/file').fileCoreFactory,
   mongo: () => require('../../backends/mongo').createMongoCore,
   redis: () => require('../../backends/redis').createRedisCore,
+  sql: () => require('../../backends/sql').createSqlCore,
 };
 
 export function openBackend(backend: BackendName | Core | CoreFactory, spec: CoreSpec): Core {

@@ -170,7 +170,11 @@ export class Memo implements MemoHost {
         separateFiles: pick('separateFiles'),
         mongetter: pick('mongetter'),
         redis: pick('redis'),
+        sql: pick('sql'),
+        table: pick('table'),
         timeout: pick('timeout'),
+        // Shared cores judge leases on their server's clock and report marks on this one.
+        clock: () => this.settings.clock(),
         copy: pick('copy'),
         // Cores that recover from faults on their own (file) throw instead in 'throw' mode.
         strict: this.settings.onBackendError === 'throw',

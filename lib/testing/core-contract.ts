@@ -24,10 +24,15 @@ export interface ContractOptions {
   teardown?: () => Promise<void> | void;
   /**
    * The core judges leases on its server's clock (redis, sql): a claim's `now` cannot end a
-   * live lease, only real time can. The take-over test then uses a short real lease, and
-   * checks that a caller whose clock runs ahead does not take over a live mark.
+   * live lease, only real time can, and only the lease's length counts. The suite then claims
+   * at the real time, waits out short real leases, checks that a caller whose clock runs ahead
+   * does not take over a live mark, and accepts reported mark times within `clockSlackMs` of
+   * the claim's (a core may report them on the reader's clock, measured from the server's).
+   * Entry times (`write`'s `time`) round-trip exactly either way.
    */
   serverClock?: boolean;
+  /** With `serverClock`: how far a reported mark time may stray from the claimed one. Default 250 ms. */
+  clockSlackMs?: number;
 }
 
 /** Opens the core of cache `name`; `report` is the channel its recovered faults go to. */
@@ -37,11 +42,6 @@ let counter = 0;
 const uniqueName = () => `contract-${process.pid}-${Date.now().toString(36)}-${counter++}`;
 
 const T0 = 1_700_000_000_000;
-const claim = (owner: string, now = T0, lease = 10_000): Claim => ({
-  owner,
-  now,
-  leaseUntil: now + lease,
-});
 
 /** Adapts sync operations to promises so one body of tests covers both flavours. */
 function viaPromises(ops: StoreOperations<'sync'>): StoreOperations<'async'> {
@@ -62,18 +62,36 @@ function viaPromises(ops: StoreOperations<'sync'>): StoreOperations<'async'> {
 }
 
 export function describeCoreContract(label: string, makeCore: MakeCore, options: ContractOptions = {}): void {
+  const serverClock = options.serverClock === true;
+  const slack = options.clockSlackMs ?? 250;
+  /** Where claims start: a fixed epoch when the suite drives the lease clock, the real time otherwise. */
+  let C0 = T0;
+  const claim = (owner: string, now = C0, lease = 10_000): Claim => ({
+    owner,
+    now,
+    leaseUntil: now + lease,
+  });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** A reported mark time: exact under the claims' clock, within the slack under the server's. */
+  const expectMarkTime = (actual: number | undefined, expected: number) => {
+    if (!serverClock) return expect(actual).toBe(expected);
+    expect(actual).toBeGreaterThanOrEqual(expected - slack);
+    expect(actual).toBeLessThanOrEqual(expected + slack);
+  };
+
   /**
    * Marks `key` for `owner` and lets its lease run out: by the claims' clock, or (serverClock)
    * by real time on the server. Resolves the `now` at which later claims find the mark dead.
    */
   async function leaseRunsOut(ops: StoreOperations<'async'>, key: string, owner: string): Promise<number> {
-    if (!options.serverClock) {
+    if (!serverClock) {
       await ops.acquire(key, claim(owner, T0, 1_000));
       return T0 + 1_000;
     }
-    await ops.acquire(key, claim(owner, T0, 600));
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    return T0;
+    // Long enough that a loaded machine does not let it expire between two round trips.
+    await ops.acquire(key, claim(owner, Date.now(), 600));
+    await sleep(700);
+    return Date.now();
   }
 
   const cores: Core[] = [];
@@ -85,6 +103,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
   };
   beforeEach(() => {
     reports = [];
+    C0 = serverClock ? Date.now() : T0;
   });
 
   afterAll(async () => {
@@ -188,25 +207,30 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
           const entry = await ops.get('k');
           expect(entry?.completed).toBe(false);
           expect(entry?.value).toBeUndefined();
-          expect(entry?.processing).toMatchObject({ owner: 'A', since: T0, leaseUntil: T0 + 10_000 });
+          expect(entry?.processing?.owner).toBe('A');
+          expectMarkTime(entry?.processing?.since, C0);
+          expectMarkTime(entry?.processing?.leaseUntil, C0 + 10_000);
+          // Both ends of a mark come from one clock: its length is exactly the lease.
+          expect(entry!.processing!.leaseUntil - entry!.processing!.since).toBe(10_000);
         });
 
         it('refuses a second owner while the mark is live, and lets the same owner re-enter', async () => {
           await ops.acquire('k', claim('A'));
-          const other = await ops.acquire('k', claim('B', T0 + 1));
+          const other = await ops.acquire('k', claim('B', C0 + 1));
           expect(other.acquired).toBe(false);
           expect(other.entry.processing?.owner).toBe('A');
-          expect((await ops.acquire('k', claim('A', T0 + 2))).acquired).toBe(true);
+          expect((await ops.acquire('k', claim('A', C0 + 2))).acquired).toBe(true);
         });
 
         it('lets another owner take over a mark whose lease ran out', async () => {
-          if (options.serverClock) {
+          if (serverClock) {
             // Long enough that a loaded machine does not let it expire between two round trips.
-            await ops.acquire('k', claim('A', T0, 600));
-            const ahead = await ops.acquire('k', claim('B', T0 + 3_600_000));
+            await ops.acquire('k', claim('A', Date.now(), 600));
+            // A claim from a clock far ahead does not end a lease the server still counts.
+            const ahead = await ops.acquire('k', claim('B', Date.now() + 3_600_000));
             expect(ahead.acquired).toBe(false);
-            await new Promise((resolve) => setTimeout(resolve, 700));
-            expect((await ops.acquire('k', claim('B', T0))).acquired).toBe(true);
+            await sleep(700);
+            expect((await ops.acquire('k', claim('B', Date.now()))).acquired).toBe(true);
             expect((await ops.get('k'))?.processing?.owner).toBe('B');
             return;
           }
@@ -225,6 +249,17 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
         });
 
         it('renews only the owner’s mark', async () => {
+          if (serverClock) {
+            await ops.acquire('k', claim('A', Date.now(), 600));
+            expect(await ops.renew('k', claim('B', Date.now(), 5_000))).toBe(false);
+            const renewedAt = Date.now();
+            expect(await ops.renew('k', claim('A', renewedAt, 5_000))).toBe(true);
+            expectMarkTime((await ops.get('k'))?.processing?.leaseUntil, renewedAt + 5_000);
+            await sleep(700); // past the first lease: only the renewal keeps B out
+            expect((await ops.acquire('k', claim('B', Date.now()))).acquired).toBe(false);
+            expect(await ops.renew('missing', claim('A', Date.now()))).toBe(false);
+            return;
+          }
           await ops.acquire('k', claim('A', T0, 1_000));
           expect(await ops.renew('k', claim('B', T0 + 500, 5_000))).toBe(false);
           expect(await ops.renew('k', claim('A', T0 + 500, 5_000))).toBe(true);
@@ -243,7 +278,7 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
 
         it('acquire keeps a completed value, release keeps it too', async () => {
           await ops.write('k', 'old', { time: T0 });
-          const outcome = await ops.acquire('k', claim('A', T0 + 10));
+          const outcome = await ops.acquire('k', claim('A', C0 + 10));
           expect(outcome.entry).toMatchObject({ value: 'old', completed: true });
           expect(await ops.get('k')).toMatchObject({ value: 'old', completed: true, time: T0 });
           await ops.release('k', 'A');

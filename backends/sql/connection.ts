@@ -1,0 +1,41 @@
+import type { Engine } from './source';
+import type { Statements } from './statements';
+import type { TableName } from './table-name';
+
+/**
+ * One database as this process sees it: a pool memoir opened from a URL, or the user's handle.
+ * Every core on the same URL (or handle) shares one, and with it the statements prepared per
+ * table, the clock offset and, on PostgreSQL, the one listening connection.
+ */
+export interface SqlConnection {
+  readonly engine: Engine;
+  /** Where, for messages: a URL without its password, or "your pg handle". */
+  readonly location: string;
+  /**
+   * True when statements run inside this process (SQLite): there is no network wait for a
+   * timer to bound, and the driver retries a locked database on its own until the timeout.
+   */
+  readonly inProcess: boolean;
+  /** True once closed; a core then asks the registry for a new one. */
+  readonly closed: boolean;
+  /**
+   * The statements on `table`; the first call creates the table and its index if missing and
+   * checks that an existing table has memoir's columns. A failure is retried on the next call.
+   */
+  statements(table: TableName): Promise<Statements>;
+  /** Database clock minus this process's wall clock, in ms (0 for SQLite: the same clock). */
+  clockOffset(): Promise<number>;
+  /**
+   * PostgreSQL only: resolves when a change of `key` (or of all of `func`'s entries) is
+   * notified on `table`'s channel, or after `maxMs`. Polling is the floor.
+   */
+  waitForChange?(table: TableName, func: string, key: string, maxMs: number): Promise<void>;
+  /** Closes what memoir opened (pool, listener); never the user's handle. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What every engine's opener is given. */
+export interface ConnectionSettings {
+  /** Longest wait for one statement, connecting included (the `timeout` option). */
+  timeoutMs: number;
+}

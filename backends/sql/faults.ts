@@ -1,0 +1,53 @@
+import { MemoirError } from '../../lib/errors';
+import { assertPeerDependency } from '../../lib/util';
+
+/**
+ * How the SQL backend fails: fast and with a stable code. A statement that does not answer
+ * within `timeout` rejects with TIMEOUT (the timer is ref'd on purpose: it is what keeps the
+ * process alive while a statement is in flight, since idle sockets are unref'd); the core
+ * turns every server failure into BACKEND_ERROR naming the cache, the statement and where.
+ */
+export function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new MemoirError('TIMEOUT', `${what} did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Errors that say something about the caller's setup pass through as they are. */
+const SETUP_CODES = new Set([
+  'INVALID_OPTION',
+  'MISSING_PEER_DEPENDENCY',
+  'SERIALIZATION_FAILED',
+  'INVALID_KEY',
+]);
+
+export function backendError(
+  cache: string,
+  operation: string,
+  location: string,
+  cause: unknown,
+): MemoirError {
+  if (cause instanceof MemoirError && SETUP_CODES.has(cause.code)) return cause;
+  if (cause instanceof MemoirError && cause.code === 'BACKEND_ERROR') return cause;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new MemoirError(
+    'BACKEND_ERROR',
+    `Cache "${cache}": SQL ${operation} on ${location} failed: ${reason}`,
+    { cause },
+  );
+}
+
+/**
+ * Loads an optional peer dependency where it is first needed (a missing one is
+ * MISSING_PEER_DEPENDENCY with the install command). The `load` thunk holds a literal
+ * `require('pkg')`, so bundlers see the name and keep it external.
+ */
+export function requirePeer<T>(pkg: string, purpose: string, load: () => T): T {
+  assertPeerDependency(pkg, purpose);
+  return load();
+}

@@ -1,0 +1,217 @@
+import { offsetTracker } from './clock';
+import type { ConnectionSettings, SqlConnection } from './connection';
+import { requirePeer } from './faults';
+import { catalogColumns, catalogRow, funcSummary, num, storedRow, summarySql, text } from './rows';
+import { mysqlExecutor, type Source } from './source';
+import { type Claimed, DELETE_BATCH, type StoredRow, type Statements } from './statements';
+import { quoted, type TableName } from './table-name';
+
+/**
+ * MariaDB and MySQL through `mysql2`, with server-side prepared statements (`execute`).
+ * Neither has `INSERT … ON CONFLICT … WHERE … RETURNING`, so acquire is `INSERT IGNORE` (the
+ * key is new: one statement), else a guarded `UPDATE` whose matched-row count says whether the
+ * mark was taken, then a read of the row. Names and keys are VARBINARY: compared byte for
+ * byte, with no collation folding case or trailing spaces into a false match.
+ */
+type MysqlModule = typeof import('mysql2');
+type Raw = Record<string, unknown>;
+interface Header {
+  affectedRows: number;
+  info?: string;
+}
+interface Executor {
+  execute(
+    options: { sql: string; values: unknown[] },
+    callback: (error: Error | null, result: unknown) => void,
+  ): void;
+}
+
+/** The database clock in epoch ms, in UTC whatever the session's time zone (no DST fold). */
+const NOW = "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
+const MEMOIR_COLUMNS = 'func, entry_key, value, stored_at, owner, since, lease_until';
+
+/** Rows an UPDATE matched, also when the client did not ask for found rows. */
+function matchedRows(header: Header): number {
+  const matched = /Rows matched:\s*(\d+)/.exec(header.info ?? '');
+  return matched ? Number(matched[1]) : header.affectedRows;
+}
+
+export function openMysql(source: Source, settings: ConnectionSettings): SqlConnection {
+  let pool: ReturnType<MysqlModule['createPool']> | undefined;
+  let closed = false;
+
+  function executor(): Executor {
+    if (source.kind === 'handle') return mysqlExecutor(source.handle as Raw) as unknown as Executor;
+    if (!pool) {
+      const mysql = requirePeer<MysqlModule>('mysql2', "The 'sql' backend on MariaDB/MySQL", () =>
+        require('mysql2'),
+      );
+      pool = mysql.createPool({
+        uri: source.url,
+        connectionLimit: 10,
+        connectTimeout: settings.timeoutMs,
+        enableKeepAlive: true,
+      });
+      // Idle connections must not keep the process alive; a statement's timer does while it runs.
+      pool.on('connection', (connection) => {
+        (connection as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
+      });
+    }
+    return pool as unknown as Executor;
+  }
+
+  const exec = <T = Raw[]>(sql: string, values: unknown[]): Promise<T> =>
+    new Promise((resolve, reject) =>
+      executor().execute({ sql, values }, (error, result) =>
+        error ? reject(error) : resolve(result as T),
+      ),
+    );
+
+  const offset = offsetTracker(async () =>
+    num((await exec(`SELECT ${NOW} AS db_now`, []))[0].db_now),
+  );
+  const tables = new Map<string, Promise<Statements>>();
+
+  return {
+    engine: 'mysql',
+    location: source.label,
+    inProcess: false,
+    get closed() {
+      return closed;
+    },
+    statements(table) {
+      let ready = tables.get(table.name);
+      if (!ready) {
+        ready = createTable(exec, table).then(() => mysqlStatements(exec, table));
+        tables.set(table.name, ready);
+        ready.catch(() => tables.delete(table.name));
+      }
+      return ready;
+    },
+    clockOffset: offset,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool?.promise().end();
+    },
+  };
+}
+
+type Exec = <T = Raw[]>(sql: string, values: unknown[]) => Promise<T>;
+
+async function createTable(exec: Exec, table: TableName): Promise<void> {
+  const name = quoted(table, '`');
+  await exec(
+    `CREATE TABLE IF NOT EXISTS ${name} (` +
+      'func VARBINARY(512) NOT NULL, entry_key VARBINARY(2048) NOT NULL, value LONGBLOB NULL, ' +
+      'stored_at BIGINT NOT NULL, owner VARBINARY(1024) NULL, since BIGINT NULL, lease_until BIGINT NULL, ' +
+      // Stale deletion walks one function's oldest entries without scanning the others.
+      `PRIMARY KEY (func, entry_key), KEY \`${table.base}_stale\` (func, stored_at)) ENGINE=InnoDB`,
+    [],
+  );
+  try {
+    await exec(`SELECT ${MEMOIR_COLUMNS} FROM ${name} WHERE 1 = 0`, []);
+  } catch (error) {
+    throw new Error(
+      `table ${table.name} exists but does not have memoir's columns (${MEMOIR_COLUMNS}): ${(error as Error).message}. ` +
+        'Pass another `table`.',
+    );
+  }
+}
+
+function mysqlStatements(exec: Exec, table: TableName): Statements {
+  const t = quoted(table, '`');
+  const columns = 'value, stored_at, owner, since, lease_until';
+  const sql = {
+    get: `SELECT ${columns}, ${NOW} AS db_now FROM ${t} WHERE func = ? AND entry_key = ?`,
+    insertMark:
+      `INSERT IGNORE INTO ${t} (func, entry_key, value, stored_at, owner, since, lease_until) ` +
+      `VALUES (?, ?, NULL, ${NOW}, ?, ${NOW}, ${NOW} + ?)`,
+    takeMark:
+      `UPDATE ${t} SET owner = ?, since = ${NOW}, lease_until = ${NOW} + ? WHERE func = ? AND entry_key = ? ` +
+      `AND (owner IS NULL OR lease_until IS NULL OR lease_until <= ${NOW} OR owner = ?)`,
+    renew: `UPDATE ${t} SET lease_until = ${NOW} + ? WHERE func = ? AND entry_key = ? AND owner = ?`,
+    dropPlaceholder: `DELETE FROM ${t} WHERE func = ? AND entry_key = ? AND owner = ? AND value IS NULL`,
+    unmark:
+      `UPDATE ${t} SET owner = NULL, since = NULL, lease_until = NULL ` +
+      'WHERE func = ? AND entry_key = ? AND owner = ? AND value IS NOT NULL',
+    // Assignments run left to right and see earlier ones: `owner` must be cleared last.
+    write:
+      `INSERT INTO ${t} (func, entry_key, value, stored_at) VALUES (?, ?, ?, ?) ` +
+      'ON DUPLICATE KEY UPDATE value = VALUES(value), stored_at = VALUES(stored_at), ' +
+      'since = IF(owner <=> ?, NULL, since), lease_until = IF(owner <=> ?, NULL, lease_until), ' +
+      'owner = IF(owner <=> ?, NULL, owner)',
+    delete: `DELETE FROM ${t} WHERE func = ? AND entry_key = ?`,
+    deleteBatch: `DELETE FROM ${t} WHERE func = ? LIMIT ${DELETE_BATCH}`,
+    deleteStaleBatch:
+      `DELETE FROM ${t} WHERE func = ? AND value IS NOT NULL AND stored_at < ? ` +
+      `AND (owner IS NULL OR lease_until IS NULL OR lease_until <= ${NOW}) LIMIT ${DELETE_BATCH}`,
+    dropPlaceholders: `DELETE FROM ${t} WHERE func = ? AND value IS NULL`,
+    unmarkAll: `UPDATE ${t} SET owner = NULL, since = NULL, lease_until = NULL WHERE func = ? AND owner IS NOT NULL`,
+    keys: `SELECT entry_key FROM ${t} WHERE func = ?`,
+    summaries: summarySql(t),
+    rows: `SELECT ${catalogColumns(true)} FROM ${t} WHERE func = ? ORDER BY entry_key`,
+    row: `SELECT ${catalogColumns(true)} FROM ${t} WHERE func = ? AND entry_key = ?`,
+    marks: `SELECT ${catalogColumns(false)} FROM ${t} WHERE owner IS NOT NULL ORDER BY func, entry_key`,
+    now: `SELECT ${NOW} AS db_now`,
+  };
+
+  async function get(func: string, key: string) {
+    const [raw] = await exec(sql.get, [func, key]);
+    return raw ? { row: storedRow(raw), dbNow: num(raw.db_now) } : { row: undefined, dbNow: 0 };
+  }
+  /** Only the batch size may be inlined; it is a constant, never user input. */
+  const checkLimit = (limit: number) => {
+    if (limit !== DELETE_BATCH)
+      throw new Error(`MariaDB deletes in batches of ${DELETE_BATCH}, got ${limit}`);
+  };
+
+  return {
+    now: async () => num((await exec(sql.now, []))[0].db_now),
+    get,
+    async acquire(func, key, owner, leaseMs): Promise<Claimed> {
+      const inserted = await exec<Header>(sql.insertMark, [func, key, owner, leaseMs]);
+      if (inserted.affectedRows === 1) {
+        // A new placeholder of ours: its times are the database's now, which is all the core
+        // needs to report them in the caller's clock (since = claim.now).
+        const row: StoredRow = { value: null, storedAt: 0, owner, since: 0, leaseUntil: leaseMs };
+        return { acquired: true, row, dbNow: 0 };
+      }
+      const taken = await exec<Header>(sql.takeMark, [owner, leaseMs, func, key, owner]);
+      return { acquired: matchedRows(taken) > 0, ...(await get(func, key)) };
+    },
+    async renew(func, key, owner, leaseMs) {
+      return matchedRows(await exec<Header>(sql.renew, [leaseMs, func, key, owner])) > 0;
+    },
+    async release(func, key, owner) {
+      const dropped = await exec<Header>(sql.dropPlaceholder, [func, key, owner]);
+      if (dropped.affectedRows === 0) await exec(sql.unmark, [func, key, owner]);
+    },
+    async write(func, key, value, storedAt, owner) {
+      await exec(sql.write, [func, key, value, storedAt, owner, owner, owner]);
+    },
+    async delete(func, key) {
+      await exec(sql.delete, [func, key]);
+    },
+    async deleteBatch(func, limit) {
+      checkLimit(limit);
+      return (await exec<Header>(sql.deleteBatch, [func])).affectedRows;
+    },
+    async deleteStaleBatch(func, before, limit) {
+      checkLimit(limit);
+      return (await exec<Header>(sql.deleteStaleBatch, [func, before])).affectedRows;
+    },
+    async clearMarks(func) {
+      const dropped = await exec<Header>(sql.dropPlaceholders, [func]);
+      const unmarked = await exec<Header>(sql.unmarkAll, [func]);
+      return dropped.affectedRows + matchedRows(unmarked);
+    },
+    keys: async (func) => (await exec(sql.keys, [func])).map((raw) => text(raw.entry_key)),
+    summaries: async () => (await exec(sql.summaries, [])).map(funcSummary),
+    rows: async (func, key) =>
+      (await (key === undefined ? exec(sql.rows, [func]) : exec(sql.row, [func, key]))).map(
+        catalogRow,
+      ),
+    marks: async () => (await exec(sql.marks, [])).map(catalogRow),
+  };
+}

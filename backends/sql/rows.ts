@@ -1,0 +1,94 @@
+import type { CatalogRow, FuncSummary, StoredRow } from './statements';
+
+/**
+ * Driver rows to plain shapes. Drivers disagree on types: BIGINT arrives as a string (pg), a
+ * number (mysql2, better-sqlite3) or a BigInt (user handles with safe integers); MariaDB's
+ * VARBINARY text columns arrive as Buffers.
+ */
+type RawRow = Record<string, unknown>;
+
+export function num(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint' || typeof value === 'string') return Number(value);
+  throw new Error(`expected a number, got ${value === null ? 'null' : typeof value}`);
+}
+
+export function optionalNum(value: unknown): number | null {
+  return value === null || value === undefined ? null : num(value);
+}
+
+export function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  throw new Error(`expected text, got ${value === null ? 'null' : typeof value}`);
+}
+
+export function optionalText(value: unknown): string | null {
+  return value === null || value === undefined ? null : text(value);
+}
+
+export function bytes(value: unknown): Buffer | null {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw new Error(`expected bytes, got ${typeof value}`);
+}
+
+/** Columns value, stored_at, owner, since, lease_until. */
+export function storedRow(raw: RawRow): StoredRow {
+  return {
+    value: bytes(raw.value),
+    storedAt: num(raw.stored_at),
+    owner: optionalText(raw.owner),
+    since: optionalNum(raw.since),
+    leaseUntil: optionalNum(raw.lease_until),
+  };
+}
+
+/** Columns func, entry_key, size, completed, stored_at, owner, since, lease_until, value. */
+export function catalogRow(raw: RawRow): CatalogRow {
+  return {
+    ...storedRow(raw),
+    func: text(raw.func),
+    key: text(raw.entry_key),
+    size: optionalNum(raw.size) ?? 0,
+    completed: raw.completed === true || Number(raw.completed) === 1,
+  };
+}
+
+/** Columns func, entries, completed, bytes, oldest, newest. */
+export function funcSummary(raw: RawRow): FuncSummary {
+  return {
+    func: text(raw.func),
+    entries: num(raw.entries),
+    completed: num(raw.completed),
+    bytes: optionalNum(raw.bytes) ?? 0,
+    oldest: optionalNum(raw.oldest),
+    newest: optionalNum(raw.newest),
+  };
+}
+
+/**
+ * The per-function aggregate of the CLI's list, in SQL every engine understands. `octet_length`
+ * counts bytes on PostgreSQL, MariaDB and SQLite (3.43+) alike.
+ */
+export function summarySql(table: string): string {
+  return (
+    'SELECT func, count(*) AS entries, count(value) AS completed, ' +
+    'sum(octet_length(value)) AS bytes, ' +
+    'min(CASE WHEN value IS NOT NULL THEN stored_at END) AS oldest, ' +
+    'max(CASE WHEN value IS NOT NULL THEN stored_at END) AS newest ' +
+    `FROM ${table} GROUP BY func ORDER BY func`
+  );
+}
+
+/** The columns of a catalog row; `value` only when the caller wants values. */
+export function catalogColumns(withValue: boolean): string {
+  return (
+    'func, entry_key, octet_length(value) AS size, (value IS NOT NULL) AS completed, ' +
+    'stored_at, owner, since, lease_until' +
+    (withValue ? ', value' : ', NULL AS value')
+  );
+}

@@ -1,0 +1,230 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Database, Statement } from 'better-sqlite3';
+import type { ConnectionSettings, SqlConnection } from './connection';
+import { requirePeer } from './faults';
+import { catalogColumns, catalogRow, funcSummary, storedRow, summarySql, text } from './rows';
+import { type Source, sqlitePath } from './source';
+import type { Claimed, Statements } from './statements';
+import { quoted, type TableName } from './table-name';
+
+/**
+ * SQLite through `better-sqlite3`: an embedded single-file store shared by the processes of
+ * one machine. memoir's own databases run in WAL mode (readers never block the writer) with
+ * `synchronous = NORMAL` (a power cut may lose the last writes, never the file).
+ *
+ * The driver is synchronous, and the event loop must not block on another process's lock:
+ * the busy timeout is short, and a statement that still finds the database locked is retried
+ * asynchronously with backoff until `timeout`. The database clock is this machine's clock.
+ */
+type BetterSqlite3 = typeof import('better-sqlite3');
+
+/** Longest synchronous wait for a lock; beyond it the retry is asynchronous. */
+const BUSY_TIMEOUT_MS = 20;
+const MEMOIR_COLUMNS = 'func, entry_key, value, stored_at, owner, since, lease_until';
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  );
+}
+
+export function openSqlite(source: Source, settings: ConnectionSettings): SqlConnection {
+  let db: Database | undefined;
+  let closed = false;
+
+  function database(): Database {
+    if (source.kind === 'handle') return source.handle as Database;
+    if (!db) {
+      const Sqlite = requirePeer<BetterSqlite3>(
+        'better-sqlite3',
+        "The 'sql' backend on SQLite",
+        () => require('better-sqlite3'),
+      );
+      const file = sqlitePath(source.url);
+      if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+      const opened = new Sqlite(file, { timeout: BUSY_TIMEOUT_MS });
+      try {
+        opened.pragma('journal_mode = WAL');
+        opened.pragma('synchronous = NORMAL');
+      } catch (error) {
+        opened.close();
+        throw error;
+      }
+      db = opened;
+    }
+    return db;
+  }
+
+  /** Runs `work` now, or again after a short sleep while another process holds the lock. */
+  async function attempt<T>(work: () => T): Promise<T> {
+    const deadline = Date.now() + settings.timeoutMs;
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      try {
+        return work();
+      } catch (error) {
+        if (!isBusy(error) || Date.now() + delay > deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  const tables = new Map<string, Promise<Statements>>();
+  return {
+    engine: 'sqlite',
+    location: source.label,
+    inProcess: true,
+    get closed() {
+      return closed;
+    },
+    statements(table) {
+      let ready = tables.get(table.name);
+      if (!ready) {
+        ready = attempt(() => {
+          const handle = database();
+          createTable(handle, table);
+          return sqliteStatements(handle, table, attempt);
+        });
+        tables.set(table.name, ready);
+        ready.catch(() => tables.delete(table.name));
+      }
+      return ready;
+    },
+    // The same machine, the same clock.
+    clockOffset: async () => 0,
+    async close() {
+      if (closed) return;
+      closed = true;
+      db?.close();
+    },
+  };
+}
+
+function createTable(db: Database, table: TableName): void {
+  const name = quoted(table, '"');
+  const schema = table.parts.length > 1 ? `"${table.parts[0]}".` : '';
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS ${name} (func TEXT NOT NULL, entry_key TEXT NOT NULL, value BLOB, ` +
+      'stored_at INTEGER NOT NULL, owner TEXT, since INTEGER, lease_until INTEGER, ' +
+      'PRIMARY KEY (func, entry_key))',
+  );
+  db.exec(
+    `CREATE INDEX IF NOT EXISTS ${schema}"${table.base}_stale" ON "${table.base}" (func, stored_at)`,
+  );
+  try {
+    db.prepare(`SELECT ${MEMOIR_COLUMNS} FROM ${name} WHERE 0`).all();
+  } catch (error) {
+    throw new Error(
+      `table ${table.name} exists but does not have memoir's columns (${MEMOIR_COLUMNS}): ${(error as Error).message}. ` +
+        'Pass another `table`.',
+    );
+  }
+}
+
+type Attempt = <T>(work: () => T) => Promise<T>;
+type Raw = Record<string, unknown>;
+
+function sqliteStatements(db: Database, table: TableName, attempt: Attempt): Statements {
+  const t = quoted(table, '"');
+  const columns = 'value, stored_at, owner, since, lease_until';
+  const prepare = (sql: string): Statement => db.prepare(sql);
+  const sql = {
+    get: prepare(`SELECT ${columns} FROM ${t} WHERE func = @func AND entry_key = @key`),
+    acquire: prepare(
+      `INSERT INTO ${t} AS e (func, entry_key, value, stored_at, owner, since, lease_until) ` +
+        'VALUES (@func, @key, NULL, @now, @owner, @now, @now + @lease) ' +
+        'ON CONFLICT (func, entry_key) DO UPDATE ' +
+        'SET owner = excluded.owner, since = excluded.since, lease_until = excluded.lease_until ' +
+        'WHERE e.owner IS NULL OR e.lease_until IS NULL OR e.lease_until <= excluded.since ' +
+        `OR e.owner = excluded.owner RETURNING ${columns}`,
+    ),
+    renew: prepare(
+      `UPDATE ${t} SET lease_until = @now + @lease WHERE func = @func AND entry_key = @key AND owner = @owner`,
+    ),
+    dropPlaceholder: prepare(
+      `DELETE FROM ${t} WHERE func = @func AND entry_key = @key AND owner = @owner AND value IS NULL`,
+    ),
+    unmark: prepare(
+      `UPDATE ${t} SET owner = NULL, since = NULL, lease_until = NULL ` +
+        'WHERE func = @func AND entry_key = @key AND owner = @owner AND value IS NOT NULL',
+    ),
+    write: prepare(
+      `INSERT INTO ${t} AS e (func, entry_key, value, stored_at) VALUES (@func, @key, @value, @storedAt) ` +
+        'ON CONFLICT (func, entry_key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at, ' +
+        'owner = CASE WHEN e.owner = @owner THEN NULL ELSE e.owner END, ' +
+        'since = CASE WHEN e.owner = @owner THEN NULL ELSE e.since END, ' +
+        'lease_until = CASE WHEN e.owner = @owner THEN NULL ELSE e.lease_until END',
+    ),
+    delete: prepare(`DELETE FROM ${t} WHERE func = @func AND entry_key = @key`),
+    deleteBatch: prepare(
+      `DELETE FROM ${t} WHERE func = @func AND entry_key IN ` +
+        `(SELECT entry_key FROM ${t} WHERE func = @func LIMIT @limit)`,
+    ),
+    deleteStaleBatch: prepare(
+      `DELETE FROM ${t} WHERE func = @func AND entry_key IN ` +
+        `(SELECT entry_key FROM ${t} WHERE func = @func AND value IS NOT NULL AND stored_at < @before ` +
+        'AND (owner IS NULL OR lease_until IS NULL OR lease_until <= @now) LIMIT @limit)',
+    ),
+    dropPlaceholders: prepare(`DELETE FROM ${t} WHERE func = @func AND value IS NULL`),
+    unmarkAll: prepare(
+      `UPDATE ${t} SET owner = NULL, since = NULL, lease_until = NULL WHERE func = @func AND owner IS NOT NULL`,
+    ),
+    keys: prepare(`SELECT entry_key FROM ${t} WHERE func = @func`),
+    summaries: prepare(summarySql(t)),
+    rows: prepare(`SELECT ${catalogColumns(true)} FROM ${t} WHERE func = @func ORDER BY entry_key`),
+    row: prepare(
+      `SELECT ${catalogColumns(true)} FROM ${t} WHERE func = @func AND entry_key = @key`,
+    ),
+    marks: prepare(
+      `SELECT ${catalogColumns(false)} FROM ${t} WHERE owner IS NOT NULL ORDER BY func, entry_key`,
+    ),
+  };
+  const release = db.transaction((params: Raw) => {
+    if (sql.dropPlaceholder.run(params).changes === 0) sql.unmark.run(params);
+  });
+  const clearMarks = db.transaction((params: Raw) => {
+    return sql.dropPlaceholders.run(params).changes + sql.unmarkAll.run(params).changes;
+  });
+  const read = (func: string, key: string) => {
+    const raw = sql.get.get({ func, key }) as Raw | undefined;
+    return { row: raw && storedRow(raw), dbNow: Date.now() };
+  };
+
+  return {
+    now: async () => Date.now(),
+    get: (func, key) => attempt(() => read(func, key)),
+    acquire: (func, key, owner, lease) =>
+      attempt((): Claimed => {
+        const now = Date.now();
+        const raw = sql.acquire.get({ func, key, owner, now, lease }) as Raw | undefined;
+        if (raw) return { acquired: true, row: storedRow(raw), dbNow: now };
+        return { acquired: false, ...read(func, key) };
+      }),
+    renew: (func, key, owner, lease) =>
+      attempt(() => sql.renew.run({ func, key, owner, lease, now: Date.now() }).changes > 0),
+    release: (func, key, owner) => attempt(() => release.immediate({ func, key, owner })),
+    write: (func, key, value, storedAt, owner) =>
+      attempt(() => {
+        sql.write.run({ func, key, value, storedAt, owner });
+      }),
+    delete: (func, key) =>
+      attempt(() => {
+        sql.delete.run({ func, key });
+      }),
+    deleteBatch: (func, limit) => attempt(() => sql.deleteBatch.run({ func, limit }).changes),
+    deleteStaleBatch: (func, before, limit) =>
+      attempt(() => sql.deleteStaleBatch.run({ func, before, limit, now: Date.now() }).changes),
+    clearMarks: (func) => attempt(() => clearMarks.immediate({ func })),
+    keys: (func) =>
+      attempt(() => (sql.keys.all({ func }) as Raw[]).map((raw) => text(raw.entry_key))),
+    summaries: () => attempt(() => (sql.summaries.all() as Raw[]).map(funcSummary)),
+    rows: (func, key) =>
+      attempt(() =>
+        ((key === undefined ? sql.rows.all({ func }) : sql.row.all({ func, key })) as Raw[]).map(
+          catalogRow,
+        ),
+      ),
+    marks: () => attempt(() => (sql.marks.all() as Raw[]).map(catalogRow)),
+  };
+}
