@@ -4,7 +4,7 @@ import { requirePeer } from './faults';
 import { catalogColumns, catalogRow, funcSummary, num, storedRow, summarySql, text } from './rows';
 import { mysqlExecutor, type Source } from './source';
 import { type Claimed, DELETE_BATCH, type StoredRow, type Statements } from './statements';
-import { quoted, type TableName } from './table-name';
+import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
 
 /**
  * MariaDB and MySQL through `mysql2`, with server-side prepared statements (`execute`).
@@ -28,7 +28,6 @@ interface Executor {
 
 /** The database clock in epoch ms, in UTC whatever the session's time zone (no DST fold). */
 const NOW = "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
-const MEMOIR_COLUMNS = 'func, entry_key, value, stored_at, owner, since, lease_until';
 
 /** Rows an UPDATE matched, also when the client did not ask for found rows. */
 function matchedRows(header: Header): number {
@@ -112,10 +111,7 @@ async function createTable(exec: Exec, table: TableName): Promise<void> {
   try {
     await exec(`SELECT ${MEMOIR_COLUMNS} FROM ${name} WHERE 1 = 0`, []);
   } catch (error) {
-    throw new Error(
-      `table ${table.name} exists but does not have memoir's columns (${MEMOIR_COLUMNS}): ${(error as Error).message}. ` +
-        'Pass another `table`.',
-    );
+    throw notMemoirsTable(table, error);
   }
 }
 

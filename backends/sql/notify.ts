@@ -66,9 +66,8 @@ export class ChangeListener {
         if (!set) this.waiters.set(topic, (set = new Set()));
         set.add(done);
       }
-      // Unref'd: the engine's own pause timer is what keeps a waiting process alive.
+      // Ref'd: whoever awaits a change keeps the process alive until it resolves.
       timer = setTimeout(done, maxMs);
-      timer.unref();
       this.listen(channelOf(table)).catch(() => undefined);
     });
   }

@@ -6,7 +6,7 @@ import { ChangeListener, channelOf, funcTopic, keyTopic, type ListenClient } fro
 import { catalogColumns, catalogRow, funcSummary, num, storedRow, summarySql, text } from './rows';
 import type { Source } from './source';
 import type { Claimed, Statements } from './statements';
-import { quoted, type TableName } from './table-name';
+import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
 
 /**
  * PostgreSQL through `pg`. Statements are named, so each pooled connection parses and plans
@@ -27,7 +27,6 @@ type PgModule = typeof import('pg');
 const NOW = '(floor(extract(epoch from statement_timestamp()) * 1000))::bigint';
 /** Errors of two processes creating the same table at once: the table exists, which is the goal. */
 const ALREADY_CREATED = new Set(['23505', '42P07', '42710']);
-const MEMOIR_COLUMNS = 'func, entry_key, value, stored_at, owner, since, lease_until';
 
 const loadPg = (): PgModule =>
   requirePeer('pg', "The 'sql' backend on PostgreSQL", () => require('pg'));
@@ -142,29 +141,26 @@ async function openListenClient(
 
 async function createTable(db: Queryable, table: TableName): Promise<void> {
   const name = quoted(table, '"');
-  const ddl = [
-    `CREATE TABLE IF NOT EXISTS ${name} (` +
-      'func text COLLATE "C" NOT NULL, entry_key text COLLATE "C" NOT NULL, value bytea, ' +
-      'stored_at bigint NOT NULL, owner text, since bigint, lease_until bigint, ' +
-      'PRIMARY KEY (func, entry_key))',
-    // Stale deletion walks one function's oldest entries without scanning the others.
-    `CREATE INDEX IF NOT EXISTS "${table.base}_stale" ON ${name} (func, stored_at)`,
-  ];
-  for (const statement of ddl) {
+  const idempotent = async (statement: string) => {
     try {
       await db.query({ text: statement });
     } catch (error) {
       if (!ALREADY_CREATED.has((error as { code?: string }).code ?? '')) throw error;
     }
-  }
+  };
+  await idempotent(
+    `CREATE TABLE IF NOT EXISTS ${name} (` +
+      'func text COLLATE "C" NOT NULL, entry_key text COLLATE "C" NOT NULL, value bytea, ' +
+      'stored_at bigint NOT NULL, owner text, since bigint, lease_until bigint, ' +
+      'PRIMARY KEY (func, entry_key))',
+  );
   try {
     await db.query({ text: `SELECT ${MEMOIR_COLUMNS} FROM ${name} WHERE false` });
   } catch (error) {
-    throw new Error(
-      `table ${table.name} exists but does not have memoir's columns (${MEMOIR_COLUMNS}): ${(error as Error).message}. ` +
-        'Pass another `table`.',
-    );
+    throw notMemoirsTable(table, error);
   }
+  // Stale deletion walks one function's oldest entries without scanning the others.
+  await idempotent(`CREATE INDEX IF NOT EXISTS "${table.base}_stale" ON ${name} (func, stored_at)`);
 }
 
 type Run = (sql: string, values: unknown[]) => Promise<Result>;

@@ -6,7 +6,7 @@ import { requirePeer } from './faults';
 import { catalogColumns, catalogRow, funcSummary, storedRow, summarySql, text } from './rows';
 import { type Source, sqlitePath } from './source';
 import type { Claimed, Statements } from './statements';
-import { quoted, type TableName } from './table-name';
+import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
 
 /**
  * SQLite through `better-sqlite3`: an embedded single-file store shared by the processes of
@@ -21,7 +21,6 @@ type BetterSqlite3 = typeof import('better-sqlite3');
 
 /** Longest synchronous wait for a lock; beyond it the retry is asynchronous. */
 const BUSY_TIMEOUT_MS = 20;
-const MEMOIR_COLUMNS = 'func, entry_key, value, stored_at, owner, since, lease_until';
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -109,17 +108,15 @@ function createTable(db: Database, table: TableName): void {
       'stored_at INTEGER NOT NULL, owner TEXT, since INTEGER, lease_until INTEGER, ' +
       'PRIMARY KEY (func, entry_key))',
   );
-  db.exec(
-    `CREATE INDEX IF NOT EXISTS ${schema}"${table.base}_stale" ON "${table.base}" (func, stored_at)`,
-  );
   try {
     db.prepare(`SELECT ${MEMOIR_COLUMNS} FROM ${name} WHERE 0`).all();
   } catch (error) {
-    throw new Error(
-      `table ${table.name} exists but does not have memoir's columns (${MEMOIR_COLUMNS}): ${(error as Error).message}. ` +
-        'Pass another `table`.',
-    );
+    throw notMemoirsTable(table, error);
   }
+  // Stale deletion walks one function's oldest entries without scanning the others.
+  db.exec(
+    `CREATE INDEX IF NOT EXISTS ${schema}"${table.base}_stale" ON "${table.base}" (func, stored_at)`,
+  );
 }
 
 type Attempt = <T>(work: () => T) => Promise<T>;

@@ -34,3 +34,13 @@ export function tableName(given: unknown = DEFAULT_TABLE): TableName {
 export function quoted(table: TableName, quote: '"' | '`'): string {
   return table.parts.map((part) => `${quote}${part}${quote}`).join('.');
 }
+
+/** The columns every engine's table has; a table of that name without them is not memoir's. */
+export const MEMOIR_COLUMNS = 'func, entry_key, value, stored_at, owner, since, lease_until';
+
+export function notMemoirsTable(table: TableName, error: unknown): Error {
+  return new Error(
+    `table ${table.name} exists but does not have memoir's columns (${MEMOIR_COLUMNS}): ` +
+      `${(error as Error).message}. Pass another \`table\`.`,
+  );
+}

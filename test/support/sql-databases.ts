@@ -91,3 +91,47 @@ export const SCRATCH: Record<Engine, (tag: string) => Promise<ScratchDatabase>> 
 };
 
 export const ENGINES: Engine[] = ['postgres', 'mysql', 'sqlite'];
+
+/**
+ * Runs one statement on a scratch database through a connection of its own (not memoir's),
+ * as another program sharing the database would. Placeholders are `?`; rows come back as
+ * plain objects.
+ */
+export async function rawQuery(
+  database: ScratchDatabase,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  if (database.engine === 'postgres') {
+    const { Client } = require('pg') as typeof import('pg');
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      let n = 0;
+      const text = sql.replace(/\?/g, () => `$${++n}`);
+      return (await client.query(text, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  if (database.engine === 'mysql') {
+    const mysql = require('mysql2/promise') as typeof import('mysql2/promise');
+    const connection = await mysql.createConnection({ uri: database.url });
+    try {
+      const [rows] = await connection.query(sql.replace(/"/g, '`'), params);
+      return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+    } finally {
+      await connection.end();
+    }
+  }
+  const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Sqlite(database.name, { timeout: 5_000 });
+  try {
+    const statement = db.prepare(sql);
+    return statement.reader
+      ? (statement.all(...params) as Record<string, unknown>[])
+      : (statement.run(...params), []);
+  } finally {
+    db.close();
+  }
+}
