@@ -78,12 +78,13 @@ export class ChangeListener {
       if (Date.now() - this.failedAt < RETRY_AFTER_MS) return;
       this.client = this.open();
     }
-    const client = this.client;
+    const client = await this.client;
     let listening = this.listening.get(channel);
     if (!listening) {
-      listening = (await client).query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+      listening = client.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
       this.listening.set(channel, listening);
-      listening.catch(() => this.listening.delete(channel));
+      // A LISTEN that failed means a broken connection: the next wait opens a new one.
+      listening.catch(() => this.drop(client));
     }
     await listening;
   }

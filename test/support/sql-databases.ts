@@ -128,9 +128,9 @@ export async function rawQuery(
   const db = new Sqlite(database.name, { timeout: 5_000 });
   try {
     const statement = db.prepare(sql);
-    return statement.reader
-      ? (statement.all(...params) as Record<string, unknown>[])
-      : (statement.run(...params), []);
+    if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+    statement.run(...params);
+    return [];
   } finally {
     db.close();
   }
