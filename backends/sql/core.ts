@@ -1,4 +1,11 @@
-import type { AcquireOutcome, Claim, Core, CoreSpec, Entry, WriteOptions } from '../../lib/contract';
+import type {
+  AcquireOutcome,
+  Claim,
+  Core,
+  CoreSpec,
+  Entry,
+  WriteOptions,
+} from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/contract';
 import type { SqlConnection } from './connection';

@@ -1,7 +1,7 @@
 import { createSqlCore } from '../../../backends/sql';
 import { closeConnections } from '../../../lib/contract';
 import { describeCoreContract } from '../../../lib/testing/core-contract';
-import { ENGINES, SCRATCH, type ScratchDatabase } from '../../support/sql-databases';
+import { ENGINES, rawQuery, SCRATCH, type ScratchDatabase } from '../../support/sql-databases';
 
 /**
  * The shared core contract on each engine, through memoir's own connection from a URL. Leases
@@ -18,6 +18,14 @@ for (const engine of ENGINES) {
     (name, report) => createSqlCore({ name, options: { sql: database.url }, report }),
     {
       serverClock: true,
+      // Another program overwrote the value bytes with something no serializer reads.
+      corrupt: async (core, key) => {
+        await rawQuery(
+          database,
+          'UPDATE memoir_entries SET value = ? WHERE func = ? AND entry_key = ?',
+          [Buffer.from([0xff, 0x00, 0x13]), core.name, key],
+        );
+      },
       teardown: async () => {
         await closeConnections();
         await database.drop();
