@@ -18,7 +18,7 @@ export interface CommandContext {
   /** Positional arguments after the command name. */
   args: string[];
   json: boolean;
-  /** Opens the cache directory or the mongo collection the options point at (once). */
+  /** Opens the cache directory, mongo collection or SQL table the options point at (once). */
   catalog(): Catalog;
   /** A progress listener on stderr when enabled (TTY or --progress), else undefined. */
   progress(label: string): ProgressListener | undefined;
@@ -52,6 +52,8 @@ export const SHARED_OPTIONS: OptionSpecs = {
   redis: { type: 'string' },
   db: { type: 'string' },
   collection: { type: 'string' },
+  sql: { type: 'string' },
+  table: { type: 'string' },
   timeout: { type: 'string' },
 };
 
@@ -64,7 +66,9 @@ export const SHARED_HELP: Array<[string, string]> = [
   ['--db NAME', 'database of the collection (default: the one named in the URI)'],
   ['--collection NAME', 'collection holding the entries (required with --mongo-uri)'],
   ['--redis URL', 'use the caches of a Redis database instead (redis://host:6379/0, rediss://...)'],
-  ['--timeout DURATION', 'how long to wait for the MongoDB or Redis server, e.g. 2s (default 5s)'],
+  ['--sql URL', 'use the caches of a SQL table (postgres://, mysql://, mariadb://, sqlite:///path.db)'],
+  ['--table NAME', 'table holding the entries with --sql (default memoir_entries)'],
+  ['--timeout DURATION', 'how long to wait for the MongoDB, Redis or SQL server, e.g. 2s (default 5s)'],
   ['--json', 'print one JSON document on stdout, for scripts'],
   ['-h, --help', 'show this help'],
 ];

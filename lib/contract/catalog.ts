@@ -1,9 +1,9 @@
 import type { Mark } from './core';
 
 /**
- * What the CLI needs from a place that holds caches (a cache directory, a mongo collection):
- * enumerate the caches, read their entries without the engine, and run the maintenance
- * operations with per-file progress. The engine never uses this; it exists for operators.
+ * What the CLI needs from a place that holds caches (a cache directory, a mongo collection,
+ * a SQL table): enumerate the caches, read their entries without the engine, and run the
+ * maintenance operations with per-file progress. The engine never uses this; it exists for operators.
  */
 
 /** Progress of a multi-step operation: steps done out of total (files, or 1 for one request). */
@@ -14,13 +14,13 @@ export interface CacheSummary {
   name: string;
   /** Directory or `db.collection` the entries live in. */
   location: string;
-  /** 'sharded' | 'separate-files' (file caches; both when the layout was switched) or 'mongo'. */
+  /** 'sharded' | 'separate-files' (file caches; both when the layout was switched), 'mongo' or 'sql'. */
   layout: string;
   /** Entries, completed values and bare being-calculated placeholders alike. */
   entries: number;
   /** Entries holding a completed value. */
   completed: number;
-  /** File caches: size of the data files on disk; mongo: bytes of the stored values. */
+  /** File caches: size of the data files on disk; mongo and sql: bytes of the stored values. */
   bytes: number;
   /** Being-calculated marks whose lease has not run out. */
   liveMarks: MarkInfo[];

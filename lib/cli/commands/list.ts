@@ -92,10 +92,10 @@ function human(location: string, caches: CacheSummary[], now: number): string {
 export const listCommand: Command = {
   name: 'list',
   summary: 'list every cache with its entries, size, being-calculated marks and age',
-  usage: 'memoir list [--cache-dir DIR | --mongo-uri URI --collection NAME] [--progress]',
+  usage: 'memoir list [--cache-dir DIR | --mongo-uri URI --collection NAME | --redis URL | --sql URL [--table NAME]] [--progress]',
   description:
-    'Lists every cache in the cache directory (or every cache name in a MongoDB collection):\n' +
-    'entries, bytes (file caches: data files on disk; mongo: stored values), live\n' +
+    'Lists every cache in the cache directory (or every cache name in a MongoDB collection or a\n' +
+    'SQL table): entries, bytes (file caches: data files on disk; mongo and sql: stored values), live\n' +
     'being-calculated marks with their owner, age and lease left, and the oldest and newest entry.',
   positionals: [],
   options: PROGRESS_OPTION,
