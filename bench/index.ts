@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: memoir's memory-core hit path beside its peers in one process, the
- * 1,000-caller stampede, then the sections other benchmarks contribute (keys, file, mongo,
+ * 1,000-caller stampede, then the sections other benchmarks contribute (keys, file, mongo, redis, sql,
  * manager) and a summary against the targets of issue 2.
  *
  *   --quick (or BENCH_QUICK=1)  small iteration counts, for CI; figures are indicative only
  *   --json=<file>               also write the results as JSON (the smoke test reads it)
  *   --only=<parts>              comma list of parts to run: hits, stampede, and the section
- *                               names keys, file, mongo, redis, manager, manager-persistence
+ *                               names keys, file, mongo, redis, sql, manager, manager-persistence
  *                               (default: everything)
  */
 import * as fs from 'node:fs';
@@ -22,6 +22,7 @@ import {
 } from './measure';
 import { fileVerdicts } from './file';
 import { type RedisBenchResult, redisVerdicts } from './redis';
+import { sqlVerdicts } from './sql';
 import { type Peer, PEERS } from './peers';
 import { CASES, prepare } from './peers/cases';
 import { A, B, EXPECTED_PRIMITIVES, makeSlowBody } from './peers/workload';
@@ -154,6 +155,12 @@ const SECTIONS: SectionSpec[] = [
     title: 'Redis backend beside the libraries that cache in Redis (bench/redis.ts)',
     entries: ['runRedisBenchmark'],
     options: (q) => ({ quick: q }),
+  },
+  {
+    file: 'sql.ts',
+    title: 'SQL core on PostgreSQL, MariaDB and SQLite, beside the same SELECT (bench/sql.ts)',
+    entries: ['runSqlBenchmark'],
+    options: (q) => (q ? { quick } : {}),
   },
   {
     file: 'manager.ts',
@@ -293,10 +300,12 @@ async function main(): Promise<void> {
   const redisResult = sections.find((section) => section.title.startsWith('Redis backend'))?.result as
     | RedisBenchResult
     | undefined;
+  const sqlRows = sections.find((section) => section.title.startsWith('SQL core'))?.result;
   const verdicts = [
     ...summarize(hits, stampedes),
     ...(Array.isArray(fileRows) ? fileVerdicts(fileRows) : []),
     ...(redisResult ? redisVerdicts(redisResult) : []),
+    ...(Array.isArray(sqlRows) ? sqlVerdicts(sqlRows) : []),
   ];
   console.log(summaryTable(verdicts, quick));
   const elapsed = (performance.now() - started) / 1000;

@@ -38,7 +38,7 @@ export function openSqlCatalog(options: SqlCatalogOptions): Catalog {
 
   async function statements(): Promise<Statements> {
     try {
-      return await bounded(connection.statements(table));
+      return await bounded(Promise.resolve(connection.statements(table)));
     } catch (error) {
       throw new MemoirError(
         'BACKEND_ERROR',
@@ -74,7 +74,7 @@ export function openSqlCatalog(options: SqlCatalogOptions): Catalog {
 
   /** Database clock → this machine's, for entry times and for marks. */
   async function clocks(all: Statements, now: number) {
-    const offset = await bounded(connection.clockOffset());
+    const offset = await bounded(Promise.resolve(connection.clockOffset()));
     const dbNow = await bounded(all.now());
     return { offset, dbNow, markShift: now - dbNow };
   }
@@ -146,7 +146,7 @@ export function openSqlCatalog(options: SqlCatalogOptions): Catalog {
 
     async prune(name, before, progress) {
       const { statements: all, func } = await resolve(name);
-      const offset = await bounded(connection.clockOffset());
+      const offset = await bounded(Promise.resolve(connection.clockOffset()));
       const threshold = Math.round(before + offset);
       const total = (await bounded(all.summaries())).find((s) => s.func === func)?.completed ?? 0;
       return repeat(() => all.deleteStaleBatch(func, threshold, DELETE_BATCH), total, progress);

@@ -23,33 +23,42 @@ export async function measureOffset(dbNow: () => Promise<number>): Promise<numbe
   return Math.round(best.offset);
 }
 
-/** A per-connection offset: measured on first use, refreshed lazily, never blocking a call twice. */
-export function offsetTracker(dbNow: () => Promise<number>): () => Promise<number> {
-  let current: Promise<number> | undefined;
+/**
+ * A per-connection offset: measured on first use (the caller awaits that one measurement),
+ * then returned as a plain number, so the hot path pays no await; refreshed lazily.
+ */
+export function offsetTracker(dbNow: () => Promise<number>): () => number | Promise<number> {
+  let known: number | undefined;
+  let measuring: Promise<number> | undefined;
   let measuredAt = 0;
   let refreshing = false;
   return () => {
-    if (!current) {
-      measuredAt = Date.now();
-      current = measureOffset(dbNow).catch((error) => {
-        current = undefined; // the next call tries again
-        throw error;
-      });
-      return current;
+    if (known === undefined) {
+      measuring ??= measureOffset(dbNow).then(
+        (offset) => {
+          known = offset;
+          measuredAt = Date.now();
+          return offset;
+        },
+        (error) => {
+          measuring = undefined; // the next call tries again
+          throw error;
+        },
+      );
+      return measuring;
     }
     if (!refreshing && Date.now() - measuredAt > REMEASURE_AFTER_MS) {
       refreshing = true;
       measuredAt = Date.now();
-      const previous = current;
       measureOffset(dbNow)
-        .then(async (fresh) => {
-          if (Math.abs(fresh - (await previous)) > STEP_MS) current = Promise.resolve(fresh);
+        .then((fresh) => {
+          if (Math.abs(fresh - (known as number)) > STEP_MS) known = fresh;
         })
         .catch(() => undefined) // a failed refresh keeps the old value
         .finally(() => {
           refreshing = false;
         });
     }
-    return current;
+    return known;
   };
 }

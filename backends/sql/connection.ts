@@ -22,9 +22,12 @@ export interface SqlConnection {
    * The statements on `table`; the first call creates the table and its index if missing and
    * checks that an existing table has memoir's columns. A failure is retried on the next call.
    */
-  statements(table: TableName): Promise<Statements>;
-  /** Database clock minus this process's wall clock, in ms (0 for SQLite: the same clock). */
-  clockOffset(): Promise<number>;
+  statements(table: TableName): Statements | Promise<Statements>;
+  /**
+   * Database clock minus this process's wall clock, in ms (0 for SQLite: the same clock). A
+   * promise only until the first measurement is done: hits then pay no await for it.
+   */
+  clockOffset(): number | Promise<number>;
   /**
    * PostgreSQL only: resolves when a change of `key` (or of all of `func`'s entries) is
    * notified on `table`'s channel, or after `maxMs`. Polling is the floor.

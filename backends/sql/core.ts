@@ -27,6 +27,14 @@ import { fromStored, toStored } from './stored-text';
  */
 const ATTEMPTS_WHEN_ENTRY_VANISHES = 3;
 
+type Bounded = <R>(work: Promise<R>) => Promise<R>;
+
+/** The clock offset: a plain number once measured (awaiting a number costs no round trip). */
+function offsetOf(connection: SqlConnection, bounded: Bounded): number | Promise<number> {
+  const offset = connection.clockOffset();
+  return typeof offset === 'number' ? offset : bounded(offset);
+}
+
 export function createSqlCore(spec: CoreSpec): Core {
   const settings = readSettings(spec.options);
   const { table, timeoutMs, serializer, clock } = settings;
@@ -64,7 +72,8 @@ export function createSqlCore(spec: CoreSpec): Core {
       ? <R>(work: Promise<R>) => work
       : <R>(work: Promise<R>) => within(timeoutMs, `${current.location}: ${operation}`, work);
     try {
-      const statements = await bounded(current.statements(table));
+      const ready = current.statements(table);
+      const statements = ready instanceof Promise ? await bounded(ready) : ready;
       return await body(statements, bounded, current);
     } catch (error) {
       throw backendError(cache, operation, where(current), error);
@@ -99,7 +108,8 @@ export function createSqlCore(spec: CoreSpec): Core {
     return run('get', async (statements, bounded, current) => {
       const { row, dbNow } = await bounded(statements.get(func, stored));
       if (!row) return undefined;
-      const wallOffset = await bounded(current.clockOffset());
+      const offset = offsetOf(current, bounded);
+      const wallOffset = typeof offset === 'number' ? offset : await offset;
       const result = decoded(key, row, clock() - dbNow, wallOffset, current);
       return result.ok ? result.entry : undefined;
     });
@@ -114,7 +124,8 @@ export function createSqlCore(spec: CoreSpec): Core {
       for (let attempt = 1; ; attempt++) {
         const outcome = await bounded(statements.acquire(func, stored, claim.owner, leaseMs));
         if (outcome.row) {
-          const wallOffset = await bounded(current.clockOffset());
+          const offset = offsetOf(current, bounded);
+          const wallOffset = typeof offset === 'number' ? offset : await offset;
           const { entry } = decoded(
             key,
             outcome.row,
@@ -152,7 +163,7 @@ export function createSqlCore(spec: CoreSpec): Core {
     }
     const stored = toStored(key);
     return run('write', async (statements, bounded, current) => {
-      const storedAt = Math.round(options.time + (await bounded(current.clockOffset())));
+      const storedAt = Math.round(options.time + (await offsetOf(current, bounded)));
       await bounded(statements.write(func, stored, bytes, storedAt, options.owner ?? null));
       return true;
     });
@@ -199,7 +210,7 @@ export function createSqlCore(spec: CoreSpec): Core {
     },
     async deleteStale(before) {
       return run('deleteStale', async (statements, bounded, current) => {
-        const threshold = Math.round(before + (await bounded(current.clockOffset())));
+        const threshold = Math.round(before + (await offsetOf(current, bounded)));
         return inBatches(() => bounded(statements.deleteStaleBatch(func, threshold, DELETE_BATCH)));
       });
     },

@@ -21,7 +21,8 @@ interface Header {
 }
 interface Executor {
   execute(
-    options: { sql: string; values: unknown[] },
+    sql: string,
+    values: unknown[],
     callback: (error: Error | null, result: unknown) => void,
   ): void;
 }
@@ -61,7 +62,7 @@ export function openMysql(source: Source, settings: ConnectionSettings): SqlConn
 
   const exec = <T = Raw[]>(sql: string, values: unknown[]): Promise<T> =>
     new Promise((resolve, reject) =>
-      executor().execute({ sql, values }, (error, result) =>
+      executor().execute(sql, values, (error, result) =>
         error ? reject(error) : resolve(result as T),
       ),
     );
@@ -70,6 +71,12 @@ export function openMysql(source: Source, settings: ConnectionSettings): SqlConn
     num((await exec(`SELECT ${NOW} AS db_now`, []))[0].db_now),
   );
   const tables = new Map<string, Promise<Statements>>();
+  /** Statements whose table is ready, returned without a promise on the hot path. */
+  const prepared = new Map<string, Statements>();
+  const remember = (table: TableName, statements: Statements) => {
+    prepared.set(table.name, statements);
+    return statements;
+  };
 
   return {
     engine: 'mysql',
@@ -79,9 +86,11 @@ export function openMysql(source: Source, settings: ConnectionSettings): SqlConn
       return closed;
     },
     statements(table) {
+      const done = prepared.get(table.name);
+      if (done) return done;
       let ready = tables.get(table.name);
       if (!ready) {
-        ready = createTable(exec, table).then(() => mysqlStatements(exec, table));
+        ready = createTable(exec, table).then(() => remember(table, mysqlStatements(exec, table)));
         tables.set(table.name, ready);
         ready.catch(() => tables.delete(table.name));
       }

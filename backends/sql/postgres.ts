@@ -72,6 +72,12 @@ export function openPostgres(source: Source, settings: ConnectionSettings): SqlC
     num((await run(`SELECT ${NOW} AS db_now`, [])).rows[0].db_now),
   );
   const tables = new Map<string, Promise<Statements>>();
+  /** Statements whose table is ready, returned without a promise on the hot path. */
+  const prepared = new Map<string, Statements>();
+  const remember = (table: TableName, statements: Statements) => {
+    prepared.set(table.name, statements);
+    return statements;
+  };
 
   return {
     engine: 'postgres',
@@ -81,9 +87,13 @@ export function openPostgres(source: Source, settings: ConnectionSettings): SqlC
       return closed;
     },
     statements(table) {
+      const done = prepared.get(table.name);
+      if (done) return done;
       let ready = tables.get(table.name);
       if (!ready) {
-        ready = createTable(queryable(), table).then(() => postgresStatements(run, table));
+        ready = createTable(queryable(), table).then(() =>
+          remember(table, postgresStatements(run, table)),
+        );
         tables.set(table.name, ready);
         ready.catch(() => tables.delete(table.name));
       }

@@ -57,19 +57,37 @@ export function openSqlite(source: Source, settings: ConnectionSettings): SqlCon
   }
 
   /** Runs `work` now, or again after a short sleep while another process holds the lock. */
-  async function attempt<T>(work: () => T): Promise<T> {
-    const deadline = Date.now() + settings.timeoutMs;
+  function attempt<T>(work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      if (!isBusy(error)) return Promise.reject(error);
+    }
+    return retry(work, Date.now() + settings.timeoutMs);
+  }
+
+  async function retry<T>(work: () => T, deadline: number): Promise<T> {
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      if (Date.now() + delay > deadline)
+        throw new Error(
+          `the database stayed locked by another connection for ${settings.timeoutMs} ms`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, delay));
       try {
         return work();
       } catch (error) {
-        if (!isBusy(error) || Date.now() + delay > deadline) throw error;
+        if (!isBusy(error)) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 
   const tables = new Map<string, Promise<Statements>>();
+  /** Statements whose table is ready, returned without a promise on the hot path. */
+  const prepared = new Map<string, Statements>();
+  const remember = (table: TableName, statements: Statements) => {
+    prepared.set(table.name, statements);
+    return statements;
+  };
   return {
     engine: 'sqlite',
     location: source.label,
@@ -78,12 +96,14 @@ export function openSqlite(source: Source, settings: ConnectionSettings): SqlCon
       return closed;
     },
     statements(table) {
+      const done = prepared.get(table.name);
+      if (done) return done;
       let ready = tables.get(table.name);
       if (!ready) {
         ready = attempt(() => {
           const handle = database();
           createTable(handle, table);
-          return sqliteStatements(handle, table, attempt);
+          return remember(table, sqliteStatements(handle, table, attempt));
         });
         tables.set(table.name, ready);
         ready.catch(() => tables.delete(table.name));
@@ -91,7 +111,7 @@ export function openSqlite(source: Source, settings: ConnectionSettings): SqlCon
       return ready;
     },
     // The same machine, the same clock.
-    clockOffset: async () => 0,
+    clockOffset: () => 0,
     async close() {
       if (closed) return;
       closed = true;
@@ -127,7 +147,8 @@ function sqliteStatements(db: Database, table: TableName, attempt: Attempt): Sta
   const columns = 'value, stored_at, owner, since, lease_until';
   const prepare = (sql: string): Statement => db.prepare(sql);
   const sql = {
-    get: prepare(`SELECT ${columns} FROM ${t} WHERE func = @func AND entry_key = @key`),
+    // Positional: binding an object costs a little on the hit path.
+    get: prepare(`SELECT ${columns} FROM ${t} WHERE func = ? AND entry_key = ?`),
     acquire: prepare(
       `INSERT INTO ${t} AS e (func, entry_key, value, stored_at, owner, since, lease_until) ` +
         'VALUES (@func, @key, NULL, @now, @owner, @now, @now + @lease) ' +
@@ -184,7 +205,7 @@ function sqliteStatements(db: Database, table: TableName, attempt: Attempt): Sta
     return sql.dropPlaceholders.run(params).changes + sql.unmarkAll.run(params).changes;
   });
   const read = (func: string, key: string) => {
-    const raw = sql.get.get({ func, key }) as Raw | undefined;
+    const raw = sql.get.get(func, key) as Raw | undefined;
     return { row: raw && storedRow(raw), dbNow: Date.now() };
   };
 
