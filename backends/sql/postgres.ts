@@ -47,6 +47,10 @@ export function openPostgres(source: Source, settings: ConnectionSettings): SqlC
         connectionTimeoutMillis: settings.timeoutMs,
         statement_timeout: settings.timeoutMs,
         application_name: 'memoir',
+        // A cache entry lost in a server crash is recomputed, so memoir's commits do not wait
+        // for the WAL flush (other sessions see them at once all the same): a miss's two
+        // writes cost no disk round trip. Set per session on memoir's own pool only.
+        options: '-c synchronous_commit=off',
         keepAlive: true,
       });
       // An idle client whose backend died (restart, pg_terminate_backend) is dropped by the
