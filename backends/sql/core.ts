@@ -5,6 +5,7 @@ import type {
   CoreSpec,
   Entry,
   WriteOptions,
+  WriteResult,
 } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
 import { serializeFor } from '../../lib/contract';
@@ -154,7 +155,7 @@ export function createSqlCore(spec: CoreSpec): Core {
     await run('release', (statements, bounded) => bounded(statements.release(func, stored, owner)));
   }
 
-  async function write(key: string, value: unknown, options: WriteOptions): Promise<boolean> {
+  async function write(key: string, value: unknown, options: WriteOptions): Promise<WriteResult> {
     checkKey(cache, key);
     const bytes = serializeFor(cache, value, serializer);
     if (options.sizeLimit !== undefined && bytes.length > options.sizeLimit) {
@@ -164,8 +165,11 @@ export function createSqlCore(spec: CoreSpec): Core {
     const stored = toStored(key);
     return run('write', async (statements, bounded, current) => {
       const storedAt = Math.round(options.time + (await offsetOf(current, bounded)));
-      await bounded(statements.write(func, stored, bytes, storedAt, options.owner ?? null));
-      return true;
+      const written = await bounded(
+        statements.write(func, stored, bytes, storedAt, options.owner ?? null),
+      );
+      // A mark that is gone (invalidated, cleared, taken over) keeps this stale result out.
+      return written ? true : 'fenced';
     });
   }
 

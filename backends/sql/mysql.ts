@@ -140,12 +140,14 @@ function mysqlStatements(exec: Exec, table: TableName): Statements {
     unmark:
       `UPDATE ${t} SET owner = NULL, since = NULL, lease_until = NULL ` +
       'WHERE func = ? AND entry_key = ? AND owner = ? AND value IS NOT NULL',
-    // Assignments run left to right and see earlier ones: `owner` must be cleared last.
-    write:
+    // The calculator's write: fenced by its mark, which it clears in the same statement.
+    writeOwned:
+      `UPDATE ${t} SET value = ?, stored_at = ?, owner = NULL, since = NULL, lease_until = NULL ` +
+      'WHERE func = ? AND entry_key = ? AND owner = ?',
+    // Precaching: stores whatever the row holds, leaving a calculator's mark in place.
+    writeUnowned:
       `INSERT INTO ${t} (func, entry_key, value, stored_at) VALUES (?, ?, ?, ?) ` +
-      'ON DUPLICATE KEY UPDATE value = VALUES(value), stored_at = VALUES(stored_at), ' +
-      'since = IF(owner <=> ?, NULL, since), lease_until = IF(owner <=> ?, NULL, lease_until), ' +
-      'owner = IF(owner <=> ?, NULL, owner)',
+      'ON DUPLICATE KEY UPDATE value = VALUES(value), stored_at = VALUES(stored_at)',
     delete: `DELETE FROM ${t} WHERE func = ? AND entry_key = ?`,
     deleteBatch: `DELETE FROM ${t} WHERE func = ? LIMIT ${DELETE_BATCH}`,
     deleteStaleBatch:
@@ -193,7 +195,13 @@ function mysqlStatements(exec: Exec, table: TableName): Statements {
       if (dropped.affectedRows === 0) await exec(sql.unmark, [func, key, owner]);
     },
     async write(func, key, value, storedAt, owner) {
-      await exec(sql.write, [func, key, value, storedAt, owner, owner, owner]);
+      if (owner === null) {
+        await exec(sql.writeUnowned, [func, key, value, storedAt]);
+        return true;
+      }
+      return (
+        matchedRows(await exec<Header>(sql.writeOwned, [value, storedAt, func, key, owner])) > 0
+      );
     },
     async delete(func, key) {
       await exec(sql.delete, [func, key]);

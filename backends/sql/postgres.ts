@@ -203,13 +203,16 @@ function postgresStatements(run: Run, table: TableName): Statements {
       `unmarked AS (UPDATE ${t} SET owner = NULL, since = NULL, lease_until = NULL ` +
       'WHERE func = $1 AND entry_key = $2 AND owner = $3 AND value IS NOT NULL RETURNING 1) ' +
       'SELECT pg_notify($4, $5)',
-    write:
-      `INSERT INTO ${t} AS e (func, entry_key, value, stored_at) VALUES ($1, $2, $3, $4) ` +
-      'ON CONFLICT (func, entry_key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at, ' +
-      'owner = CASE WHEN e.owner = $5::text THEN NULL ELSE e.owner END, ' +
-      'since = CASE WHEN e.owner = $5::text THEN NULL ELSE e.since END, ' +
-      'lease_until = CASE WHEN e.owner = $5::text THEN NULL ELSE e.lease_until END ' +
-      'RETURNING pg_notify($6, $7)',
+    // The calculator's write: fenced by its mark, which it clears in the same statement.
+    writeOwned:
+      `WITH stored AS (UPDATE ${t} SET value = $3, stored_at = $4, owner = NULL, since = NULL, ` +
+      'lease_until = NULL WHERE func = $1 AND entry_key = $2 AND owner = $5 RETURNING 1) ' +
+      'SELECT (SELECT count(*) FROM stored) AS n, pg_notify($6, $7)',
+    // Precaching: stores whatever the row holds, leaving a calculator's mark in place.
+    writeUnowned:
+      `INSERT INTO ${t} (func, entry_key, value, stored_at) VALUES ($1, $2, $3, $4) ` +
+      'ON CONFLICT (func, entry_key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at ' +
+      'RETURNING pg_notify($5, $6)',
     delete: `WITH gone AS (DELETE FROM ${t} WHERE func = $1 AND entry_key = $2 RETURNING 1) SELECT pg_notify($3, $4)`,
     deleteBatch:
       `WITH gone AS (DELETE FROM ${t} WHERE func = $1 AND entry_key IN ` +
@@ -258,7 +261,19 @@ function postgresStatements(run: Run, table: TableName): Statements {
       await run(sql.release, [func, key, owner, ...one(func, key)]);
     },
     async write(func, key, value, storedAt, owner) {
-      await run(sql.write, [func, key, value, storedAt, owner, ...one(func, key)]);
+      if (owner === null) {
+        await run(sql.writeUnowned, [func, key, value, storedAt, ...one(func, key)]);
+        return true;
+      }
+      const result = await run(sql.writeOwned, [
+        func,
+        key,
+        value,
+        storedAt,
+        owner,
+        ...one(func, key),
+      ]);
+      return num(result.rows[0].n) > 0;
     },
     async delete(func, key) {
       await run(sql.delete, [func, key, ...one(func, key)]);

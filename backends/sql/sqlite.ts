@@ -167,12 +167,15 @@ function sqliteStatements(db: Database, table: TableName, attempt: Attempt): Sta
       `UPDATE ${t} SET owner = NULL, since = NULL, lease_until = NULL ` +
         'WHERE func = @func AND entry_key = @key AND owner = @owner AND value IS NOT NULL',
     ),
-    write: prepare(
-      `INSERT INTO ${t} AS e (func, entry_key, value, stored_at) VALUES (@func, @key, @value, @storedAt) ` +
-        'ON CONFLICT (func, entry_key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at, ' +
-        'owner = CASE WHEN e.owner = @owner THEN NULL ELSE e.owner END, ' +
-        'since = CASE WHEN e.owner = @owner THEN NULL ELSE e.since END, ' +
-        'lease_until = CASE WHEN e.owner = @owner THEN NULL ELSE e.lease_until END',
+    // The calculator's write: fenced by its mark, which it clears in the same statement.
+    writeOwned: prepare(
+      `UPDATE ${t} SET value = @value, stored_at = @storedAt, owner = NULL, since = NULL, lease_until = NULL ` +
+        'WHERE func = @func AND entry_key = @key AND owner = @owner',
+    ),
+    // Precaching: stores whatever the row holds, leaving a calculator's mark in place.
+    writeUnowned: prepare(
+      `INSERT INTO ${t} (func, entry_key, value, stored_at) VALUES (@func, @key, @value, @storedAt) ` +
+        'ON CONFLICT (func, entry_key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at',
     ),
     delete: prepare(`DELETE FROM ${t} WHERE func = @func AND entry_key = @key`),
     deleteBatch: prepare(
@@ -224,7 +227,10 @@ function sqliteStatements(db: Database, table: TableName, attempt: Attempt): Sta
     release: (func, key, owner) => attempt(() => release.immediate({ func, key, owner })),
     write: (func, key, value, storedAt, owner) =>
       attempt(() => {
-        sql.write.run({ func, key, value, storedAt, owner });
+        if (owner !== null)
+          return sql.writeOwned.run({ func, key, value, storedAt, owner }).changes > 0;
+        sql.writeUnowned.run({ func, key, value, storedAt });
+        return true;
       }),
     delete: (func, key) =>
       attempt(() => {

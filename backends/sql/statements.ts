@@ -70,14 +70,18 @@ export interface Statements {
   renew(func: string, key: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Drops the owner's mark; a placeholder without a value goes with it. */
   release(func: string, key: string, owner: string): Promise<void>;
-  /** Upserts a completed value; clears the mark only if `owner` holds it. */
+  /**
+   * Stores a completed value. With `owner`: only while that owner's mark is in place, clearing
+   * it in the same statement (false: fenced, nothing changed). Without: an upsert that leaves
+   * any mark alone (true).
+   */
   write(
     func: string,
     key: string,
     value: Buffer,
     storedAt: number,
     owner: string | null,
-  ): Promise<void>;
+  ): Promise<boolean>;
   delete(func: string, key: string): Promise<void>;
   /** Deletes at most `limit` rows of `func`; returns how many. */
   deleteBatch(func: string, limit: number): Promise<number>;

@@ -1,4 +1,4 @@
-import type { Core } from '../contract';
+import { closeRegisteredConnections, type Core } from '../contract';
 
 /**
  * Every core the engine opened in this process, so that `closeConnections()` can release
@@ -23,4 +23,6 @@ export async function closeConnections(): Promise<void> {
   opened.clear();
   for (const [, forget] of cores) forget();
   await Promise.allSettled(cores.map(([core]) => core.close?.()));
+  // Pools and listeners shared by cores (or opened by tools such as the CLI) go too.
+  await closeRegisteredConnections();
 }

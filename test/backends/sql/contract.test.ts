@@ -1,5 +1,5 @@
 import { createSqlCore } from '../../../backends/sql';
-import { closeConnections } from '../../../lib/contract';
+import { closeConnections } from '../../../lib';
 import { describeCoreContract } from '../../../lib/testing/core-contract';
 import { ENGINES, rawQuery, SCRATCH, type ScratchDatabase } from '../../support/sql-databases';
 

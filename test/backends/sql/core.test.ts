@@ -1,7 +1,7 @@
 import { createSqlCore } from '../../../backends/sql';
 import type { Engine } from '../../../backends/sql/source';
 import type { Core, CoreEvent } from '../../../lib/contract';
-import { closeConnections } from '../../../lib/contract';
+import { closeConnections } from '../../../lib';
 import { MemoirError } from '../../../lib/errors';
 import { ENGINES, rawQuery, SCRATCH, type ScratchDatabase } from '../../support/sql-databases';
 

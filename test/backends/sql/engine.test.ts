@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Engine } from '../../../backends/sql/source';
 import { cached } from '../../../lib/cached';
 import { resetGlobalParams, setGlobalParams } from '../../../lib/config';
-import { closeConnections } from '../../../lib/contract';
+import { closeConnections } from '../../../lib';
 import { MemoirError } from '../../../lib/errors';
 import type { MemoirEvent } from '../../../lib/contract';
 import { ENGINES, rawQuery, SCRATCH, type ScratchDatabase } from '../../support/sql-databases';
