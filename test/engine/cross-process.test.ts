@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { CacheManager, type CachedOptions, cached, closeConnections } from '../../lib';
 import { type Standin, startStandin } from '../support/mongo-standin';
 import type { WorkerCommand, WorkerReply } from '../support/memo-worker';
+import { SCRATCH, type ScratchDatabase } from '../support/sql-databases';
 
 /**
  * Guarantees that hold across processes sharing a backend, with real child processes:
@@ -14,17 +15,21 @@ import type { WorkerCommand, WorkerReply } from '../support/memo-worker';
 const WORKER = path.join(__dirname, '../support/memo-worker.ts');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'memoir-engine-xp-'));
 let standin: Standin;
+let postgres: ScratchDatabase;
+let mariadb: ScratchDatabase;
 let names = 0;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   standin = await startStandin();
+  [postgres, mariadb] = await Promise.all([SCRATCH.postgres('engine_xp'), SCRATCH.mysql('engine_xp')]);
 });
 
 afterAll(async () => {
   for (const child of children) child.kill();
   await closeConnections();
   await standin.stop();
+  await Promise.all([postgres?.drop(), mariadb?.drop()]);
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -57,6 +62,9 @@ const backends: Array<[string, () => CachedOptions]> = [
   ['file (sharded)', () => ({ backend: 'file', cacheDir: root })],
   ['file (separate files)', () => ({ backend: 'file', cacheDir: root, separateFiles: true })],
   ['mongo (stand-in)', () => ({ backend: 'mongo', mongetter: { uri: standin.uri, db: 'memoir_test', collection: 'xp' } })],
+  ['sql (postgres)', () => ({ backend: 'sql', sql: postgres.url })],
+  ['sql (mariadb)', () => ({ backend: 'sql', sql: mariadb.url })],
+  ['sql (sqlite)', () => ({ backend: 'sql', sql: `sqlite://${path.join(root, 'xp.db')}` })],
 ];
 
 describe.each(backends)('across processes on %s', (_label, backendOptions) => {
