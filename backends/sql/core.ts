@@ -1,14 +1,14 @@
-import type {
-  AcquireOutcome,
-  Claim,
-  Core,
-  CoreSpec,
-  Entry,
-  WriteOptions,
-  WriteResult,
+import {
+  type AcquireOutcome,
+  type Claim,
+  type Core,
+  type CoreSpec,
+  type Entry,
+  serializeFor,
+  type WriteOptions,
+  type WriteResult,
 } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { serializeFor } from '../../lib/contract';
 import type { SqlConnection } from './connection';
 import { type Decoded, decodeRow } from './entries';
 import { backendError, within } from './faults';
@@ -59,19 +59,15 @@ export function createSqlCore(spec: CoreSpec): Core {
    */
   async function run<T>(
     operation: string,
-    body: (
-      statements: Statements,
-      bounded: <R>(work: Promise<R>) => Promise<R>,
-      connection: SqlConnection,
-    ) => Promise<T>,
+    body: (statements: Statements, bounded: Bounded, connection: SqlConnection) => Promise<T>,
   ): Promise<T> {
     if (closed) throw new MemoirError('BACKEND_ERROR', `Cache "${cache}": the SQL core is closed.`);
     if (badName) throw badName;
     const current = connection();
     // SQLite runs in-process and bounds its own lock waits; the network engines get a timer.
-    const bounded = current.inProcess
-      ? <R>(work: Promise<R>) => work
-      : <R>(work: Promise<R>) => within(timeoutMs, `${current.location}: ${operation}`, work);
+    const bounded: Bounded = current.inProcess
+      ? (work) => work
+      : (work) => within(timeoutMs, () => `${current.location}: ${operation}`, work);
     try {
       const ready = current.statements(table);
       const statements = ready instanceof Promise ? await bounded(ready) : ready;
@@ -231,7 +227,8 @@ export function createSqlCore(spec: CoreSpec): Core {
   // Only PostgreSQL notifies; without waitForChange the engine polls with backoff.
   if (settings.source.engine === 'postgres') {
     core.waitForChange = (key, maxMs) =>
-      connection().waitForChange?.(table, func, toStored(key), maxMs) ?? Promise.resolve();
+      (!closed && connection().waitForChange?.(table, func, toStored(key), maxMs)) ||
+      Promise.resolve();
   }
   return core;
 }

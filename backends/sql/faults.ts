@@ -7,11 +7,11 @@ import { assertPeerDependency } from '../../lib/util';
  * process alive while a statement is in flight, since idle sockets are unref'd); the core
  * turns every server failure into BACKEND_ERROR naming the cache, the statement and where.
  */
-export function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+export function within<T>(ms: number, what: () => string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new MemoirError('TIMEOUT', `${what} did not answer within ${ms} ms`)),
+      () => reject(new MemoirError('TIMEOUT', `${what()} did not answer within ${ms} ms`)),
       ms,
     );
   });
