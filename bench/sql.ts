@@ -3,7 +3,7 @@ import type { Engine } from '../backends/sql/source';
 import { cached, closeConnections } from '../lib';
 import { SCRATCH, type ScratchDatabase } from '../test/support/sql-databases';
 import type { BenchRow } from './file';
-import { FULL_TIMING, QUICK_TIMING, type Subject, timeInterleaved } from './measure';
+import { FULL_TIMING, QUICK_TIMING, type Subject, type Timing, timeInterleaved } from './measure';
 
 /**
  * The SQL backend on the machine's real servers (PostgreSQL 15, MariaDB 10.11 over 127.0.0.1)
@@ -116,16 +116,31 @@ function sqliteDriver(file: string): Driver {
   };
 }
 
+/**
+ * A row of this section: the median of the timed batches, and the fastest batch beside it.
+ * On a shared machine the median moves with other processes' load; the best batch is the
+ * closest to the uncontended cost, and both are reported so the reader can judge.
+ */
+export interface SqlBenchRow extends BenchRow {
+  best?: number;
+}
+
 const DRIVERS: Record<Engine, (database: ScratchDatabase) => Driver> = {
   postgres: (database) => postgresDriver(database.url),
   mysql: (database) => mysqlDriver(database.url),
   sqlite: (database) => sqliteDriver(database.name),
 };
 
-async function benchEngine(engine: Engine, quick: boolean, rows: BenchRow[]): Promise<void> {
+async function benchEngine(engine: Engine, quick: boolean, rows: SqlBenchRow[]): Promise<void> {
   const timing = quick ? QUICK_TIMING : { ...FULL_TIMING, batchMs: 60 };
-  const add = (name: string, ns: number) =>
-    rows.push({ core: label(engine), case: name, median: ns / 1e3, unit: 'µs' });
+  const add = (name: string, timing: Timing) =>
+    rows.push({
+      core: label(engine),
+      case: name,
+      median: timing.medianNs / 1e3,
+      best: timing.minNs / 1e3,
+      unit: 'µs',
+    });
   const database = await SCRATCH[engine]('bench');
   let counter = 0;
   try {
@@ -151,11 +166,11 @@ async function benchEngine(engine: Engine, quick: boolean, rows: BenchRow[]): Pr
         ],
         timing,
       );
-      add('floor SELECT by primary key', floor.medianNs);
+      add('floor SELECT by primary key', floor);
       // What any reader of the same bytes pays on top: turning them back into a value.
-      add('floor SELECT + v8.deserialize', decoded.medianNs);
-      add('hit, cached async function', hit.medianNs);
-      add('floor INSERT of a new row', insert.medianNs);
+      add('floor SELECT + v8.deserialize', decoded);
+      add('hit, cached async function', hit);
+      add('floor INSERT of a new row', insert);
 
       let filled = 0;
       for (const size of quick ? [1_000, 10_000] : [1_000, 100_000, 1_000_000]) {
@@ -168,8 +183,8 @@ async function benchEngine(engine: Engine, quick: boolean, rows: BenchRow[]): Pr
           { ...timing, batches: Math.max(3, Math.round(timing.batches / 2)) },
         );
         const rowsLabel = `${size.toLocaleString('en')} entries`;
-        add(`miss (get + acquire + write), ${rowsLabel}`, miss.medianNs);
-        add(`hit, ${rowsLabel}`, bigHit.medianNs);
+        add(`miss (get + acquire + write), ${rowsLabel}`, miss);
+        add(`hit, ${rowsLabel}`, bigHit);
         rows.push({
           core: label(engine),
           case: `fill to ${rowsLabel}`,
@@ -187,13 +202,19 @@ async function benchEngine(engine: Engine, quick: boolean, rows: BenchRow[]): Pr
 }
 
 /** Targets of the SQL issue, per engine: hit ≤ 1.3× the floor SELECT; miss flat with size. */
-export function sqlVerdicts(rows: BenchRow[]) {
+export function sqlVerdicts(rows: SqlBenchRow[]) {
   const engines = [...new Set(rows.map((row) => row.core))];
   return engines.flatMap((core) => {
-    const of = (name: string) =>
-      rows.find((row) => row.core === core && row.case.startsWith(name))?.median;
-    const floor = of('floor SELECT by');
-    const hit = of('hit, cached');
+    const find = (name: string) =>
+      rows.find((row) => row.core === core && row.case.startsWith(name));
+    const floorRow = find('floor SELECT by');
+    const hitRow = find('hit, cached');
+    const floor = floorRow?.median;
+    const hit = hitRow?.median;
+    const bestRatio =
+      floorRow?.best && hitRow?.best
+        ? `; best batches x${(hitRow.best / floorRow.best).toFixed(2)}`
+        : '';
     const misses = rows.filter((row) => row.core === core && row.case.startsWith('miss'));
     const first = misses[0];
     const last = misses[misses.length - 1];
@@ -201,14 +222,14 @@ export function sqlVerdicts(rows: BenchRow[]) {
     if (floor !== undefined && hit !== undefined) {
       verdicts.push({
         target: `${core}: hit <= 1.3x the floor SELECT`,
-        measured: `${hit.toFixed(1)} µs vs ${floor.toFixed(1)} µs (x${(hit / floor).toFixed(2)})`,
+        measured: `${hit.toFixed(1)} µs vs ${floor.toFixed(1)} µs (x${(hit / floor).toFixed(2)}${bestRatio})`,
         pass: hit <= floor * 1.3,
       });
     }
     if (first && last && first !== last) {
       verdicts.push({
         target: `${core}: miss at ${last.case.split(', ')[1]} <= 1.5x at ${first.case.split(', ')[1]}`,
-        measured: `${last.median.toFixed(0)} µs vs ${first.median.toFixed(0)} µs (x${(last.median / first.median).toFixed(2)})`,
+        measured: `${last.median.toFixed(0)} µs vs ${first.median.toFixed(0)} µs (x${(last.median / first.median).toFixed(2)}${first.best && last.best ? `; best batches x${(last.best / first.best).toFixed(2)}` : ''})`,
         pass: last.median <= first.median * 1.5,
       });
     }
@@ -218,9 +239,9 @@ export function sqlVerdicts(rows: BenchRow[]) {
 
 export async function runSqlBenchmark(
   options: { quick?: boolean; engines?: Engine[] } = {},
-): Promise<BenchRow[]> {
+): Promise<SqlBenchRow[]> {
   const quick = options.quick ?? process.env.BENCH_QUICK === '1';
-  const rows: BenchRow[] = [];
+  const rows: SqlBenchRow[] = [];
   for (const engine of options.engines ?? (['postgres', 'mysql', 'sqlite'] as Engine[])) {
     await benchEngine(engine, quick, rows);
   }
@@ -231,7 +252,9 @@ if (require.main === module) {
   const engines = process.argv.slice(2).filter((arg) => !arg.startsWith('-')) as Engine[];
   void runSqlBenchmark({ engines: engines.length > 0 ? engines : undefined }).then((rows) => {
     for (const row of rows)
-      console.log(`${row.core} | ${row.case} | ${row.median.toFixed(1)} ${row.unit}`);
+      console.log(
+        `${row.core} | ${row.case} | ${row.median.toFixed(1)} ${row.unit}${row.best ? ` (best batch ${row.best.toFixed(1)})` : ''}`,
+      );
     for (const verdict of sqlVerdicts(rows))
       console.log(`${verdict.pass ? 'PASS' : 'MISS'} ${verdict.target}: ${verdict.measured}`);
   });
