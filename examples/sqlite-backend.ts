@@ -11,7 +11,7 @@ import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cached, closeConnections } from '../lib';
+import { cached, closeConnections } from 'memoir';
 
 let failures = 0;
 function check(ok: boolean, what: string): void {
