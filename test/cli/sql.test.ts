@@ -108,7 +108,7 @@ describe.each(ENGINES)('memoir --sql on %s', (engine) => {
     try {
       const from = path.join(dir, 'values.json');
       fs.writeFileSync(from, JSON.stringify([{ args: ['eu', 2024], value: { total: 7 } }]));
-      const result = await memoir('precache', 'report', '--from', from, '--json');
+      const result = await memoir('precache', 'report', '--from', from, '--create', '--json');
       expect(result.code).toBe(0);
       expect(result.json).toMatchObject({
         cache: 'report',
