@@ -11,7 +11,7 @@ import {
 import { MemoirError } from '../../lib/errors';
 import type { SqlConnection } from './connection';
 import { type Decoded, decodeRow } from './entries';
-import { backendError, within } from './faults';
+import { backendError, isLostConnection, within } from './faults';
 import { type ConnectionLease, leaseConnection } from './registry';
 import { checkKey, checkName, readSettings } from './settings';
 import { DELETE_BATCH, type StoredRow, type Statements } from './statements';
@@ -68,12 +68,17 @@ export function createSqlCore(spec: CoreSpec): Core {
     const bounded: Bounded = current.inProcess
       ? (work) => work
       : (work) => within(timeoutMs, () => `${current.location}: ${operation}`, work);
-    try {
-      const ready = current.statements(table);
-      const statements = ready instanceof Promise ? await bounded(ready) : ready;
-      return await body(statements, bounded, current);
-    } catch (error) {
-      throw backendError(cache, operation, where(current), error);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ready = current.statements(table);
+        const statements = ready instanceof Promise ? await bounded(ready) : ready;
+        return await body(statements, bounded, current);
+      } catch (error) {
+        // Every operation is safe to repeat (the same owner re-enters its own mark; a repeated
+        // fenced write finds its mark already cleared): one more try on a fresh connection.
+        if (attempt === 1 && !closed && isLostConnection(error)) continue;
+        throw backendError(cache, operation, where(current), error);
+      }
     }
   }
 
@@ -162,7 +167,14 @@ export function createSqlCore(spec: CoreSpec): Core {
     return run('write', async (statements, bounded, current) => {
       const storedAt = Math.round(options.time + (await offsetOf(current, bounded)));
       const written = await bounded(
-        statements.write(func, stored, bytes, storedAt, options.owner ?? null),
+        statements.write(
+          func,
+          stored,
+          bytes,
+          storedAt,
+          options.owner ?? null,
+          options.promised === true,
+        ),
       );
       // A mark that is gone (invalidated, cleared, taken over) keeps this stale result out.
       return written ? true : 'fenced';

@@ -42,10 +42,9 @@ export function decodeRow(row: StoredRow, clocks: Clocks, serializer: Serializer
   if (processing) base.processing = processing;
   if (row.value === null) return { ok: true, entry: base };
   try {
-    return {
-      ok: true,
-      entry: { ...base, completed: true, value: serializer.deserialize(row.value) },
-    };
+    const entry: Entry = { ...base, completed: true, value: serializer.deserialize(row.value) };
+    if (row.promised) entry.promised = true;
+    return { ok: true, entry };
   } catch (error) {
     return {
       ok: false,

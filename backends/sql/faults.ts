@@ -18,6 +18,30 @@ export function within<T>(ms: number, what: () => string, work: Promise<T>): Pro
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The server dropped the connection under a statement (a restart, `pg_terminate_backend`,
+ * `KILL`, a reset socket): the pool hands out a fresh one, so the statement is worth one
+ * more try. A refused or silent server is not this: it fails (or times out) at once.
+ */
+const LOST_CONNECTION_CODES = new Set([
+  '57P01', // PostgreSQL admin_shutdown: terminated by an administrator
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up)
+  'ECONNRESET',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST', // mysql2
+  'ER_CONNECTION_KILLED', // MariaDB KILL
+]);
+
+export function isLostConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (LOST_CONNECTION_CODES.has(code) || code.startsWith('08')))
+    return true;
+  return /Connection terminated|connection is closed|Can't add new command when connection is in closed state/i.test(
+    String((error as Error | null)?.message ?? ''),
+  );
+}
+
 /** Errors that say something about the caller's setup pass through as they are. */
 const SETUP_CODES = new Set([
   'INVALID_OPTION',

@@ -112,6 +112,7 @@ async function createTable(exec: Exec, table: TableName): Promise<void> {
   await exec(
     `CREATE TABLE IF NOT EXISTS ${name} (` +
       'func VARBINARY(512) NOT NULL, entry_key VARBINARY(2048) NOT NULL, value LONGBLOB NULL, ' +
+      'promised BOOLEAN NOT NULL DEFAULT 0, ' +
       'stored_at BIGINT NOT NULL, owner VARBINARY(1024) NULL, since BIGINT NULL, lease_until BIGINT NULL, ' +
       // Stale deletion walks one function's oldest entries without scanning the others.
       `PRIMARY KEY (func, entry_key), KEY \`${table.base}_stale\` (func, stored_at)) ENGINE=InnoDB`,
@@ -126,7 +127,7 @@ async function createTable(exec: Exec, table: TableName): Promise<void> {
 
 function mysqlStatements(exec: Exec, table: TableName): Statements {
   const t = quoted(table, '`');
-  const columns = 'value, stored_at, owner, since, lease_until';
+  const columns = 'value, promised, stored_at, owner, since, lease_until';
   const sql = {
     get: `SELECT ${columns}, ${NOW} AS db_now FROM ${t} WHERE func = ? AND entry_key = ?`,
     insertMark:
@@ -142,12 +143,12 @@ function mysqlStatements(exec: Exec, table: TableName): Statements {
       'WHERE func = ? AND entry_key = ? AND owner = ? AND value IS NOT NULL',
     // The calculator's write: fenced by its mark, which it clears in the same statement.
     writeOwned:
-      `UPDATE ${t} SET value = ?, stored_at = ?, owner = NULL, since = NULL, lease_until = NULL ` +
+      `UPDATE ${t} SET value = ?, stored_at = ?, promised = ?, owner = NULL, since = NULL, lease_until = NULL ` +
       'WHERE func = ? AND entry_key = ? AND owner = ?',
     // Precaching: stores whatever the row holds, leaving a calculator's mark in place.
     writeUnowned:
-      `INSERT INTO ${t} (func, entry_key, value, stored_at) VALUES (?, ?, ?, ?) ` +
-      'ON DUPLICATE KEY UPDATE value = VALUES(value), stored_at = VALUES(stored_at)',
+      `INSERT INTO ${t} (func, entry_key, value, stored_at, promised) VALUES (?, ?, ?, ?, ?) ` +
+      'ON DUPLICATE KEY UPDATE value = VALUES(value), stored_at = VALUES(stored_at), promised = VALUES(promised)',
     delete: `DELETE FROM ${t} WHERE func = ? AND entry_key = ?`,
     deleteBatch: `DELETE FROM ${t} WHERE func = ? LIMIT ${DELETE_BATCH}`,
     deleteStaleBatch:
@@ -181,7 +182,14 @@ function mysqlStatements(exec: Exec, table: TableName): Statements {
       if (inserted.affectedRows === 1) {
         // A new placeholder of ours: its times are the database's now, which is all the core
         // needs to report them in the caller's clock (since = claim.now).
-        const row: StoredRow = { value: null, storedAt: 0, owner, since: 0, leaseUntil: leaseMs };
+        const row: StoredRow = {
+          value: null,
+          promised: false,
+          storedAt: 0,
+          owner,
+          since: 0,
+          leaseUntil: leaseMs,
+        };
         return { acquired: true, row, dbNow: 0 };
       }
       const taken = await exec<Header>(sql.takeMark, [owner, leaseMs, func, key, owner]);
@@ -194,13 +202,15 @@ function mysqlStatements(exec: Exec, table: TableName): Statements {
       const dropped = await exec<Header>(sql.dropPlaceholder, [func, key, owner]);
       if (dropped.affectedRows === 0) await exec(sql.unmark, [func, key, owner]);
     },
-    async write(func, key, value, storedAt, owner) {
+    async write(func, key, value, storedAt, owner, promised) {
+      const flag = promised ? 1 : 0;
       if (owner === null) {
-        await exec(sql.writeUnowned, [func, key, value, storedAt]);
+        await exec(sql.writeUnowned, [func, key, value, storedAt, flag]);
         return true;
       }
       return (
-        matchedRows(await exec<Header>(sql.writeOwned, [value, storedAt, func, key, owner])) > 0
+        matchedRows(await exec<Header>(sql.writeOwned, [value, storedAt, flag, func, key, owner])) >
+        0
       );
     },
     async delete(func, key) {

@@ -165,6 +165,7 @@ async function createTable(db: Queryable, table: TableName): Promise<void> {
   await idempotent(
     `CREATE TABLE IF NOT EXISTS ${name} (` +
       'func text COLLATE "C" NOT NULL, entry_key text COLLATE "C" NOT NULL, value bytea, ' +
+      'promised boolean NOT NULL DEFAULT false, ' +
       'stored_at bigint NOT NULL, owner text, since bigint, lease_until bigint, ' +
       'PRIMARY KEY (func, entry_key))',
   );
@@ -182,7 +183,7 @@ type Run = (sql: string, values: unknown[]) => Promise<Result>;
 function postgresStatements(run: Run, table: TableName): Statements {
   const t = quoted(table, '"');
   const channel = channelOf(table);
-  const columns = 'value, stored_at, owner, since, lease_until';
+  const columns = 'value, promised, stored_at, owner, since, lease_until';
   const sql = {
     get: `SELECT ${columns}, ${NOW} AS db_now FROM ${t} WHERE func = $1 AND entry_key = $2`,
     // One statement either way: the upsert takes the mark when no live mark of another owner
@@ -205,14 +206,14 @@ function postgresStatements(run: Run, table: TableName): Statements {
       'SELECT pg_notify($4, $5)',
     // The calculator's write: fenced by its mark, which it clears in the same statement.
     writeOwned:
-      `WITH stored AS (UPDATE ${t} SET value = $3, stored_at = $4, owner = NULL, since = NULL, ` +
-      'lease_until = NULL WHERE func = $1 AND entry_key = $2 AND owner = $5 RETURNING 1) ' +
+      `WITH stored AS (UPDATE ${t} SET value = $3, stored_at = $4, promised = $8, owner = NULL, ` +
+      'since = NULL, lease_until = NULL WHERE func = $1 AND entry_key = $2 AND owner = $5 RETURNING 1) ' +
       'SELECT (SELECT count(*) FROM stored) AS n, pg_notify($6, $7)',
     // Precaching: stores whatever the row holds, leaving a calculator's mark in place.
     writeUnowned:
-      `INSERT INTO ${t} (func, entry_key, value, stored_at) VALUES ($1, $2, $3, $4) ` +
-      'ON CONFLICT (func, entry_key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at ' +
-      'RETURNING pg_notify($5, $6)',
+      `INSERT INTO ${t} (func, entry_key, value, stored_at, promised) VALUES ($1, $2, $3, $4, $7) ` +
+      'ON CONFLICT (func, entry_key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at, ' +
+      'promised = excluded.promised RETURNING pg_notify($5, $6)',
     delete: `WITH gone AS (DELETE FROM ${t} WHERE func = $1 AND entry_key = $2 RETURNING 1) SELECT pg_notify($3, $4)`,
     deleteBatch:
       `WITH gone AS (DELETE FROM ${t} WHERE func = $1 AND entry_key IN ` +
@@ -260,9 +261,9 @@ function postgresStatements(run: Run, table: TableName): Statements {
     async release(func, key, owner) {
       await run(sql.release, [func, key, owner, ...one(func, key)]);
     },
-    async write(func, key, value, storedAt, owner) {
+    async write(func, key, value, storedAt, owner, promised) {
       if (owner === null) {
-        await run(sql.writeUnowned, [func, key, value, storedAt, ...one(func, key)]);
+        await run(sql.writeUnowned, [func, key, value, storedAt, ...one(func, key), promised]);
         return true;
       }
       const result = await run(sql.writeOwned, [
@@ -272,6 +273,7 @@ function postgresStatements(run: Run, table: TableName): Statements {
         storedAt,
         owner,
         ...one(func, key),
+        promised,
       ]);
       return num(result.rows[0].n) > 0;
     },

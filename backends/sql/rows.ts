@@ -36,10 +36,16 @@ export function bytes(value: unknown): Buffer | null {
   throw new Error(`expected bytes, got ${typeof value}`);
 }
 
-/** Columns value, stored_at, owner, since, lease_until. */
+/** A boolean column: true/false (PostgreSQL), 1/0 (MariaDB, SQLite). */
+function flag(value: unknown): boolean {
+  return value === true || Number(value) === 1;
+}
+
+/** Columns value, promised, stored_at, owner, since, lease_until. */
 export function storedRow(raw: RawRow): StoredRow {
   return {
     value: bytes(raw.value),
+    promised: flag(raw.promised),
     storedAt: num(raw.stored_at),
     owner: optionalText(raw.owner),
     since: optionalNum(raw.since),
@@ -54,7 +60,7 @@ export function catalogRow(raw: RawRow): CatalogRow {
     func: text(raw.func),
     key: text(raw.entry_key),
     size: optionalNum(raw.size) ?? 0,
-    completed: raw.completed === true || Number(raw.completed) === 1,
+    completed: flag(raw.completed),
   };
 }
 
@@ -88,7 +94,7 @@ export function summarySql(table: string): string {
 export function catalogColumns(withValue: boolean): string {
   return (
     'func, entry_key, octet_length(value) AS size, (value IS NOT NULL) AS completed, ' +
-    'stored_at, owner, since, lease_until' +
+    'promised, stored_at, owner, since, lease_until' +
     (withValue ? ', value' : ', NULL AS value')
   );
 }

@@ -125,6 +125,7 @@ function createTable(db: Database, table: TableName): void {
   const schema = table.parts.length > 1 ? `"${table.parts[0]}".` : '';
   db.exec(
     `CREATE TABLE IF NOT EXISTS ${name} (func TEXT NOT NULL, entry_key TEXT NOT NULL, value BLOB, ` +
+      'promised INTEGER NOT NULL DEFAULT 0, ' +
       'stored_at INTEGER NOT NULL, owner TEXT, since INTEGER, lease_until INTEGER, ' +
       'PRIMARY KEY (func, entry_key))',
   );
@@ -144,7 +145,7 @@ type Raw = Record<string, unknown>;
 
 function sqliteStatements(db: Database, table: TableName, attempt: Attempt): Statements {
   const t = quoted(table, '"');
-  const columns = 'value, stored_at, owner, since, lease_until';
+  const columns = 'value, promised, stored_at, owner, since, lease_until';
   const prepare = (sql: string): Statement => db.prepare(sql);
   const sql = {
     // Positional: binding an object costs a little on the hit path.
@@ -169,13 +170,16 @@ function sqliteStatements(db: Database, table: TableName, attempt: Attempt): Sta
     ),
     // The calculator's write: fenced by its mark, which it clears in the same statement.
     writeOwned: prepare(
-      `UPDATE ${t} SET value = @value, stored_at = @storedAt, owner = NULL, since = NULL, lease_until = NULL ` +
+      `UPDATE ${t} SET value = @value, stored_at = @storedAt, promised = @promised, owner = NULL, ` +
+        'since = NULL, lease_until = NULL ' +
         'WHERE func = @func AND entry_key = @key AND owner = @owner',
     ),
     // Precaching: stores whatever the row holds, leaving a calculator's mark in place.
     writeUnowned: prepare(
-      `INSERT INTO ${t} (func, entry_key, value, stored_at) VALUES (@func, @key, @value, @storedAt) ` +
-        'ON CONFLICT (func, entry_key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at',
+      `INSERT INTO ${t} (func, entry_key, value, stored_at, promised) ` +
+        'VALUES (@func, @key, @value, @storedAt, @promised) ' +
+        'ON CONFLICT (func, entry_key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at, ' +
+        'promised = excluded.promised',
     ),
     delete: prepare(`DELETE FROM ${t} WHERE func = @func AND entry_key = @key`),
     deleteBatch: prepare(
@@ -225,11 +229,14 @@ function sqliteStatements(db: Database, table: TableName, attempt: Attempt): Sta
     renew: (func, key, owner, lease) =>
       attempt(() => sql.renew.run({ func, key, owner, lease, now: Date.now() }).changes > 0),
     release: (func, key, owner) => attempt(() => release.immediate({ func, key, owner })),
-    write: (func, key, value, storedAt, owner) =>
+    write: (func, key, value, storedAt, owner, promised) =>
       attempt(() => {
+        const flag = promised ? 1 : 0;
         if (owner !== null)
-          return sql.writeOwned.run({ func, key, value, storedAt, owner }).changes > 0;
-        sql.writeUnowned.run({ func, key, value, storedAt });
+          return (
+            sql.writeOwned.run({ func, key, value, storedAt, owner, promised: flag }).changes > 0
+          );
+        sql.writeUnowned.run({ func, key, value, storedAt, promised: flag });
         return true;
       }),
     delete: (func, key) =>

@@ -14,6 +14,8 @@
 /** One row of the entries table. A placeholder (being calculated, no value yet) has value null. */
 export interface StoredRow {
   value: Buffer | null;
+  /** The function answered with a Promise when the value was computed. */
+  promised: boolean;
   /** When the value was stored (placeholders: when the row was created), database clock. */
   storedAt: number;
   owner: string | null;
@@ -81,6 +83,7 @@ export interface Statements {
     value: Buffer,
     storedAt: number,
     owner: string | null,
+    promised: boolean,
   ): Promise<boolean>;
   delete(func: string, key: string): Promise<void>;
   /** Deletes at most `limit` rows of `func`; returns how many. */

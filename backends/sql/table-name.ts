@@ -36,7 +36,8 @@ export function quoted(table: TableName, quote: '"' | '`'): string {
 }
 
 /** The columns every engine's table has; a table of that name without them is not memoir's. */
-export const MEMOIR_COLUMNS = 'func, entry_key, value, stored_at, owner, since, lease_until';
+export const MEMOIR_COLUMNS =
+  'func, entry_key, value, promised, stored_at, owner, since, lease_until';
 
 export function notMemoirsTable(table: TableName, error: unknown): Error {
   return new Error(

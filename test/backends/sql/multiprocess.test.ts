@@ -81,18 +81,37 @@ describe('postgres, connections terminated by the server mid-calculation', () =>
     const { url, name } = databases.postgres;
     const key = 'terminated';
     const [calculator, waiter] = workers;
-    const calculating = calculator.call(url, key, 'quick', 1_000);
+    const calculating = calculator.call(url, key, 'quick', 2_000);
+    let calculated = false;
+    void calculating.then(() => {
+      calculated = true;
+    });
     await calculator.next((message) => message.type === 'started' && message.key === key);
     const waiting = waiter.call(url, key, 'quick', 10);
+
+    // Both processes connected (the waiter waits on the calculator's mark by then): the kill
+    // must hit the waiter too, not only the calculator.
+    const memoirConnections = `FROM pg_stat_activity WHERE datname = ? AND application_name = 'memoir'`;
+    const waitedSince = Date.now();
+    for (;;) {
+      const [{ n }] = await rawQuery(
+        databases.postgres,
+        `SELECT count(*)::int AS n ${memoirConnections}`,
+        [name],
+      );
+      if ((n as number) >= 2 || Date.now() - waitedSince > 10_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
 
     // Every memoir connection to this database: pools, the listeners, idle and busy alike.
     const killed = await rawQuery(
       databases.postgres,
-      "SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity WHERE datname = ? AND application_name = 'memoir'",
+      `SELECT pg_terminate_backend(pid) AS gone ${memoirConnections}`,
       [name],
     );
     expect(killed.length).toBeGreaterThanOrEqual(2);
+    expect(calculated).toBe(false); // the kill landed mid-calculation
 
     const [first, second] = await Promise.all([calculating, waiting]);
     expect(first.error).toBeUndefined();
