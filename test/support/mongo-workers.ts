@@ -1,90 +1,18 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import * as path from 'node:path';
+import { type WorkerMessage, WorkerProcess } from './worker-process';
 
 /**
- * Parent side of the cross-process mongo tests: forks workers (mongo-worker-main.ts, run by
- * tsx) that share one stand-in, sends them calls and collects what they report.
+ * Parent side of the cross-process mongo tests: workers (mongo-worker-main.ts) that share one
+ * stand-in, called with a key.
  */
-export interface WorkerMessage {
-  type: 'ready' | 'started' | 'result';
-  pid: number;
-  id?: number;
-  key?: string;
-  value?: string;
-  error?: string;
-}
+export type { WorkerMessage };
 
-export class MongoWorker {
-  readonly messages: WorkerMessage[] = [];
-  /** Waiters re-check on every message, and are told when the child exits. */
-  private readonly listeners = new Set<(exited: boolean) => void>();
-  private calls = 0;
-
-  private constructor(readonly child: ChildProcess) {
-    child.on('message', (message: WorkerMessage) => {
-      this.messages.push({ ...message, pid: child.pid! });
-      for (const listener of [...this.listeners]) listener(false);
-    });
-    child.on('exit', () => {
-      for (const listener of [...this.listeners]) listener(true);
-    });
-  }
-
-  static async start(env: Record<string, string>): Promise<MongoWorker> {
-    const child = fork(path.join(__dirname, 'mongo-worker-main.ts'), [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const worker = new MongoWorker(child);
-    await worker.next((message) => message.type === 'ready', 20_000);
-    return worker;
-  }
-
-  /** Resolves with the first message (already received or future) that matches. */
-  next(match: (message: WorkerMessage) => boolean, timeoutMs = 10_000): Promise<WorkerMessage> {
-    return new Promise((resolve, reject) => {
-      const settle = (outcome: () => void) => {
-        this.listeners.delete(listener);
-        clearTimeout(timer);
-        outcome();
-      };
-      const listener = (exited: boolean) => {
-        const found = this.messages.find(match);
-        if (found) settle(() => resolve(found));
-        else if (exited) settle(() => reject(new Error(`worker ${this.child.pid} exited`)));
-      };
-      const timer = setTimeout(
-        () =>
-          settle(() =>
-            reject(
-              new Error(`worker ${this.child.pid}: no matching message within ${timeoutMs} ms`),
-            ),
-          ),
-        timeoutMs,
-      );
-      this.listeners.add(listener);
-      listener(this.child.exitCode !== null || this.child.signalCode !== null);
-    });
+export class MongoWorker extends WorkerProcess {
+  static start(env: Record<string, string>): Promise<MongoWorker> {
+    return new MongoWorker(WorkerProcess.forkChild('mongo-worker-main.ts', env)).ready(20_000);
   }
 
   /** Sends a call and resolves with its result message. */
   call(key: string, mode: 'quick' | 'hang' = 'quick', bodyMs?: number): Promise<WorkerMessage> {
-    const id = ++this.calls;
-    this.child.send({ type: 'call', id, key, mode, bodyMs });
-    return this.next((message) => message.type === 'result' && message.id === id, 20_000);
-  }
-
-  started(key: string): number {
-    return this.messages.filter((message) => message.type === 'started' && message.key === key)
-      .length;
-  }
-
-  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.kill(signal);
-    });
+    return this.request({ type: 'call', key, mode, bodyMs }, 20_000);
   }
 }

@@ -1,73 +1,18 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import * as path from 'node:path';
+import { type WorkerMessage, WorkerProcess } from './worker-process';
 
 /**
- * Parent side of the cross-process Redis tests: forks redis-worker-main.ts under tsx, sends
- * it calls, and keeps every message it reports.
+ * Parent side of the cross-process Redis tests: workers (redis-worker-main.ts) called with a
+ * key, or many keys at once.
  */
-export interface WorkerMessage {
-  type: 'ready' | 'started' | 'result';
-  id?: number;
-  key?: string;
-  value?: unknown;
-  error?: string;
-}
+export type { WorkerMessage };
 
-export class RedisWorker {
-  readonly messages: WorkerMessage[] = [];
-  private readonly listeners = new Set<(exited: boolean) => void>();
-  private calls = 0;
-
-  private constructor(readonly child: ChildProcess) {
-    child.on('message', (message: WorkerMessage) => {
-      this.messages.push(message);
-      for (const listener of [...this.listeners]) listener(false);
-    });
-    child.on('exit', () => {
-      for (const listener of [...this.listeners]) listener(true);
-    });
-  }
-
-  static async start(env: Record<string, string>): Promise<RedisWorker> {
-    const child = fork(path.join(__dirname, 'redis-worker-main.ts'), [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const worker = new RedisWorker(child);
-    await worker.next((message) => message.type === 'ready', 30_000);
-    return worker;
+export class RedisWorker extends WorkerProcess {
+  static start(env: Record<string, string>): Promise<RedisWorker> {
+    return new RedisWorker(WorkerProcess.forkChild('redis-worker-main.ts', env)).ready(30_000);
   }
 
   static startMany(count: number, env: Record<string, string>): Promise<RedisWorker[]> {
     return Promise.all(Array.from({ length: count }, () => RedisWorker.start(env)));
-  }
-
-  /** Resolves with the first message (already received or future) that matches. */
-  next(match: (message: WorkerMessage) => boolean, timeoutMs = 15_000): Promise<WorkerMessage> {
-    return new Promise((resolve, reject) => {
-      const settle = (outcome: () => void) => {
-        this.listeners.delete(listener);
-        clearTimeout(timer);
-        outcome();
-      };
-      const listener = (exited: boolean) => {
-        const found = this.messages.find(match);
-        if (found) settle(() => resolve(found));
-        else if (exited) settle(() => reject(new Error(`worker ${this.child.pid} exited`)));
-      };
-      const timer = setTimeout(
-        () =>
-          settle(() =>
-            reject(
-              new Error(`worker ${this.child.pid}: no matching message within ${timeoutMs} ms`),
-            ),
-          ),
-        timeoutMs,
-      );
-      this.listeners.add(listener);
-      listener(this.child.exitCode !== null || this.child.signalCode !== null);
-    });
   }
 
   /** One call; `lease` 'short' is the worker's REDIS_WORKER_LEASE, 'default' memoir's default. */
@@ -77,33 +22,15 @@ export class RedisWorker {
     bodyMs?: number,
     lease: 'short' | 'default' = 'short',
   ): Promise<WorkerMessage> {
-    const id = ++this.calls;
-    this.child.send({ type: 'call', id, key, mode, bodyMs, lease });
-    return this.next((message) => message.type === 'result' && message.id === id, 30_000);
+    return this.request({ type: 'call', key, mode, bodyMs, lease }, 30_000);
   }
 
   callMany(keys: string[], bodyMs?: number): Promise<WorkerMessage> {
-    const id = ++this.calls;
-    this.child.send({ type: 'calls', id, keys, bodyMs });
-    return this.next((message) => message.type === 'result' && message.id === id, 60_000);
-  }
-
-  /** How many times this worker's body started for `key`. */
-  started(key: string): number {
-    return this.messages.filter((message) => message.type === 'started' && message.key === key)
-      .length;
+    return this.request({ type: 'calls', keys, bodyMs }, 60_000);
   }
 
   whenStarted(key: string): Promise<WorkerMessage> {
     return this.next((message) => message.type === 'started' && message.key === key);
-  }
-
-  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.kill(signal);
-    });
   }
 }
 
