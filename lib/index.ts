@@ -21,3 +21,26 @@ export type { BackendName, CachedOptions, CallOptions, GlobalParams, Logger, Mon
 export { type Serializer, v8Serializer } from './contract';
 export { type CacheStats, closeConnections } from './engine';
 export type { Duration, Size } from './units';
+export type {
+  Awaitable,
+  BuiltinPluginName,
+  CacheCommand,
+  CacheOptions as KeyValueCacheOptions,
+  CachePlugin,
+  CacheSerializer,
+  CacheStore,
+  CacheStoreFactory,
+  CacheStoreSpec,
+  CommandOptions,
+  GetOptions,
+  GetOrSetOptions,
+  KeyValueCache,
+  LockHandle,
+  LockOptions,
+  OptimisticLock,
+  PluginContext,
+  SerializerName,
+  SetOptions,
+  StoredValue,
+} from './contract/cache';
+export * from './caches';
