@@ -74,14 +74,15 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
     return new MemoirError('BACKEND_ERROR', `file cache "${namespace}": cannot ${what} in ${location} (${error.code}: ${error.message}).`, { cause: error });
   }
 
-  async function read(key: string) {
-    const file = data.layout.fileFor(key);
+  async function readFrom(target: Shards, key: string) {
+    const file = target.layout.fileFor(key);
     try {
-      return liveEnvelope((await data.context.reader.loadAsync(file)).records, key, clock());
+      return liveEnvelope((await target.context.reader.loadAsync(file)).records, key, clock());
     } catch (error) {
       throw failure(error, `read ${JSON.stringify(key)}`, file);
     }
   }
+  const read = (key: string) => readFrom(data, key);
 
   const lockEnvelope = (owner: string, lease: number) => encodeEnvelope(TAG_LOCK, clock() + lease, '', Buffer.from(owner, 'utf8'));
   const expiryOf = (ttl: number | undefined) => (ttl === undefined ? 0 : clock() + ttl);
@@ -102,6 +103,7 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
       await run(data, key, 'set', envelopeOf(value, expiryOf(ttl), id), null, id);
     },
     async add(key, value, ttl) {
+      if (await read(key)) return false; // present as of this read: a valid "no", without a frame
       const id = changeId();
       return (await run(data, key, 'add', envelopeOf(value, expiryOf(ttl), id), null, id)) === true;
     },
@@ -147,6 +149,10 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
       return typeof won === 'string' ? won : undefined;
     },
     async tryLock(name, owner, lease) {
+      // A lock seen held by someone else is a valid "no" as of that read, and appending a
+      // doomed claim would only grow the log and wake every waiter of the shard (this one too).
+      const held = await readFrom(locks, name);
+      if (held && held.payload.toString('utf8') !== owner) return false;
       return (await run(locks, name, 'lock', lockEnvelope(owner, lease), owner)) === true;
     },
     async renewLock(name, owner, lease) {
