@@ -48,7 +48,7 @@ function ensureIndex(collection: Collection<KvDocument>): Promise<unknown> {
 }
 
 /** What a document holds as the cache sees it: bytes as a Buffer, text and numbers as they are. */
-function valueOf(raw: unknown): unknown {
+function storedValue(raw: unknown): unknown {
   if (typeof raw === 'string' || typeof raw === 'number' || raw === undefined) return raw;
   if (Buffer.isBuffer(raw)) return raw;
   const binary = raw as { _bsontype?: string; buffer?: Uint8Array; position?: number; toNumber?: () => number };
@@ -139,7 +139,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
         { $inc: { v: delta } as Document, $set: { ver: newVersion() } },
         { returnDocument: 'after' },
       );
-      if (updated) return valueOf(updated.v) as number;
+      if (updated) return storedValue(updated.v) as number;
       const current = await collection.findOne({ _id: id });
       if (!isLive(current, now)) {
         if (current) await collection.deleteOne({ _id: id, ver: current.ver });
@@ -147,7 +147,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
         continue;
       }
       // The digits of an integer (serializer 'string'): replaced by the sum if nobody wrote since.
-      const base = parseInteger(valueOf(current!.v));
+      const base = parseInteger(storedValue(current!.v));
       if (base === undefined || !Number.isSafeInteger(base + delta)) {
         throw new MemoirError('NOT_A_NUMBER', `mongo cache "${namespace}": the value of ${JSON.stringify(key)} is not an integer.`);
       }
@@ -162,7 +162,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
     get: (key) =>
       run('get (findOne)', async (collection) => {
         const doc = await collection.findOne({ _id: idOf(key) }, { projection: { v: 1, exp: 1 } });
-        return isLive(doc) ? valueOf(doc!.v) : undefined;
+        return isLive(doc) ? storedValue(doc!.v) : undefined;
       }),
     multiGet: (keys) =>
       run('multiGet (find)', async (collection) => {
@@ -171,7 +171,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
         const byId = new Map(docs.filter((doc) => isLive(doc, now)).map((doc) => [doc._id, doc]));
         return keys.map((key) => {
           const doc = byId.get(idOf(key));
-          return doc && valueOf(doc.v);
+          return doc && storedValue(doc.v);
         });
       }),
     set: (key, value, ttl) => run('set (replaceOne)', (collection) => upsert(collection, key, value, expiryOf(ttl))),
@@ -216,7 +216,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
     getVersioned: (key) =>
       run('optimisticLock (findOne)', async (collection) => {
         const doc = await collection.findOne({ _id: idOf(key) });
-        return isLive(doc) ? { value: valueOf(doc!.v), version: String(doc!.ver) } : undefined;
+        return isLive(doc) ? { value: storedValue(doc!.v), version: String(doc!.ver) } : undefined;
       }),
     compareAndSet: (key, value, version, ttl) =>
       run('cas (updateOne)', async (collection) => {
