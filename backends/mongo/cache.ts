@@ -9,7 +9,7 @@ import { backendError, isDuplicateKey } from './errors';
 /**
  * The mongo key-value store: one document per key in the collection `mongetter` gives,
  *
- *   { _id: 'v:<ns length>:<ns>:<key>', ns, k: 'v', v: value, exp: epoch ms (0: never), ver }
+ *   { _id: 'v:<ns length>:<ns>:<key>', ns, k: 'v', v: value, i: v is an integer, exp: epoch ms (0: never), ver }
  *   { _id: 'l:<ns length>:<ns>:<name>', ns, k: 'l', owner, exp }          (a lock)
  *
  * Every command is one conditional write on `_id`, so it is atomic across processes and
@@ -27,6 +27,8 @@ interface KvDocument {
   ns: string;
   k: 'v' | 'l';
   v?: unknown;
+  /** `v` is a safe integer: what increment's filter asks for (cheaper than a type test). */
+  i?: boolean;
   exp: number;
   ver?: string;
   owner?: string;
@@ -76,7 +78,15 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
   const live = (now = clock()) => ({ $or: [{ exp: 0 }, { exp: { $gt: now } }] });
   const isLive = (doc: Pick<KvDocument, 'exp'> | null | undefined, now = clock()): boolean => !!doc && (doc.exp === 0 || doc.exp > now);
   const expiryOf = (ttl: number | undefined) => (ttl === undefined ? 0 : clock() + ttl);
-  const docOf = (key: string, value: unknown, exp: number, ver: string): KvDocument => ({ _id: idOf(key), ns: namespace, k: 'v', v: value, exp, ver });
+  const docOf = (key: string, value: unknown, exp: number, ver: string): KvDocument => ({
+    _id: idOf(key),
+    ns: namespace,
+    k: 'v',
+    v: value,
+    i: typeof value === 'number' && Number.isSafeInteger(value),
+    exp,
+    ver,
+  });
 
   async function run<T>(operation: string, body: (collection: Collection<KvDocument>) => Promise<T>): Promise<T> {
     try {
@@ -133,9 +143,10 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
     const id = idOf(key);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = clock();
-      // The usual case: a live integer, added to in place.
+      // The usual case: a live integer, added to in place, if the sum stays a safe integer.
+      const room = delta >= 0 ? { $lte: Number.MAX_SAFE_INTEGER - delta } : { $gte: Number.MIN_SAFE_INTEGER - delta };
       const updated = await collection.findOneAndUpdate(
-        { _id: id, ...live(now), v: { $type: 'number', $mod: [1, 0] } },
+        { _id: id, ...live(now), i: true, v: room },
         { $inc: { v: delta } as Document, $set: { ver: newVersion() } },
         { returnDocument: 'after' },
       );
@@ -151,7 +162,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
       if (base === undefined || !Number.isSafeInteger(base + delta)) {
         throw new MemoirError('NOT_A_NUMBER', `mongo cache "${namespace}": the value of ${JSON.stringify(key)} is not an integer.`);
       }
-      const swapped = await collection.updateOne({ _id: id, ver: current!.ver }, { $set: { v: base + delta, ver: newVersion() } });
+      const swapped = await collection.updateOne({ _id: id, ver: current!.ver }, { $set: { v: base + delta, i: true, ver: newVersion() } });
       if (swapped.matchedCount > 0) return base + delta;
     }
     throw new Error(`the document of ${JSON.stringify(key)} kept changing during ${MAX_ATTEMPTS} increments`);
@@ -223,7 +234,8 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
         const exp = expiryOf(ttl);
         if (version === undefined) return insertIfAbsent(collection, key, value, exp);
         const ver = newVersion();
-        const result = await collection.updateOne({ _id: idOf(key), ver: version, ...live() }, { $set: { v: value, exp, ver } });
+        const i = typeof value === 'number' && Number.isSafeInteger(value);
+        const result = await collection.updateOne({ _id: idOf(key), ver: version, ...live() }, { $set: { v: value, i, exp, ver } });
         return result.matchedCount > 0 ? ver : undefined;
       }),
     tryLock: (name, owner, lease) =>
