@@ -42,5 +42,5 @@ export type {
   SerializerName,
   SetOptions,
   StoredValue,
-} from './contract/cache';
+} from './contract';
 export * from './caches';

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
-import { safeFileName } from '../../lib/atomic-file';
-import { defaultCacheDirectory } from '../../lib/cache-directory';
-import type { CacheStore, CacheStoreFactory } from '../../lib/contract/cache';
+import type { CacheStore, CacheStoreFactory } from '../../lib/contract';
+import { defaultCacheDirectory, safeFileName } from '../../lib/util';
 import { invalidOption, MemoirError } from '../../lib/errors';
 import { appendAsync, type Change, changeId } from './append';
 import { Faults, isFsError } from './faults';

@@ -1,5 +1,4 @@
-import type { CacheStore, CacheStoreFactory } from '../../lib/contract/cache';
-import { incremented } from '../../lib/caches/integers';
+import { type CacheStore, type CacheStoreFactory, incremented } from '../../lib/contract';
 
 /**
  * The memory key-value store: one Map per namespace, shared by every memory cache of that

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Document } from 'mongodb';
-import type { CacheStore, CacheStoreFactory } from '../../lib/contract/cache';
-import { parseInteger } from '../../lib/caches/integers';
+import { type CacheStore, type CacheStoreFactory, parseInteger } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
 import { collectionSource } from './connection';
 import { backendError, isDuplicateKey } from './errors';

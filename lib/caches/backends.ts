@@ -1,4 +1,4 @@
-import type { CacheOptions, KeyValueCache } from '../contract/cache';
+import type { CacheOptions, KeyValueCache } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
 import { FileCache, type FileCacheOptions, MemoryCache, type MemoryCacheOptions, MongoCache, type MongoCacheOptions } from './classes';
 

@@ -16,9 +16,9 @@ import type {
   PluginContext,
   SerializerName,
   SetOptions,
-} from '../contract/cache';
+} from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
-import type { MemoirEvent } from '../events';
+import type { MemoirEvent } from '../contract';
 import { parseDuration } from '../units';
 import { acquireLock, type HeldLock } from './lock';
 import { type CacheSettings, checkKey, parseCacheOptions, parseTimeout, parseTtl } from './options';

@@ -1,4 +1,4 @@
-import type { CacheOptions, CacheStoreFactory } from '../contract/cache';
+import type { CacheOptions, CacheStoreFactory } from '../contract';
 import type { MongoGetter } from '../options';
 import { BaseCache, type BackendSpec } from './base-cache';
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { CacheStore, LockHandle } from '../contract/cache';
+import type { CacheStore, LockHandle } from '../contract';
 import { MemoirError } from '../errors';
-import { newOwner } from '../owner';
+import { newOwner } from './owner';
 import { parseDuration } from '../units';
 
 /**

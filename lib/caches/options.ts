@@ -1,6 +1,6 @@
-import type { CacheOptions, CachePlugin, CacheSerializer, SerializerName } from '../contract/cache';
+import type { CacheOptions, CachePlugin, CacheSerializer, SerializerName } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
-import type { MemoirEvent } from '../events';
+import type { MemoirEvent } from '../contract';
 import { parseDuration } from '../units';
 import { resolvePlugins } from './plugins';
 import { checkSerializer } from './serializers';

@@ -1,4 +1,4 @@
-import type { BuiltinPluginName, CacheCommand, CachePlugin, PluginContext } from '../contract/cache';
+import type { BuiltinPluginName, CacheCommand, CachePlugin, PluginContext } from '../contract';
 import { invalidOption } from '../errors';
 
 /**

@@ -1,4 +1,4 @@
-import type { KeyValueCache } from '../contract/cache';
+import type { KeyValueCache } from '../contract';
 import { describe, MemoirError } from '../errors';
 import { createCache, factoryOf } from './backends';
 import { type AliasConfig, configFromEnvironment, dsnSources } from './dsn';

@@ -1,8 +1,7 @@
 import * as v8 from 'node:v8';
 import { Packr } from 'msgpackr';
-import type { CacheSerializer, SerializerName } from '../contract/cache';
+import { type CacheSerializer, parseInteger, type SerializerName } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
-import { parseInteger } from './integers';
 
 /**
  * The built-in serializers of key-value caches, and the codec that turns values into what a

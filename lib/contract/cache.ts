@@ -1,4 +1,4 @@
-import type { MemoirEvent } from '../events';
+import type { MemoirEvent } from './events';
 import type { Duration } from '../units';
 
 /**

@@ -1,5 +1,4 @@
-import type { CacheOptions, CachePlugin, KeyValueCache, PluginContext } from '../contract/cache';
-import type { MemoirEvent } from '../events';
+import type { CacheOptions, CachePlugin, KeyValueCache, MemoirEvent, PluginContext } from '../contract';
 
 /**
  * The one suite every key-value cache passes (API.md section 7), written against the public
