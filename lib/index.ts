@@ -44,3 +44,4 @@ export type {
   StoredValue,
 } from './contract';
 export * from './caches';
+export * from './multi';

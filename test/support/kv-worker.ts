@@ -8,17 +8,23 @@
  *   { id, op: 'read', key }                     → the optimistic read's value (kept for 'cas')
  *   { id, op: 'cas', key, value }               → true, or the error code
  *   { id, op: 'getOrSet', key, ms }             → the value; the factory reports { type: 'started' } and takes `ms`
+ *   { id, op: 'openMulti', options }            builds a multiCached loader (cached options, keysFrom 0)
+ *   { id, op: 'multiCall', ids, ms }            → the loader's answer as entries; the loader reports
+ *                                                 { type: 'started', key: ids joined by ',' } and takes `ms`
  * Replies are { type: 'reply', id, result } or { type: 'reply', id, error: code or message }.
  */
 import { createCache } from '../../lib/caches';
+import { multiCached } from '../../lib/multi';
 import type { KeyValueCache, LockHandle, OptimisticLock } from '../../lib/contract/cache';
 
-type Order = { id: number; op: string; key?: string; value?: unknown; count?: number; lease?: number; ms?: number; options?: Record<string, unknown> };
+type Order = { id: number; op: string; key?: string; value?: unknown; count?: number; lease?: number; ms?: number; ids?: string[]; options?: Record<string, unknown> };
 
 const send = (message: unknown) => process.send?.(message);
 let cache: KeyValueCache | undefined;
 const locks = new Map<string, LockHandle>();
 const reads = new Map<string, OptimisticLock>();
+let loadDelay = 0;
+let loader: ((ids: string[]) => Promise<Map<string, string>>) | undefined;
 
 async function handle(order: Order): Promise<unknown> {
   const key = order.key ?? '';
@@ -53,6 +59,19 @@ async function handle(order: Order): Promise<unknown> {
         await new Promise((resolve) => setTimeout(resolve, order.ms ?? 100));
         return `from ${process.pid}`;
       });
+    case 'openMulti':
+      loader = multiCached(
+        async (ids: string[]) => {
+          send({ type: 'started', key: ids.join(','), pid: process.pid });
+          await new Promise((resolve) => setTimeout(resolve, loadDelay));
+          return new Map(ids.map((id) => [id, `${id}@${process.pid}`]));
+        },
+        { keysFrom: 0, ...(order.options as object) },
+      );
+      return true;
+    case 'multiCall':
+      loadDelay = order.ms ?? 0;
+      return [...(await loader!(order.ids!))];
     default:
       throw new Error(`unknown order ${order.op}`);
   }
