@@ -40,7 +40,7 @@ describe('multiCached keeps the function signature', () => {
     // @ts-expect-error there is no parameter 2
     multiCached(loadUsers, { keysFrom: 2, ...memory() });
 
-    const prices = async (options: { ids: number[]; currency: string }, _region?: string) => ({}) as Record<number, number>;
+    const prices = async (_options: { ids: number[]; currency: string }, _region?: string) => ({}) as Record<number, number>;
     multiCached(prices, { keysFrom: 'ids', ...memory() });
     // @ts-expect-error currency is not an array
     multiCached(prices, { keysFrom: 'currency', ...memory() });
