@@ -69,12 +69,15 @@ export class BaseCache implements KeyValueCache {
   private readonly filling = new Map<string, Promise<unknown>>();
   private readonly heldLocks = new Set<HeldLock>();
   private closed: Promise<void> | undefined;
+  /** `namespace:` (empty without a namespace), prepended to every key. */
+  private readonly prefix: string;
 
   constructor(spec: BackendSpec, options: CacheOptions & Record<string, unknown> = {}) {
     const settings = parseCacheOptions(spec.backend, options, spec.options, { serializer: spec.serializer });
     this.settings = settings;
     this.backend = spec.backend;
     this.namespace = settings.namespace;
+    this.prefix = settings.namespace === '' ? '' : `${settings.namespace}:`;
     this.serializer = settings.serializer;
     this.plugins = settings.plugins;
     this.ttl = settings.ttl;
@@ -104,16 +107,29 @@ export class BaseCache implements KeyValueCache {
   // ── commands ──────────────────────────────────────────────────────────────────────────────
 
   get<T = any>(key: string, options?: GetOptions<T>): Promise<T | undefined> {
-    const fallback = options?.default;
+    if (this.hooks === undefined && this.closed === undefined) {
+      // The hot path: no plugin context, no closure per call, no promise but the answer's.
+      let built: string;
+      let raw: unknown;
+      try {
+        built = this.keyOf(key);
+        raw = this.store.get(built);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (!isPromise(raw)) return Promise.resolve(this.answer(raw, built, options?.default) as T | undefined);
+      return withTimeout(
+        raw.then((stored) => this.answer(stored, built, options?.default) as T | undefined),
+        options?.timeout === undefined ? this.timeout : this.timeoutOf(options),
+        () => `${this.label}: get`,
+      );
+    }
     return this.exec('get', options, { key }, (context) => {
       const built = this.keyOf(key);
       const raw = this.store.get(built);
-      const finish = (stored: unknown) => {
-        const value = this.output(stored, built);
-        if (context) context.hit = value !== missing;
-        return (value === missing ? fallback : value) as T | undefined;
-      };
-      return isPromise(raw) ? raw.then(finish) : finish(raw);
+      return isPromise(raw)
+        ? raw.then((stored) => this.answer(stored, built, options?.default, context) as T | undefined)
+        : (this.answer(raw, built, options?.default, context) as T | undefined);
     });
   }
 
@@ -127,25 +143,16 @@ export class BaseCache implements KeyValueCache {
   add(key: string, value: unknown, options?: SetOptions): Promise<true> {
     return this.exec('add', options, { key, value }, () => {
       const added = this.store.add(this.keyOf(key), this.codec.encode(value), this.ttlOf(options));
-      const finish = (ok: boolean): true => {
-        if (!ok) throw new MemoirError('KEY_EXISTS', `${this.label}: key ${JSON.stringify(key)} already exists (add stores only absent keys; use set to overwrite).`);
-        return true;
-      };
-      return isPromise(added) ? added.then(finish) : finish(added);
+      return isPromise(added) ? added.then((ok) => this.added(ok, key)) : this.added(added, key);
     });
   }
 
   multiGet<T = any>(keys: readonly string[], options?: CommandOptions): Promise<Array<T | undefined>> {
     if (!Array.isArray(keys)) return Promise.reject(invalidOption('keys', keys, 'an array of string keys'));
-    return this.exec('multiGet', options, { keys: [...keys] }, () => {
+    return this.exec('multiGet', options, { keys: keys as string[] }, () => {
       const built = keys.map((key) => this.keyOf(key));
       const raw = built.length === 0 ? [] : this.store.multiGet(built);
-      const finish = (values: unknown[]) =>
-        values.map((stored, i) => {
-          const value = this.output(stored, built[i]);
-          return (value === missing ? undefined : value) as T | undefined;
-        });
-      return isPromise(raw) ? raw.then(finish) : finish(raw);
+      return isPromise(raw) ? raw.then((values) => this.answers<T>(values, built)) : this.answers<T>(raw, built);
     });
   }
 
@@ -260,14 +267,11 @@ export class BaseCache implements KeyValueCache {
 
   /** The stored key of `key`: `namespace:key`, or what `keyBuilder` makes of it. */
   keyOf(key: string): string {
-    checkKey(key);
-    const { keyBuilder, namespace } = this.settings;
-    if (keyBuilder) {
-      const built = keyBuilder(key, namespace);
-      if (typeof built !== 'string') throw invalidOption('keyBuilder', built, 'a function returning a string');
-      return built;
-    }
-    return namespace === '' ? key : `${namespace}:${key}`;
+    if (typeof key !== 'string') checkKey(key);
+    if (this.settings.keyBuilder === undefined) return this.prefix === '' ? key : this.prefix + key;
+    const built = this.settings.keyBuilder(key, this.namespace);
+    if (typeof built !== 'string') throw invalidOption('keyBuilder', built, 'a function returning a string');
+    return built;
   }
 
   /**
@@ -352,6 +356,27 @@ export class BaseCache implements KeyValueCache {
     } finally {
       await held.release().catch(() => false); // a lost release lapses with its lease
     }
+  }
+
+  /** What get resolves: the value, else the caller's default (and the plugin context learns which). */
+  private answer(stored: unknown, built: string, fallback: unknown, context?: Context): unknown {
+    const value = this.output(stored, built);
+    if (context) context.hit = value !== missing;
+    return value === missing ? fallback : value;
+  }
+
+  private answers<T>(values: unknown[], built: string[]): Array<T | undefined> {
+    const out: Array<T | undefined> = new Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const value = this.output(values[i], built[i]);
+      out[i] = (value === missing ? undefined : value) as T | undefined;
+    }
+    return out;
+  }
+
+  private added(ok: boolean, key: string): true {
+    if (!ok) throw new MemoirError('KEY_EXISTS', `${this.label}: key ${JSON.stringify(key)} already exists (add stores only absent keys; use set to overwrite).`);
+    return true;
   }
 
   /** A stored value as the caller sees it; `missing` when absent or unreadable. */
