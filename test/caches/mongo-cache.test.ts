@@ -1,7 +1,7 @@
 import { type Collection, MongoClient } from 'mongodb';
 import { MongoCache } from '../../lib/caches/classes';
 import { describeCacheContract } from '../../lib/testing/cache-contract';
-import { type Standin, startStandin } from '../support/mongo-standin';
+import { spawnStandin, type Standin, startStandin } from '../support/mongo-standin';
 
 /**
  * The contract on the mongo stand-in, and on a real server as well when MONGODB_URI is set.
@@ -44,3 +44,28 @@ describeOn('mongo (stand-in)', async () => {
 });
 
 if (process.env.MONGODB_URI) describeOn('mongo (real server)', async () => ({ uri: process.env.MONGODB_URI! }));
+
+describe('mongo cache against a server that stops answering', () => {
+  it('a command past its timeout rejects with TIMEOUT; the cache works again once the server does', async () => {
+    const server = await spawnStandin();
+    const cache = new MongoCache({
+      namespace: 'stalled',
+      timeout: 300,
+      mongetter: { uri: server.uri, db: 'memoir_test', collection: 'kv_stalled' },
+    });
+    try {
+      await cache.set('k', 'v');
+      process.kill(server.pid, 'SIGSTOP');
+      const started = Date.now();
+      await expect(cache.get('k')).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await expect(cache.set('k', 'other', { timeout: 100 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+      process.kill(server.pid, 'SIGCONT');
+      expect(await cache.get('k', { timeout: 5_000 })).toBeDefined();
+    } finally {
+      process.kill(server.pid, 'SIGCONT');
+      await cache.close();
+      await server.stop();
+    }
+  });
+});
