@@ -1,5 +1,5 @@
 import { callPolicy, configState, currentParams, validateCallOptions } from '../config';
-import type { CacheStats } from '../engine';
+import { type CacheStats, definitionSite } from '../engine';
 import { describe, invalidOption } from '../errors';
 import { createMemo, type Promisified } from '../memoized';
 import type { CachedOptions, CallOptions } from '../options';
@@ -68,7 +68,7 @@ export function multiCached<F extends AnyFunction>(fn: F, options: MultiCachedOp
   if (typeof options !== 'object' || options === null) throw invalidOption('options', options, "an options object with keysFrom, e.g. { keysFrom: 0 }");
   const { keysFrom, ...cachedOptions } = options;
   const where = checkKeysFrom(keysFrom);
-  const memo = createMemo(fn, { ...cachedOptions, async: true }, cachedOptions.name ?? (fn.name || undefined));
+  const memo = createMemo(fn, { ...cachedOptions, async: true }, fn.name || undefined, definitionSite());
   const state: MultiState = { shape: undefined };
   let settingsVersion = configState.version;
 
