@@ -111,7 +111,9 @@ export class BaseCache implements KeyValueCache {
       // The hot path: no plugin context, no closure per call, no promise but the answer's.
       let built: string;
       let raw: unknown;
+      let ms: number;
       try {
+        ms = this.timeoutOf(options);
         built = this.keyOf(key);
         raw = this.store.get(built);
       } catch (error) {
@@ -120,7 +122,7 @@ export class BaseCache implements KeyValueCache {
       if (!isPromise(raw)) return Promise.resolve(this.answer(raw, built, options?.default) as T | undefined);
       return withTimeout(
         raw.then((stored) => this.answer(stored, built, options?.default) as T | undefined),
-        options?.timeout === undefined ? this.timeout : this.timeoutOf(options),
+        ms,
         () => `${this.label}: get`,
       );
     }
@@ -280,6 +282,12 @@ export class BaseCache implements KeyValueCache {
    */
   private exec<T>(command: CacheCommand, options: CommandOptions | undefined, context: Context, body: (context?: Context) => T | Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(this.closedError());
+    let ms: number;
+    try {
+      ms = COMPOUND.has(command) ? 0 : this.timeoutOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.hooks === undefined) {
       let result: T | Promise<T>;
       try {
@@ -287,15 +295,7 @@ export class BaseCache implements KeyValueCache {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (!isPromise(result) || COMPOUND.has(command)) return Promise.resolve(result);
-      const ms = options?.timeout === undefined ? this.timeout : this.timeoutOf(options);
-      return withTimeout(result, ms, () => `${this.label}: ${command}`);
-    }
-    let ms: number;
-    try {
-      ms = COMPOUND.has(command) ? 0 : this.timeoutOf(options);
-    } catch (error) {
-      return Promise.reject(error);
+      return isPromise(result) ? withTimeout(result, ms, () => `${this.label}: ${command}`) : Promise.resolve(result);
     }
     return withTimeout(this.withHooks(command, context, body), ms, () => `${this.label}: ${command}`);
   }

@@ -446,8 +446,12 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
         expect(await cache.get('k', { default: 'done' })).toBe('done');
       });
 
-      it('refuses a timeout that is not a duration', async () => {
+      it('refuses a timeout that is not a duration, as a rejection for a call', async () => {
         await expect(Promise.resolve().then(() => make({ namespace: freshNamespace(), timeout: 'later' }))).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+        const cache = await open();
+        expect((await rejection(cache.get('k', { timeout: 'later' }))).code).toBe('INVALID_OPTION');
+        expect((await rejection(cache.set('k', 'v', { timeout: -1 }))).code).toBe('INVALID_OPTION');
+        expect(await cache.exists('k')).toBe(false);
       });
     });
 
