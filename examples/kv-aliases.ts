@@ -4,7 +4,7 @@
  *
  *   MEMOIR_DSN_1='memory://?namespace=sessions&ttl=30m#sessions' npx tsx examples/kv-aliases.ts
  */
-import { caches, parseDsn } from '../lib';
+import { caches, parseDsn } from 'memoir';
 
 async function main() {
   // What the environment gave (nothing set: only the implicit 'default' alias, on memory).

@@ -5,7 +5,7 @@
  *
  *   npx tsx examples/kv-basics.ts
  */
-import { createCache, type MemoirError } from '../lib';
+import { createCache, type MemoirError } from 'memoir';
 
 async function main() {
   const cache = createCache({ backend: 'memory', namespace: 'main', ttl: '10m' });

@@ -4,7 +4,7 @@
  *
  *   npx tsx examples/kv-locks.ts
  */
-import { createCache, type MemoirError } from '../lib';
+import { createCache, type MemoirError } from 'memoir';
 
 async function main() {
   const cache = createCache({ backend: 'file', namespace: 'locks-example' });

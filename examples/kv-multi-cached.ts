@@ -4,7 +4,7 @@
  *
  *   npx tsx examples/kv-multi-cached.ts
  */
-import { multiCached } from '../lib';
+import { multiCached } from 'memoir';
 
 type User = { id: string; name: string };
 

@@ -4,7 +4,7 @@
  *
  *   npx tsx examples/kv-plugins.ts
  */
-import { type CachePlugin, createCache, hitMissRatio, timing } from '../lib';
+import { type CachePlugin, createCache, hitMissRatio, timing } from 'memoir';
 
 async function main() {
   const ratio = hitMissRatio();

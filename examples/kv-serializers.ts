@@ -6,7 +6,7 @@
  *   npx tsx examples/kv-serializers.ts
  */
 import { deflateSync, inflateSync } from 'node:zlib';
-import { createCache } from '../lib';
+import { createCache } from 'memoir';
 
 async function main() {
   const value = { when: new Date(0), tags: new Set(['a', 'b']), total: 12n };

@@ -43,5 +43,40 @@ export type {
   SetOptions,
   StoredValue,
 } from './contract';
-export * from './caches';
-export * from './multi';
+// Named, not `export *`: ESM importers of the CommonJS build (and of these sources under tsx) see
+// only names the CJS lexer can find.
+export {
+  type AliasConfig,
+  BaseCache,
+  type BackendSpec,
+  type CacheFactory,
+  CacheRegistry,
+  type CachesConfig,
+  type CommandTiming,
+  type CreateCacheOptions,
+  caches,
+  configFromEnvironment,
+  createCache,
+  FileCache,
+  type FileCacheOptions,
+  HitMissRatio,
+  hitMissRatio,
+  MemoryCache,
+  type MemoryCacheOptions,
+  MongoCache,
+  type MongoCacheOptions,
+  parseDsn,
+  registerBackend,
+  SERIALIZER_NAMES,
+  Timing,
+  timing,
+} from './caches';
+export {
+  type IdsIndex,
+  type IdsProperty,
+  type MultiCached,
+  type MultiCachedCall,
+  type MultiCachedMethods,
+  type MultiCachedOptions,
+  multiCached,
+} from './multi';
