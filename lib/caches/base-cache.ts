@@ -20,6 +20,7 @@ import type {
 import { describe, invalidOption, MemoirError } from '../errors';
 import type { MemoirEvent } from '../contract';
 import { parseDuration } from '../units';
+import { invalidArgument } from './arguments';
 import { acquireLock, type HeldLock } from './lock';
 import { type CacheSettings, checkKey, parseCacheOptions, parseTimeout, parseTtl } from './options';
 import { COMMANDS, hooksOf } from './plugins';
@@ -150,7 +151,7 @@ export class BaseCache implements KeyValueCache {
   }
 
   multiGet<T = any>(keys: readonly string[], options?: CommandOptions): Promise<Array<T | undefined>> {
-    if (!Array.isArray(keys)) return Promise.reject(invalidOption('keys', keys, 'an array of string keys'));
+    if (!Array.isArray(keys)) return Promise.reject(invalidArgument('keys', keys, 'an array of string keys'));
     return this.exec('multiGet', options, { keys: keys as string[] }, () => {
       const built = keys.map((key) => this.keyOf(key));
       const raw = built.length === 0 ? [] : this.store.multiGet(built);
@@ -162,7 +163,7 @@ export class BaseCache implements KeyValueCache {
     let pairs: Array<readonly [string, unknown]>;
     if (Array.isArray(entries)) pairs = entries as Array<readonly [string, unknown]>;
     else if (typeof entries === 'object' && entries !== null) pairs = Object.entries(entries);
-    else return Promise.reject(invalidOption('entries', entries, 'an array of [key, value] pairs or a plain object'));
+    else return Promise.reject(invalidArgument('entries', entries, 'an array of [key, value] pairs or a plain object'));
     return this.exec('multiSet', options, { keys: pairs.map(([key]) => key), value: pairs.map(([, value]) => value) }, () => {
       const stored = pairs.map(([key, value]) => [this.keyOf(key), this.codec.encode(value)] as const);
       const done = stored.length === 0 ? undefined : this.store.multiSet(stored, this.ttlOf(options));
@@ -175,13 +176,13 @@ export class BaseCache implements KeyValueCache {
   }
 
   increment(key: string, delta = 1, options?: CommandOptions): Promise<number> {
-    if (!Number.isSafeInteger(delta)) return Promise.reject(invalidOption('delta', delta, 'a safe integer'));
+    if (!Number.isSafeInteger(delta)) return Promise.reject(invalidArgument('delta', delta, 'a safe integer'));
     return this.exec('increment', options, { key, value: delta }, () => this.store.increment(this.keyOf(key), delta));
   }
 
   expire(key: string, ttl: number | string, options?: CommandOptions): Promise<boolean> {
     return this.exec('expire', options, { key }, () => {
-      if (ttl === undefined) throw invalidOption('ttl', ttl, "a duration (0 removes the expiry), e.g. 5000 or '10m'");
+      if (ttl === undefined) throw invalidArgument('ttl', ttl, "a duration (0 removes the expiry), e.g. 5000 or '10m'");
       return this.store.expire(this.keyOf(key), parseTtl(ttl));
     });
   }
@@ -208,7 +209,7 @@ export class BaseCache implements KeyValueCache {
 
   getOrSet<T>(key: string, factory: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T> {
     return this.exec('getOrSet', undefined, { key }, async (context) => {
-      if (typeof factory !== 'function') throw invalidOption('factory', factory, 'a function returning the value');
+      if (typeof factory !== 'function') throw invalidArgument('factory', factory, 'a function returning the value');
       const built = this.keyOf(key);
       const timeout = this.timeoutOf(options);
       const ttl = this.ttlOf(options);

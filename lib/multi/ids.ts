@@ -24,7 +24,7 @@ export function checkKeysFrom(keysFrom: unknown): KeysFrom {
 }
 
 function checkIds(ids: unknown, where: string): Id[] {
-  if (!Array.isArray(ids)) throw new MemoirError('INVALID_OPTION', `multiCached: ${where} should be an array of ids; got ${describe(ids)}.`);
+  if (!Array.isArray(ids)) throw new MemoirError('INVALID_ARGUMENT', `multiCached: ${where} should be an array of ids; got ${describe(ids)}.`);
   for (const id of ids) {
     if (typeof id !== 'string' && typeof id !== 'number') {
       throw new MemoirError('UNHASHABLE_ARGUMENT', `multiCached: ids are strings or numbers; ${where} holds ${describe(id)}.`);
@@ -47,7 +47,7 @@ export function locateIds(args: readonly unknown[], keysFrom: KeysFrom): IdsSite
     };
   }
   const at = args.findIndex((arg) => arg !== null && typeof arg === 'object' && !Array.isArray(arg) && keysFrom in (arg as object));
-  if (at < 0) throw new MemoirError('INVALID_OPTION', `multiCached: no argument has a "${keysFrom}" property (keysFrom).`);
+  if (at < 0) throw new MemoirError('INVALID_ARGUMENT', `multiCached: no argument has a "${keysFrom}" property (keysFrom).`);
   const holder = args[at] as Record<string, unknown>;
   const ids = checkIds(holder[keysFrom], `"${keysFrom}" (keysFrom)`);
   return {
@@ -66,7 +66,7 @@ export type Shape = 'map' | 'record';
 export function shapeOf(result: unknown, fnName: string): Shape {
   if (result instanceof Map) return 'map';
   if (result !== null && typeof result === 'object' && !Array.isArray(result)) return 'record';
-  throw new MemoirError('INVALID_OPTION', `multiCached function "${fnName}" must return a Map or a plain object by id; it returned ${describe(result)}.`);
+  throw new MemoirError('INVALID_ARGUMENT', `multiCached function "${fnName}" must return a Map or a plain object by id; it returned ${describe(result)}.`);
 }
 
 /** The value the result holds for `id`, and whether it holds one at all. */

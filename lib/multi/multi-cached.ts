@@ -1,6 +1,6 @@
 import { callPolicy, configState, currentParams, validateCallOptions } from '../config';
 import { type CacheStats, definitionSite } from '../engine';
-import { describe, invalidOption } from '../errors';
+import { describe, invalidOption, MemoirError } from '../errors';
 import { createMemo, type Promisified } from '../memoized';
 import type { CachedOptions, CallOptions } from '../options';
 import { multiCall, type MultiState, shapeFor } from './batch';
@@ -64,7 +64,7 @@ export type MultiCached<F extends AnyFunction> = MultiCachedCall<F> & MultiCache
  * are waited for rather than loaded twice. See batch.ts for the steps.
  */
 export function multiCached<F extends AnyFunction>(fn: F, options: MultiCachedOptions<F>): MultiCached<F> {
-  if (typeof fn !== 'function') throw invalidOption('fn', fn, 'the function to memoize');
+  if (typeof fn !== 'function') throw new MemoirError('INVALID_ARGUMENT', `multiCached takes the function to memoize first; got ${describe(fn)}.`);
   if (typeof options !== 'object' || options === null) throw invalidOption('options', options, "an options object with keysFrom, e.g. { keysFrom: 0 }");
   const { keysFrom, ...cachedOptions } = options;
   const where = checkKeysFrom(keysFrom);

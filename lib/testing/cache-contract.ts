@@ -179,7 +179,7 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
 
       it('refuses a delta that is not an integer', async () => {
         const cache = await open();
-        expect((await rejection(cache.increment('n', 0.5))).code).toBe('INVALID_OPTION');
+        expect((await rejection(cache.increment('n', 0.5))).code).toBe('INVALID_ARGUMENT');
       });
 
       it('is atomic: concurrent increments all count', async () => {

@@ -149,7 +149,7 @@ describe('multiCached', () => {
     const { fn } = loader('map');
     expect(() => multiCached(fn, { keysFrom: -1 as never, ...fresh() })).toThrow(/keysFrom/);
     const wrong = multiCached(fn, { keysFrom: 1 as never, ...fresh() });
-    await expect(wrong(['a'], 'x')).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(wrong(['a'], 'x')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 
