@@ -4,6 +4,7 @@ import { defaultCacheDirectory, safeFileName } from '../../lib/util';
 import { invalidOption, MemoirError } from '../../lib/errors';
 import { appendAsync, type Change, changeId } from './append';
 import { Faults, isFsError } from './faults';
+import type { Records } from './format';
 import { envelopeOf, liveEnvelope, NOT_A_NUMBER, TAG_LOCK, encodeEnvelope, storedValue } from './kv-records';
 import { type Layout, listDataFiles, shardedLayout } from './layout';
 import { FileReader } from './reader';
@@ -93,8 +94,24 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
       return envelope && storedValue(envelope);
     },
     async multiGet(keys) {
+      // One read of each shard involved, however many of the keys it holds.
+      const now = clock();
+      const byFile = new Map<string, Records>();
       const out: unknown[] = [];
-      for (const key of keys) out.push(await store.get(key));
+      for (const key of keys) {
+        const file = data.layout.fileFor(key);
+        let records = byFile.get(file);
+        if (!records) {
+          try {
+            records = (await data.context.reader.loadAsync(file)).records;
+          } catch (error) {
+            throw failure(error, 'read', file);
+          }
+          byFile.set(file, records);
+        }
+        const envelope = liveEnvelope(records, key, now);
+        out.push(envelope && storedValue(envelope));
+      }
       return out;
     },
     async set(key, value, ttl) {
