@@ -91,7 +91,7 @@ export class BaseCache implements KeyValueCache {
       options: own,
       report: (event) => this.report({ ...event, cache: this.namespace }),
     });
-    this.codec = new Codec(settings.serializer, this.store.holdsObjects === true, this.label);
+    this.codec = new Codec(settings.serializer, this.store.holdsObjects === true, this.label, this.store.textual === true);
     if (settings.plugins.length > 0) {
       this.hooks = new Map();
       for (const command of COMMANDS) {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import * as v8 from 'node:v8';
 import { Packr } from 'msgpackr';
 import { type CacheSerializer, parseInteger, type SerializerName } from '../contract';
@@ -70,6 +71,17 @@ export function checkSerializer(value: unknown, option = 'serializer'): Serializ
   throw invalidOption(option, value, ACCEPTED);
 }
 
+/**
+ * What serializer 'none' reads from a store that hands every value back as bytes: the integer
+ * the digits spell (increment wrote it, or a number was set), else the text when the bytes are
+ * UTF-8, else the bytes.
+ */
+function asGivenFromBytes(raw: Buffer): unknown {
+  const integer = parseInteger(raw);
+  if (integer !== undefined) return integer;
+  return isUtf8(raw) ? raw.toString('utf8') : raw;
+}
+
 export type Decoded = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Values to stored form and back, for one cache. */
@@ -84,6 +96,7 @@ export class Codec {
     serializer: SerializerName | CacheSerializer,
     private readonly holdsObjects: boolean,
     private readonly cache: string,
+    private readonly textual = false,
   ) {
     this.custom = typeof serializer === 'string' ? undefined : serializer;
     this.name = typeof serializer === 'string' ? serializer : 'custom';
@@ -112,7 +125,7 @@ export class Codec {
   }
 
   decode(raw: unknown): Decoded {
-    if (this.serializer === undefined) return { ok: true, value: raw };
+    if (this.serializer === undefined) return { ok: true, value: this.textual && Buffer.isBuffer(raw) ? asGivenFromBytes(raw) : raw };
     if (typeof raw === 'number') return { ok: true, value: this.name === 'string' ? String(raw) : raw };
     if (this.rawIntegers && this.name !== 'json') {
       // A text store (Redis) returns a raw integer as its digits. v8 output starts with 0xff and

@@ -190,6 +190,8 @@ export interface CacheStore {
   readonly backend: string;
   /** True when values are kept in this process as given, so serializer 'none' may hold any value. */
   readonly holdsObjects?: boolean;
+  /** True when every value comes back as bytes whatever was written (Redis): 'none' then reads digits as integers and UTF-8 as text. */
+  readonly textual?: boolean;
   /** The live value of `key`, undefined when missing or expired. */
   get(key: string): Awaitable<unknown>;
   /** Live values of `keys`, in order, in as few round trips as the backend allows. */
