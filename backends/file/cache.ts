@@ -157,7 +157,7 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
     },
     async getVersioned(key) {
       const envelope = await read(key);
-      return envelope && { value: storedValue(envelope), version: envelope.version };
+      return envelope ? { value: storedValue(envelope), version: envelope.version } : { value: undefined, version: undefined };
     },
     async compareAndSet(key, value, version, ttl) {
       const id = changeId();

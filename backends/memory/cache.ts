@@ -104,7 +104,7 @@ export const createMemoryStore: CacheStoreFactory = ({ namespace, clock }) => {
     },
     getVersioned(key) {
       const slot = live(key);
-      return slot && { value: slot.value, version: String(slot.version) };
+      return slot ? { value: slot.value, version: String(slot.version) } : { value: undefined, version: undefined };
     },
     compareAndSet(key, value, version, ttl) {
       const current = live(key);

@@ -226,7 +226,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
     getVersioned: (key) =>
       run('optimisticLock (findOne)', async (collection) => {
         const doc = await collection.findOne({ _id: idOf(key) });
-        return isLive(doc) ? { value: storedValue(doc!.v), version: String(doc!.ver) } : undefined;
+        return isLive(doc) ? { value: storedValue(doc!.v), version: String(doc!.ver) } : { value: undefined, version: undefined };
       }),
     compareAndSet: (key, value, version, ttl) =>
       run('cas (updateOne)', async (collection) => {

@@ -1,6 +1,15 @@
 import type { CacheOptions, KeyValueCache } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
-import { FileCache, type FileCacheOptions, MemoryCache, type MemoryCacheOptions, MongoCache, type MongoCacheOptions } from './classes';
+import {
+  FileCache,
+  type FileCacheOptions,
+  MemoryCache,
+  type MemoryCacheOptions,
+  MongoCache,
+  type MongoCacheOptions,
+  RedisCache,
+  type RedisCacheOptions,
+} from './classes';
 
 /**
  * Which backends `createCache`, aliases and DSNs can build: the built-in ones and those
@@ -12,16 +21,18 @@ export type CreateCacheOptions =
   | ({ backend?: 'memory' } & MemoryCacheOptions)
   | ({ backend: 'file' } & FileCacheOptions)
   | ({ backend: 'mongo' } & MongoCacheOptions)
+  | ({ backend: 'redis' } & RedisCacheOptions)
   | ({ backend: string } & CacheOptions & Record<string, unknown>);
 
 const BUILT_IN: Record<string, CacheFactory> = {
   memory: (options) => new MemoryCache(options),
   file: (options) => new FileCache(options),
   mongo: (options) => new MongoCache(options as unknown as MongoCacheOptions),
+  redis: (options) => new RedisCache(options as unknown as RedisCacheOptions),
 };
 
 /** Built-in backends whose cache lands with its server backend; named so a DSN can say so. */
-const PLANNED = new Set(['redis', 'sql']);
+const PLANNED = new Set(['sql']);
 
 const registered = new Map<string, CacheFactory>();
 const NAME = /^[a-z][a-z0-9+.-]*$/i;

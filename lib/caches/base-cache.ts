@@ -12,6 +12,7 @@ import type {
   KeyValueCache,
   LockHandle,
   LockOptions,
+  MultiSetEntries,
   OptimisticLock,
   PluginContext,
   SerializerName,
@@ -88,6 +89,7 @@ export class BaseCache implements KeyValueCache {
     this.store = spec.store({
       namespace: settings.namespace,
       clock: settings.clock,
+      timeout: settings.timeout,
       options: own,
       report: (event) => this.report({ ...event, cache: this.namespace }),
     });
@@ -159,11 +161,15 @@ export class BaseCache implements KeyValueCache {
     });
   }
 
-  multiSet(entries: ReadonlyArray<readonly [string, unknown]> | Readonly<Record<string, unknown>>, options?: SetOptions): Promise<true> {
+  multiSet(entries: MultiSetEntries, options?: SetOptions): Promise<true> {
     let pairs: Array<readonly [string, unknown]>;
-    if (Array.isArray(entries)) pairs = entries as Array<readonly [string, unknown]>;
-    else if (typeof entries === 'object' && entries !== null) pairs = Object.entries(entries);
-    else return Promise.reject(invalidArgument('entries', entries, 'an array of [key, value] pairs or a plain object'));
+    const accepted = 'an array or Map of [key, value] pairs, or a plain object';
+    if (typeof entries !== 'object' || entries === null) return Promise.reject(invalidArgument('entries', entries, accepted));
+    if (Array.isArray(entries) || entries instanceof Map) {
+      pairs = [...(entries as Iterable<readonly [string, unknown]>)];
+      const bad = pairs.find((pair) => !Array.isArray(pair) || pair.length !== 2);
+      if (bad !== undefined) return Promise.reject(invalidArgument('entries', bad, `${accepted}; each pair is [key, value]`));
+    } else pairs = Object.entries(entries);
     return this.exec('multiSet', options, { keys: pairs.map(([key]) => key), value: pairs.map(([, value]) => value) }, () => {
       const stored = pairs.map(([key, value]) => [this.keyOf(key), this.codec.encode(value)] as const);
       const done = stored.length === 0 ? undefined : this.store.multiSet(stored, this.ttlOf(options));
@@ -238,8 +244,8 @@ export class BaseCache implements KeyValueCache {
       const built = this.keyOf(key);
       const timeout = this.timeoutOf(options);
       const read = await this.call(timeout, 'optimisticLock', () => this.store.getVersioned(built));
-      const decoded = read ? this.output(read.value, built) : missing;
-      let version = read?.version;
+      const decoded = this.output(read.value, built);
+      let version = read.version;
       return {
         value: (decoded === missing ? undefined : decoded) as T | undefined,
         cas: async (value: T, casOptions?: SetOptions): Promise<true> => {

@@ -34,6 +34,13 @@ export const MONGO_BACKEND: BackendSpec = {
   store: lazy(() => require('../../backends/mongo/cache').createMongoStore),
 };
 
+export const REDIS_BACKEND: BackendSpec = {
+  backend: 'redis',
+  options: ['redis'],
+  serializer: 'v8',
+  store: lazy(() => require('../../backends/redis/cache').createRedisStore),
+};
+
 export type MemoryCacheOptions = CacheOptions;
 
 export interface FileCacheOptions extends CacheOptions {
@@ -64,5 +71,17 @@ export class FileCache extends BaseCache {
 export class MongoCache extends BaseCache {
   constructor(options: MongoCacheOptions) {
     super(MONGO_BACKEND, options as unknown as MongoCacheOptions & Record<string, unknown>);
+  }
+}
+
+export interface RedisCacheOptions extends CacheOptions {
+  /** A URL (`redis://`, `rediss://`), `{ url, ...clientOptions }`, or your node-redis client or cluster, or ioredis `Redis` or `Cluster` (memoir never closes a client it did not create). Required. */
+  redis: string | ({ url: string } & Record<string, unknown>) | object;
+}
+
+/** A cache in Redis: native commands on `namespace:key`, values as the serializer wrote them. */
+export class RedisCache extends BaseCache {
+  constructor(options: RedisCacheOptions) {
+    super(REDIS_BACKEND, options as unknown as RedisCacheOptions & Record<string, unknown>);
   }
 }

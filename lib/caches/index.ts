@@ -4,7 +4,16 @@
  */
 export { BaseCache, type BackendSpec } from './base-cache';
 export { type CacheFactory, type CreateCacheOptions, createCache, registerBackend } from './backends';
-export { FileCache, type FileCacheOptions, MemoryCache, type MemoryCacheOptions, MongoCache, type MongoCacheOptions } from './classes';
+export {
+  FileCache,
+  type FileCacheOptions,
+  MemoryCache,
+  type MemoryCacheOptions,
+  MongoCache,
+  type MongoCacheOptions,
+  RedisCache,
+  type RedisCacheOptions,
+} from './classes';
 export { type AliasConfig, configFromEnvironment, parseDsn } from './dsn';
 export { type CommandTiming, HitMissRatio, hitMissRatio, Timing, timing } from './plugins';
 export { CacheRegistry, type CachesConfig, caches } from './registry';

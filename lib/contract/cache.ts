@@ -71,6 +71,9 @@ export interface OptimisticLock<T = any> {
   cas(value: T, options?: SetOptions): Promise<true>;
 }
 
+/** What multiSet takes: `[key, value]` pairs (as an array or a Map) or a plain object by key. */
+export type MultiSetEntries = Iterable<readonly [string, unknown]> | ReadonlyArray<readonly unknown[]> | Readonly<Record<string, unknown>>;
+
 /** What every key-value cache offers, on every backend. */
 export interface KeyValueCache {
   /** The namespace every key is stored under ('' by default). */
@@ -86,10 +89,7 @@ export interface KeyValueCache {
   /** Values in the order of `keys`, undefined for missing ones. */
   multiGet<T = any>(keys: readonly string[], options?: CommandOptions): Promise<Array<T | undefined>>;
   /** Stores every entry; resolves true. */
-  multiSet(
-    entries: ReadonlyArray<readonly [string, unknown]> | Readonly<Record<string, unknown>>,
-    options?: SetOptions,
-  ): Promise<true>;
+  multiSet(entries: MultiSetEntries, options?: SetOptions): Promise<true>;
   /** Whether `key` holds a live (unexpired) value. */
   exists(key: string, options?: CommandOptions): Promise<boolean>;
   /** Adds `delta` atomically and resolves the new value; a missing key counts from 0; a non-integer value rejects with `NOT_A_NUMBER`. */
@@ -214,9 +214,12 @@ export interface CacheStore {
   clear(): Awaitable<void>;
   /** The backend's own command; absent where there is none. */
   raw?(command: string, args: unknown[]): Promise<unknown>;
-  /** The live value and an opaque version that changes on every write (never reused after a delete). */
-  getVersioned(key: string): Awaitable<{ value: unknown; version: string } | undefined>;
-  /** Stores `value` only if the key's version is still `version` (`undefined`: still absent); the new version, or undefined when it lost. */
+  /**
+   * The live value (undefined: absent) and an opaque version that changes on every write and is
+   * never reused after a delete; a store may also return one for an absent key (a Redis WATCH).
+   */
+  getVersioned(key: string): Awaitable<{ value: unknown; version: string | undefined }>;
+  /** Stores `value` only if nobody wrote the key since `getVersioned` gave `version`; the new version, or undefined when it lost. */
   compareAndSet(key: string, value: unknown, version: string | undefined, ttl: number | undefined): Awaitable<string | undefined>;
   /** Takes lock `name` for `owner` when it is free, expired or already `owner`'s; true when taken. */
   tryLock(name: string, owner: string, lease: number): Awaitable<boolean>;
@@ -236,6 +239,8 @@ export interface CacheStoreSpec {
   namespace: string;
   /** Time source for ttls and leases kept by the store itself (tests inject one). */
   clock: () => number;
+  /** The cache's default per-command limit in ms (0: none), e.g. for connecting. */
+  timeout: number;
   /** The backend's own options, as given (cacheDir, mongetter, redis, ...). */
   options: Readonly<Record<string, unknown>>;
   /** Where the store reports faults it recovers from. */

@@ -118,11 +118,14 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
         expect(await cache.multiGet([])).toEqual([]);
       });
 
-      it('multiSet takes pairs or a plain object and resolves true', async () => {
+      it('multiSet takes pairs (an array or a Map) or a plain object and resolves true', async () => {
         const cache = await open();
         expect(await cache.multiSet([['a', 'A'], ['b', 'B']])).toBe(true);
         expect(await cache.multiSet({ c: 'C', d: 'D' })).toBe(true);
-        expect(await cache.multiGet(['a', 'b', 'c', 'd'])).toEqual(['A', 'B', 'C', 'D']);
+        expect(await cache.multiSet(new Map([['e', 'E']]))).toBe(true);
+        expect(await cache.multiGet(['a', 'b', 'c', 'd', 'e'])).toEqual(['A', 'B', 'C', 'D', 'E']);
+        expect((await rejection(cache.multiSet([['f', 'F', 'extra']]))).code).toBe('INVALID_ARGUMENT');
+        expect(await cache.exists('f')).toBe(false);
       });
     });
 
