@@ -5,12 +5,14 @@ import { createCache } from '../../lib/caches';
 import type { KeyValueCache } from '../../lib/contract/cache';
 import { KvWorker, startKvWorkers } from '../support/kv-workers';
 import { spawnStandin } from '../support/mongo-standin';
+import { REDIS_URL } from '../support/redis-fixtures';
 
 /**
  * The key-value guarantees that only real processes can prove: atomic add and increment,
  * getOrSet's one factory run, locks whose waiters block in other processes and survive a
- * SIGKILLed holder, and compare-and-set conflicts between processes. Every backend shares one
- * pool of eight child processes; the lease test adds a ninth to kill.
+ * SIGKILLed holder, and compare-and-set conflicts between processes, on the file, mongo
+ * (stand-in) and Redis caches. Every backend shares one pool of eight child processes; the
+ * lease test adds a ninth to kill.
  */
 jest.setTimeout(60_000);
 
@@ -32,6 +34,7 @@ afterAll(async () => {
 const backends: Array<[string, () => Record<string, unknown>]> = [
   ['file', () => ({ backend: 'file', cacheDir })],
   ['mongo (stand-in)', () => ({ backend: 'mongo', mongetter: { uri: standin.uri, db: 'memoir_kv_cross', collection: 'kv' } })],
+  ['redis', () => ({ backend: 'redis', redis: REDIS_URL })],
 ];
 
 describe.each(backends)('%s across processes', (_label, backendOptions) => {
@@ -44,7 +47,10 @@ describe.each(backends)('%s across processes', (_label, backendOptions) => {
     await Promise.all(workers.map((worker) => worker.request('open', { options })));
   });
 
-  afterAll(() => cache.close());
+  afterAll(async () => {
+    await cache.clear();
+    await cache.close();
+  });
 
   it('8 processes add the same key: exactly one succeeds, the others get KEY_EXISTS', async () => {
     const outcomes = await Promise.all(workers.map((worker, i) => worker.request('add', { key: 'once', value: `worker ${i}` })));

@@ -204,6 +204,18 @@ describe('caches from the environment', () => {
     expect(registry.get().namespace).toBe('app');
   });
 
+  it('a redis DSN builds a RedisCache with its options, connecting only on the first command', async () => {
+    const sessions = inFreshProcess({ MEMOIR_DSN_1: 'redis://127.0.0.1:6379/5?ttl=2h&timeout=1s&namespace=sessions#sessions' }, (modules) =>
+      modules.caches.get('sessions'),
+    ) as KeyValueCache & { ttl: number; timeout: number };
+    expect(sessions.constructor.name).toBe('RedisCache');
+    expect([sessions.namespace, sessions.ttl, sessions.timeout]).toEqual(['sessions', 7_200_000, 1_000]);
+    await sessions.set('k', 'v');
+    expect(await sessions.get('k')).toBe('v');
+    await sessions.clear();
+    await sessions.close();
+  });
+
   it('maps every scheme to its backend, keeping driver parameters in the URL', () => {
     const cases: Array<[string, string, Record<string, unknown>]> = [
       ['redis://127.0.0.1:6379/2?ttl=2h&timeout=1s#sessions', 'sessions', { backend: 'redis', redis: 'redis://127.0.0.1:6379/2', ttl: '2h', timeout: '1s' }],

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KvWorker, startKvWorkers } from '../support/kv-workers';
 import { spawnStandin } from '../support/mongo-standin';
+import { clearNamespaces, REDIS_URL } from '../support/redis-fixtures';
 
 /**
  * multiCached across real processes: ids another process is loading are waited for, not loaded
@@ -18,7 +19,11 @@ beforeAll(async () => {
   [workers, standin] = await Promise.all([startKvWorkers(2), spawnStandin()]);
 });
 
+/** Cache names used, for removing their Redis keys at the end. */
+const names: string[] = [];
+
 afterAll(async () => {
+  await clearNamespaces(names, REDIS_URL);
   await Promise.all(workers.map((worker) => worker.kill('SIGTERM')));
   await standin?.stop();
   fs.rmSync(cacheDir, { recursive: true, force: true });
@@ -31,10 +36,12 @@ const until = async (condition: () => boolean) => {
 describe.each([
   ['file', () => ({ backend: 'file', cacheDir })],
   ['mongo (stand-in)', () => ({ backend: 'mongo', mongetter: { uri: standin.uri, db: 'memoir_multi_cross', collection: 'entries' } })],
+  ['redis', () => ({ backend: 'redis', redis: REDIS_URL })],
 ])('%s', (_label, backend) => {
   it('an id loading in another process is waited for; only the others are loaded here, in one call', async () => {
     const [first, second] = workers;
     const options = { ...backend(), name: `users-${Date.now().toString(36)}` };
+    names.push(options.name);
     await Promise.all(workers.map((worker) => worker.request('openMulti', { options })));
     const slow = first.request<Array<[string, string]>>('multiCall', { ids: ['a', 'b'], ms: 600 });
     await until(() => first.started.includes('a,b'));
@@ -52,6 +59,7 @@ describe.each([
     await victim.ready;
     const [, survivor] = workers;
     const options = { ...backend(), name: `crash-${Date.now().toString(36)}`, lease: '1s' };
+    names.push(options.name);
     await Promise.all([victim, survivor].map((worker) => worker.request('openMulti', { options })));
     void victim.request('multiCall', { ids: ['x', 'y'], ms: 60_000 }).catch(() => undefined);
     await until(() => victim.started.includes('x,y'));
