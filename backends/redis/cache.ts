@@ -182,6 +182,8 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
   const store: CacheStore = {
     backend: 'redis',
     textual: true,
+    // Every command goes through timedPort with the cache's timeout (one deadline sweeper).
+    timesCommands: timeout > 0,
     // The hot path: one GET, no wrapper but the error's.
     get: (key) => port.command(key, ['GET', key]).then(orUndefined, (error) => failed('GET', error)),
     multiGet,

@@ -116,7 +116,7 @@ export class BaseCache implements KeyValueCache {
       let raw: unknown;
       let ms: number;
       try {
-        ms = this.timeoutOf(options);
+        ms = this.commandTimeout(options);
         built = this.keyOf(key);
         raw = this.store.get(built);
       } catch (error) {
@@ -291,7 +291,7 @@ export class BaseCache implements KeyValueCache {
     if (this.closed) return Promise.reject(this.closedError());
     let ms: number;
     try {
-      ms = COMPOUND.has(command) ? 0 : this.timeoutOf(options);
+      ms = COMPOUND.has(command) ? 0 : this.hooks === undefined ? this.commandTimeout(options) : this.timeoutOf(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -420,6 +420,12 @@ export class BaseCache implements KeyValueCache {
 
   private timeoutOf(options: CommandOptions | undefined): number {
     return options?.timeout === undefined ? this.timeout : parseTimeout(options.timeout);
+  }
+
+  /** The timer a plain command needs: none when the store already bounds it by the cache's timeout. */
+  private commandTimeout(options: CommandOptions | undefined): number {
+    if (options?.timeout === undefined) return this.store.timesCommands ? 0 : this.timeout;
+    return parseTimeout(options.timeout);
   }
 
   private assertOpen(): void {

@@ -153,7 +153,7 @@ export class Codec {
   private failure(value: unknown, error: unknown): MemoirError {
     return new MemoirError(
       'SERIALIZATION_FAILED',
-      `Cache "${this.cache}": ${describe(value)} cannot be stored with serializer ${this.custom ? '(custom)' : `'${this.name}'`} (${(error as Error)?.message ?? String(error)}). ` +
+      `${this.cache}: ${describe(value)} cannot be stored with serializer ${this.custom ? '(custom)' : `'${this.name}'`} (${(error as Error)?.message ?? String(error)}). ` +
         "Store plain data, or pick another `serializer` ('v8' keeps Date, Map, Set, BigInt; an object { serialize, deserialize } handles anything).",
       { cause: error },
     );
