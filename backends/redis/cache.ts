@@ -6,7 +6,6 @@ import { connect } from './connections';
 import type { Dedicated, RedisPort } from './port';
 import { runScript, type Script } from './scripts';
 import { slotOf } from './slot';
-import { timedPort } from './timed-port';
 
 /**
  * The Redis key-value store: each command is the native one (GET, SET [NX] [PX], MGET, INCRBY,
@@ -29,6 +28,43 @@ const UNLOCKED_CHANNEL = 'memoir:kv-unlocked';
 const HOLD_MS = 60_000;
 /** Idle WATCH connections kept for the next optimistic read (single node only). */
 const IDLE_DEDICATED = 2;
+
+interface Replies {
+  /** Commands sent and not answered. */
+  pending: number;
+  /** Since when some command has been waiting without a break. */
+  pendingSince: number;
+  lastReplyAt: number;
+}
+
+/** `port`, counting the commands in flight and noting when the last one was answered. */
+function noteReplies(port: RedisPort, replies: Replies): RedisPort {
+  const settled = () => {
+    replies.pending--;
+    replies.lastReplyAt = Date.now();
+  };
+  const noted = <T>(work: Promise<T>): Promise<T> => {
+    if (replies.pending++ === 0) replies.pendingSince = Date.now();
+    work.then(settled, settled);
+    return work;
+  };
+  return {
+    ...port,
+    get label() {
+      return port.label;
+    },
+    mget: (keys) => noted(port.mget(keys)),
+    evalsha: (sha, keys, args) => noted(port.evalsha(sha, keys, args)),
+    eval: (source, keys, args) => noted(port.eval(source, keys, args)),
+    unlink: (keys) => noted(port.unlink(keys)),
+    command: (firstKey, args) => noted(port.command(firstKey, args)),
+    scan: (pattern, count) => port.scan(pattern, count),
+    openSubscriber: () => port.openSubscriber(),
+    dedicated: (key) => port.dedicated(key),
+    publish: (channel, message) => port.publish(channel, message),
+    close: () => port.close(),
+  };
+}
 
 function script(name: string, source: string): Script {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
@@ -95,7 +131,11 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
     );
   }
   const connection = connect(redis, timeout > 0 ? timeout : 5_000);
-  const port: RedisPort = timeout > 0 ? timedPort(connection.port, timeout) : connection.port;
+  // The cache bounds every command (a call may set its own timeout); the port only notes what
+  // is in flight and when a reply last came, so that a timeout while commands wait and nothing
+  // answers drops a connection gone silent (never a timeout spent in a slow plugin).
+  const replies = { pending: 0, pendingSince: 0, lastReplyAt: 0 };
+  const port = noteReplies(connection.port, replies);
   const held = new Map<string, Held>();
   const idle: Dedicated[] = [];
   let closed = false;
@@ -182,8 +222,10 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
   const store: CacheStore = {
     backend: 'redis',
     textual: true,
-    // Every command goes through timedPort with the cache's timeout (one deadline sweeper).
-    timesCommands: timeout > 0,
+    timedOut(startedAt) {
+      // Commands wait and nothing came back since: the server (or the network) went silent.
+      if (replies.pending > 0 && replies.lastReplyAt < Math.max(startedAt, replies.pendingSince)) connection.port.suspect?.();
+    },
     // The hot path: one GET, no wrapper but the error's.
     get: (key) => port.command(key, ['GET', key]).then(orUndefined, (error) => failed('GET', error)),
     multiGet,

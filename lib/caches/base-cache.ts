@@ -127,6 +127,7 @@ export class BaseCache implements KeyValueCache {
         raw.then((stored) => this.answer(stored, built, options?.default) as T | undefined),
         ms,
         () => `${this.label}: get`,
+        this.timedOut,
       );
     }
     return this.exec('get', options, { key }, (context) => {
@@ -302,9 +303,9 @@ export class BaseCache implements KeyValueCache {
       } catch (error) {
         return Promise.reject(error);
       }
-      return isPromise(result) ? withTimeout(result, ms, () => `${this.label}: ${command}`) : Promise.resolve(result);
+      return isPromise(result) ? withTimeout(result, ms, () => `${this.label}: ${command}`, this.timedOut) : Promise.resolve(result);
     }
-    return withTimeout(this.withHooks(command, context, body), ms, () => `${this.label}: ${command}`);
+    return withTimeout(this.withHooks(command, context, body), ms, () => `${this.label}: ${command}`, this.timedOut);
   }
 
   private async withHooks<T>(command: CacheCommand, partial: Context, body: (context?: Context) => T | Promise<T>): Promise<T> {
@@ -328,7 +329,7 @@ export class BaseCache implements KeyValueCache {
     } catch (error) {
       return Promise.reject(error);
     }
-    return isPromise(result) ? withTimeout(result, timeout, () => `${this.label}: ${what}`) : Promise.resolve(result);
+    return isPromise(result) ? withTimeout(result, timeout, () => `${this.label}: ${what}`, this.timedOut) : Promise.resolve(result);
   }
 
   private takeLock(key: string, name: string, options: LockOptions | undefined, timeout: number): Promise<HeldLock> {
@@ -422,11 +423,15 @@ export class BaseCache implements KeyValueCache {
     return options?.timeout === undefined ? this.timeout : parseTimeout(options.timeout);
   }
 
-  /** The timer a plain command needs: none when the store already bounds it by the cache's timeout. */
+  /** The timer a plain command needs. */
   private commandTimeout(options: CommandOptions | undefined): number {
-    if (options?.timeout === undefined) return this.store.timesCommands ? 0 : this.timeout;
-    return parseTimeout(options.timeout);
+    return options?.timeout === undefined ? this.timeout : parseTimeout(options.timeout);
   }
+
+  /** A command ran out of time: the store may hold a connection to a server that stopped answering. */
+  private readonly timedOut = (startedAt: number): void => {
+    this.store.timedOut?.(startedAt);
+  };
 
   private assertOpen(): void {
     if (this.closed) throw this.closedError();

@@ -22,6 +22,8 @@ interface Pending {
   ms: number;
   what: () => string;
   reject(error: unknown): void;
+  /** Told when the work timed out, with when it started (a store may drop a dead connection). */
+  onTimeout?: (startedAt: number) => void;
 }
 
 const inFlight = new Set<Pending>();
@@ -35,6 +37,7 @@ function sweep(): void {
     setImmediate(() => {
       for (const pending of expired) {
         if (!inFlight.delete(pending)) continue; // answered in the meantime
+        pending.onTimeout?.(pending.deadline - pending.ms);
         pending.reject(new MemoirError('TIMEOUT', `${pending.what()} did not complete within ${pending.ms} ms (option "timeout").`));
       }
       if (inFlight.size === 0) stopSweeper();
@@ -51,10 +54,10 @@ function stopSweeper(): void {
  * Rejects with `TIMEOUT` when `work` takes longer than `ms` (0: no limit). What the work
  * already did is not undone; its late outcome is ignored.
  */
-export function withTimeout<T>(work: Promise<T>, ms: number, what: () => string): Promise<T> {
+export function withTimeout<T>(work: Promise<T>, ms: number, what: () => string, onTimeout?: (startedAt: number) => void): Promise<T> {
   if (!(ms > 0) || ms === Number.POSITIVE_INFINITY) return work;
   return new Promise<T>((resolve, reject) => {
-    const pending: Pending = { deadline: Date.now() + ms, ms, what, reject };
+    const pending: Pending = { deadline: Date.now() + ms, ms, what, reject, onTimeout };
     inFlight.add(pending);
     sweeper ??= setInterval(sweep, Math.max(5, Math.min(TICK_MS, ms)));
     work.then(

@@ -192,8 +192,8 @@ export interface CacheStore {
   readonly holdsObjects?: boolean;
   /** True when every value comes back as bytes whatever was written (Redis): 'none' then reads digits as integers and UTF-8 as text. */
   readonly textual?: boolean;
-  /** True when the store bounds each command by the cache's `timeout` itself (the cache then adds no timer of its own unless a call sets one). */
-  readonly timesCommands?: boolean;
+  /** A command that started at `startedAt` (epoch ms) timed out: a store may drop a connection to a server that stopped answering. */
+  timedOut?(startedAt: number): void;
   /** The live value of `key`, undefined when missing or expired. */
   get(key: string): Awaitable<unknown>;
   /** Live values of `keys`, in order, in as few round trips as the backend allows. */

@@ -4,7 +4,7 @@
  *   { id, op: 'add', key, value }               → true, or the error code
  *   { id, op: 'incrementMany', key, count }     → every value its increments returned
  *   { id, op: 'lock', key, lease? }             → { at } once held (kept until 'release' or death)
- *   { id, op: 'release', key }                  → release()'s result, and { at }
+ *   { id, op: 'release', key }                  → release()'s result, { startedAt, at } around it
  *   { id, op: 'read', key }                     → the optimistic read's value (kept for 'cas')
  *   { id, op: 'cas', key, value }               → true, or the error code
  *   { id, op: 'getOrSet', key, ms }             → the value; the factory reports { type: 'started' } and takes `ms`
@@ -43,8 +43,9 @@ async function handle(order: Order): Promise<unknown> {
       locks.set(key, await cache!.lock(key, { lease: order.lease ?? 10_000 }));
       return { at: Date.now() };
     case 'release': {
+      const startedAt = Date.now();
       const released = await locks.get(key)!.release();
-      return { released, at: Date.now() };
+      return { released, startedAt, at: Date.now() };
     }
     case 'read': {
       const read = await cache!.optimisticLock(key);
