@@ -6,8 +6,8 @@
  *   --quick (or BENCH_QUICK=1)  small iteration counts, for CI; figures are indicative only
  *   --json=<file>               also write the results as JSON (the smoke test reads it)
  *   --only=<parts>              comma list of parts to run: hits, stampede, and the section
- *                               names keys, file, mongo, redis, sql, manager, manager-persistence
- *                               (default: everything)
+ *                               names keys, file, mongo, redis, sql, caches, manager,
+ *                               manager-persistence (default: everything)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,6 +20,7 @@ import {
   type TimingConfig,
   timeInterleaved,
 } from './measure';
+import { cachesVerdicts } from './caches';
 import { fileVerdicts } from './file';
 import { type RedisBenchResult, redisVerdicts } from './redis';
 import { sqlVerdicts } from './sql';
@@ -163,6 +164,12 @@ const SECTIONS: SectionSpec[] = [
     options: (q) => (q ? { quick } : {}),
   },
   {
+    file: 'caches.ts',
+    title: 'Key-value caches beside keyv, cache-manager and unstorage (bench/caches.ts)',
+    entries: ['runCachesBenchmark'],
+    options: (q) => ({ quick: q }),
+  },
+  {
     file: 'manager.ts',
     title: 'Manager: dependent-cache chain invalidation (bench/manager.ts)',
     entries: ['benchManagerInvalidation', 'runManagerBenchmark'],
@@ -297,6 +304,7 @@ async function main(): Promise<void> {
   const sections = await runSections();
 
   const fileRows = sections.find((section) => section.title.startsWith('File core'))?.result;
+  const cacheRows = sections.find((section) => section.title.startsWith('Key-value caches'))?.result;
   const redisResult = sections.find((section) => section.title.startsWith('Redis backend'))?.result as
     | RedisBenchResult
     | undefined;
@@ -306,6 +314,7 @@ async function main(): Promise<void> {
     ...(Array.isArray(fileRows) ? fileVerdicts(fileRows) : []),
     ...(redisResult ? redisVerdicts(redisResult) : []),
     ...(Array.isArray(sqlRows) ? sqlVerdicts(sqlRows) : []),
+    ...(Array.isArray(cacheRows) ? cachesVerdicts(cacheRows) : []),
   ];
   console.log(summaryTable(verdicts, quick));
   const elapsed = (performance.now() - started) / 1000;

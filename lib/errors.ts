@@ -4,6 +4,13 @@
  * they reach the caller exactly as thrown.
  */
 export type MemoirErrorCode =
+  // Key-value caches (API.md sections 7 and 10).
+  | 'KEY_EXISTS'
+  | 'NOT_A_NUMBER'
+  | 'TIMEOUT'
+  | 'LOCK_CONFLICT'
+  | 'UNKNOWN_ALIAS'
+  | 'UNSUPPORTED'
   | 'INVALID_OPTION'
   | 'UNKNOWN_PARAM'
   | 'UNHASHABLE_ARGUMENT'

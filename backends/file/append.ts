@@ -56,7 +56,8 @@ export function appendSync(context: StoreContext, file: string, change: Change):
 /** appendSync's steps, with a large value's write and read-back off the event loop. */
 export async function appendAsync(context: StoreContext, file: string, change: Change): Promise<unknown> {
   // A small change is a few µs of page-cache calls: cheaper than any thread-pool round trip.
-  if (change.op !== 'write' || change.bytes.length <= ASYNC_WRITE_BYTES) return appendSync(context, file, change);
+  const bytes = change.op === 'write' || change.op === 'kv' ? change.bytes : null;
+  if (bytes === null || bytes.length <= ASYNC_WRITE_BYTES) return appendSync(context, file, change);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const log = openLog(context, file, change);
     if (log.done !== undefined) {

@@ -71,7 +71,23 @@ export type Op =
   | { op: 'delete'; id: string; key: string }
   | { op: 'dropMarks'; id: string }
   | { op: 'dropStale'; id: string; before: number }
+  | KvOp
   | { op: 'seal' };
+
+/**
+ * A key-value cache command (kv-records.ts), applied at its place in the log like every other
+ * change, so add, increment and compare-and-set are atomic across processes. `now` is the
+ * writer's clock: replay never reads a clock of its own.
+ */
+export interface KvOp {
+  op: 'kv';
+  id: string;
+  key: string;
+  cmd: string;
+  now: number;
+  bytes: Uint8Array | null;
+  arg: number | string | null;
+}
 
 const generationBuffer = Buffer.alloc(8);
 
@@ -188,6 +204,7 @@ const OP_FIELDS: Record<Op['op'], Record<string, FieldType>> = {
   delete: { id: 'string', key: 'string' },
   dropMarks: { id: 'string' },
   dropStale: { id: 'string', before: 'number' },
+  kv: { id: 'string', key: 'string', cmd: 'string', now: 'number' },
   seal: {},
 };
 

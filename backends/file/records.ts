@@ -1,5 +1,6 @@
 import { type AcquireOutcome, canAcquire, type Entry, v8Serializer } from '../../lib/contract';
 import { type Op, type Records, recordsOf, type StoredRecord } from './format';
+import { applyKv } from './kv-records';
 
 /**
  * The contract's semantics as changes to one file's records, applied in log order. Every
@@ -96,6 +97,8 @@ export function applyOp(records: Records, op: Op): unknown {
       }
       return removed;
     }
+    case 'kv':
+      return applyKv(records, op);
     case 'seal':
       return undefined;
   }

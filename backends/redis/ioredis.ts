@@ -1,4 +1,5 @@
-import type { RedisPort, Subscriber } from './port';
+import type { Dedicated, RedisPort, Subscriber } from './port';
+import { slotOf } from './slot';
 
 /**
  * The adapter for ioredis: a `Redis` or a `Cluster` the user passes (memoir builds its own
@@ -22,6 +23,8 @@ export interface IoRedisClient {
 }
 
 export interface IoRedisCluster {
+  /** Node keys ('host:port') by slot, the master first. */
+  readonly slots?: ReadonlyArray<ReadonlyArray<string>>;
   callBuffer(command: string, ...args: Args[number][]): Promise<unknown>;
   call(command: string, ...args: Args[number][]): Promise<unknown>;
   nodes(role?: 'master' | 'slave' | 'all'): IoRedisClient[];
@@ -60,6 +63,8 @@ function commandsOf(commander: Commander) {
     unlink: (keys: readonly string[]) => commander.call('UNLINK', ...keys) as Promise<number>,
     publish: (channel: string, message: string) =>
       commander.call('PUBLISH', channel, message) as Promise<number>,
+    command: (_firstKey: string | undefined, args: ReadonlyArray<string | Buffer>) =>
+      commander.callBuffer(String(args[0]), ...args.slice(1)),
   };
 }
 
@@ -72,6 +77,7 @@ export function ioRedisClientPort(client: IoRedisClient): RedisPort {
     ...commandsOf(client),
     scan: (pattern, count) => scanNode(client, pattern, count),
     openSubscriber: () => subscriberFrom(client),
+    dedicated: () => dedicatedFrom(client),
     close: async () => {},
   };
 }
@@ -88,6 +94,13 @@ export function ioRedisClusterPort(cluster: IoRedisCluster): RedisPort {
     keyPrefix: cluster.options?.keyPrefix ?? '',
     ...commandsOf(cluster),
     scan: (pattern, count) => scanMasters(cluster, pattern, count),
+    dedicated: (key) => {
+      // Slots are computed on the key the server sees: with the cluster's keyPrefix.
+      const address = cluster.slots?.[slotOf((cluster.options?.keyPrefix ?? '') + key)]?.[0];
+      const node = cluster.nodes('master').find((candidate) => `${candidate.options?.host}:${candidate.options?.port}` === address);
+      if (!node) return Promise.reject(new Error(`no master is known for the slot of ${JSON.stringify(key)}`));
+      return dedicatedFrom(node);
+    },
     // PUBLISH reaches every node of a cluster, so one connection to any master hears it all.
     openSubscriber: () => {
       const [first] = cluster.nodes('master');
@@ -116,6 +129,37 @@ async function* scanMasters(
   count: number,
 ): AsyncIterable<string[]> {
   for (const node of cluster.nodes('master')) yield* scanNode(node, pattern, count);
+}
+
+/** A duplicate of `client` for one transaction at a time (WATCH/MULTI/EXEC), owned by memoir. */
+async function dedicatedFrom(client: IoRedisClient): Promise<Dedicated> {
+  const connection = client.duplicate({
+    lazyConnect: true,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+  });
+  let markLost!: () => void;
+  const lost = new Promise<void>((resolve) => {
+    markLost = resolve;
+  });
+  connection.on('error', () => markLost());
+  connection.on('end', () => markLost());
+  try {
+    await connection.connect();
+  } catch (error) {
+    connection.disconnect();
+    throw error;
+  }
+  connection.stream?.unref?.();
+  return {
+    command: (args) => connection.callBuffer(String(args[0]), ...args.slice(1)),
+    lost,
+    close: async () => {
+      connection.disconnect();
+      markLost();
+    },
+  };
 }
 
 /**

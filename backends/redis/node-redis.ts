@@ -1,4 +1,5 @@
-import type { RedisPort, Subscriber } from './port';
+import type { Dedicated, RedisPort, Subscriber } from './port';
+import { slotOf } from './slot';
 
 /**
  * The adapter for node-redis (`redis` 5 and later): a client (`createClient`) or a cluster
@@ -26,6 +27,8 @@ interface MasterNode {
 }
 
 export interface NodeRedisCluster {
+  /** The master of each slot (node-redis 5), for a connection to the node that holds a key. */
+  readonly slots?: ReadonlyArray<{ master: MasterNode }>;
   sendCommand(
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
@@ -117,6 +120,8 @@ export function nodeRedisClientPort(
     unlink: (keys) => send(['UNLINK', ...keys]) as Promise<number>,
     scan: (pattern, count) => scanNode(async () => client(), pattern, count),
     openSubscriber: async () => subscriberFrom(await client()),
+    command: (_firstKey, args) => send(args, BUFFERS),
+    dedicated: async () => dedicatedFrom(await client()),
     close: options.close ?? (async () => {}),
     suspect: options.suspect,
   };
@@ -139,6 +144,12 @@ export function nodeRedisClusterPort(cluster: NodeRedisCluster): RedisPort {
       cluster.sendCommand(undefined, false, ['PUBLISH', channel, message]) as Promise<number>,
     unlink: (keys) => send(keys, ['UNLINK', ...keys]) as Promise<number>,
     scan: (pattern, count) => scanMasters(cluster, pattern, count),
+    command: (firstKey, args) => cluster.sendCommand(firstKey, false, args, BUFFERS),
+    dedicated: async (key) => {
+      const master = cluster.slots?.[slotOf(key)]?.master;
+      if (!master) throw new Error(`no master is known for the slot of ${JSON.stringify(key)}`);
+      return dedicatedFrom(await cluster.nodeClient(master));
+    },
     // PUBLISH reaches every node of a cluster, so one connection to any master hears it all.
     openSubscriber: async () => {
       const [first] = cluster.masters;
@@ -175,6 +186,36 @@ async function* scanMasters(
   for (const master of [...cluster.masters]) {
     yield* scanNode(async () => cluster.nodeClient(master), pattern, count);
   }
+}
+
+/**
+ * A duplicate of `client` for one transaction at a time (WATCH/MULTI/EXEC): memoir's own
+ * connection, unref'd, failing fast instead of queueing or reconnecting.
+ */
+async function dedicatedFrom(client: NodeRedisClient): Promise<Dedicated> {
+  const socket = { ...(client.options?.socket ?? {}), reconnectStrategy: false };
+  const connection = client.duplicate({ socket, disableOfflineQueue: true, commandOptions: undefined });
+  let markLost!: () => void;
+  const lost = new Promise<void>((resolve) => {
+    markLost = resolve;
+  });
+  connection.on('error', () => markLost());
+  connection.on('end', () => markLost());
+  connection.unref();
+  try {
+    await connection.connect();
+  } catch (error) {
+    destroyQuietly(connection);
+    throw error;
+  }
+  return {
+    command: (args) => connection.sendCommand(args, BUFFERS),
+    lost,
+    close: async () => {
+      destroyQuietly(connection);
+      markLost();
+    },
+  };
 }
 
 /**

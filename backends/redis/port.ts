@@ -39,6 +39,16 @@ export interface RedisPort {
   /** Opens a separate connection for pub/sub, owned (and closed) by memoir. */
   openSubscriber(): Promise<Subscriber>;
   /**
+   * Any command (the key-value cache's own, and `raw`), routed by `firstKey` on a cluster (a
+   * keyless one goes to any node). Bulk replies come back as Buffers.
+   */
+  command(firstKey: string | undefined, args: ReadonlyArray<string | Buffer>): Promise<unknown>;
+  /**
+   * A connection of memoir's own to the node that holds `key`, for WATCH/MULTI/EXEC (a WATCH
+   * belongs to its connection, so it cannot share one). Closed by its user; never reconnects.
+   */
+  dedicated(key: string): Promise<Dedicated>;
+  /**
    * A command timed out, so the connection is in an unknown state (a stopped server, a cut
    * network): a connection memoir owns is dropped and reopened on demand; a user's is left alone.
    */
@@ -52,5 +62,13 @@ export interface Subscriber {
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
   /** Called when the connection is lost: the feed forgets it and opens a new one when needed. */
   onLost(listener: (error: unknown) => void): void;
+  close(): Promise<void>;
+}
+
+/** A connection memoir opened for one transaction at a time (optimistic locks). */
+export interface Dedicated {
+  command(args: ReadonlyArray<string | Buffer>): Promise<unknown>;
+  /** Resolves when the connection is lost (the server went away, or close()). */
+  readonly lost: Promise<void>;
   close(): Promise<void>;
 }

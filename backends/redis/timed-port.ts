@@ -37,6 +37,8 @@ export function timedPort(port: RedisPort, timeoutMs: number): RedisPort {
     publish: (channel, message) => bound('PUBLISH', port.publish(channel, message)),
     scan: (pattern, count) => timedPages(port.scan(pattern, count), (page) => bound('SCAN', page)),
     openSubscriber: () => bound('SUBSCRIBE', port.openSubscriber()),
+    command: (firstKey, args) => bound(String(args[0]), port.command(firstKey, args)),
+    dedicated: (key) => bound('connecting', port.dedicated(key)),
     suspect: () => port.suspect?.(),
     close: () => port.close(),
   };

@@ -4,3 +4,5 @@ export * from './connections';
 export * from './core';
 export * from './events';
 export * from './serializers';
+export * from './cache';
+export * from './integers';

@@ -1,1 +1,2 @@
 export * from './core-contract';
+export * from './cache-contract';

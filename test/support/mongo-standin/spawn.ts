@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
 /**
- * Starts the stand-in in a child process (see main.ts) and resolves with its URI. Used when
- * the server must outlive, or be independent of, the process that drives the test.
+ * Starts the stand-in in a child process (see main.ts) and resolves with its URI and the pid
+ * of the server process itself (node with tsx's loader, not a launcher in between, so that a
+ * test can SIGSTOP the server to make it stop answering). Used when the server must outlive,
+ * or be independent of, the process that drives the test.
  */
-export async function spawnStandin(): Promise<{ uri: string; stop(): Promise<void> }> {
+export async function spawnStandin(): Promise<{ uri: string; pid: number; stop(): Promise<void> }> {
   const root = path.resolve(__dirname, '../../..');
-  const child = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(__dirname, 'main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'main.ts')], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -23,6 +25,7 @@ export async function spawnStandin(): Promise<{ uri: string; stop(): Promise<voi
   });
   return {
     uri,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

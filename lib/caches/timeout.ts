@@ -1,0 +1,72 @@
+import { MemoirError } from '../errors';
+
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return value instanceof Promise;
+}
+
+/**
+ * Per-command timeouts without a timer per command: a command of a remote store costs tens of
+ * microseconds, and arming and clearing a timer for each was a visible share of that. Commands
+ * in flight register a deadline; one sweeper, running only while some are in flight, rejects
+ * the expired ones, so a command times out between `ms` and `ms + TICK_MS` after it started.
+ *
+ * The sweeper is ref'd on purpose (a caller waiting on a command keeps the process alive) and
+ * stops when nothing is in flight. After a stall (a busy or starved process) the replies may
+ * already sit in the socket when the sweeper fires: expired commands are rejected only after
+ * this turn's I/O had its chance to resolve them.
+ */
+const TICK_MS = 20;
+
+interface Pending {
+  deadline: number;
+  ms: number;
+  what: () => string;
+  reject(error: unknown): void;
+  /** Told when the work timed out, with when it started (a store may drop a dead connection). */
+  onTimeout?: (startedAt: number) => void;
+}
+
+const inFlight = new Set<Pending>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function sweep(): void {
+  const now = Date.now();
+  const expired: Pending[] = [];
+  for (const pending of inFlight) if (pending.deadline <= now) expired.push(pending);
+  if (expired.length > 0) {
+    setImmediate(() => {
+      for (const pending of expired) {
+        if (!inFlight.delete(pending)) continue; // answered in the meantime
+        pending.onTimeout?.(pending.deadline - pending.ms);
+        pending.reject(new MemoirError('TIMEOUT', `${pending.what()} did not complete within ${pending.ms} ms (option "timeout").`));
+      }
+      if (inFlight.size === 0) stopSweeper();
+    });
+  } else if (inFlight.size === 0) stopSweeper();
+}
+
+function stopSweeper(): void {
+  clearInterval(sweeper);
+  sweeper = undefined;
+}
+
+/**
+ * Rejects with `TIMEOUT` when `work` takes longer than `ms` (0: no limit). What the work
+ * already did is not undone; its late outcome is ignored.
+ */
+export function withTimeout<T>(work: Promise<T>, ms: number, what: () => string, onTimeout?: (startedAt: number) => void): Promise<T> {
+  if (!(ms > 0) || ms === Number.POSITIVE_INFINITY) return work;
+  return new Promise<T>((resolve, reject) => {
+    const pending: Pending = { deadline: Date.now() + ms, ms, what, reject, onTimeout };
+    inFlight.add(pending);
+    sweeper ??= setInterval(sweep, Math.max(5, Math.min(TICK_MS, ms)));
+    work.then(
+      (value) => {
+        if (inFlight.delete(pending)) resolve(value);
+      },
+      (error) => {
+        if (inFlight.delete(pending)) reject(error);
+      },
+    );
+  });
+}
