@@ -70,6 +70,8 @@ export {
   RedisCache,
   type RedisCacheOptions,
   registerBackend,
+  SqlCache,
+  type SqlCacheOptions,
   SERIALIZER_NAMES,
   Timing,
   timing,

@@ -33,8 +33,20 @@ export interface SqlConnection {
    * notified on `table`'s channel, or after `maxMs`. Polling is the floor.
    */
   waitForChange?(table: TableName, func: string, key: string, maxMs: number): Promise<void>;
+  /**
+   * Runs one statement of the key-value cache (kv-*.ts), written with `?` placeholders (the
+   * engine's own are substituted): the rows it returned, how many rows it changed (matched, for
+   * an UPDATE on MariaDB/MySQL) and, on MariaDB/MySQL, the LAST_INSERT_ID it set.
+   */
+  query(sql: string, values: unknown[]): Promise<QueryResult>;
   /** Closes what memoir opened (pool, listener); never the user's handle. Idempotent. */
   close(): Promise<void>;
+}
+
+export interface QueryResult {
+  rows: Array<Record<string, unknown>>;
+  changed: number;
+  lastInsertId?: number;
 }
 
 /** What every engine's opener is given. */

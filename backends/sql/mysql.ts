@@ -97,6 +97,11 @@ export function openMysql(source: Source, settings: ConnectionSettings): SqlConn
       return ready;
     },
     clockOffset: offset,
+    async query(sql, values) {
+      const result = await exec<Raw[] | (Header & { insertId?: number })>(sql, values);
+      if (Array.isArray(result)) return { rows: result, changed: 0 };
+      return { rows: [], changed: matchedRows(result), lastInsertId: result.insertId };
+    },
     async close() {
       if (closed) return;
       closed = true;

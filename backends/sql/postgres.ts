@@ -105,6 +105,14 @@ export function openPostgres(source: Source, settings: ConnectionSettings): SqlC
     },
     clockOffset: offset,
     waitForChange: (table, func, key, maxMs) => listener.wait(table, func, key, maxMs),
+    async query(sql, values) {
+      let n = 0;
+      const result = await run(
+        sql.replace(/\?/g, () => `$${++n}`),
+        values,
+      );
+      return { rows: result.rows, changed: result.rowCount ?? 0 };
+    },
     async close() {
       if (closed) return;
       closed = true;

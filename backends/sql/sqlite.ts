@@ -81,6 +81,8 @@ export function openSqlite(source: Source, settings: ConnectionSettings): SqlCon
     }
   }
 
+  /** The key-value cache's statements, prepared once each. */
+  const statementsByText = new Map<string, Statement>();
   const tables = new Map<string, Promise<Statements>>();
   /** Statements whose table is ready, returned without a promise on the hot path. */
   const prepared = new Map<string, Statements>();
@@ -112,6 +114,14 @@ export function openSqlite(source: Source, settings: ConnectionSettings): SqlCon
     },
     // The same machine, the same clock.
     clockOffset: () => 0,
+    query(sql, values) {
+      return attempt(() => {
+        let statement = statementsByText.get(sql);
+        if (!statement) statementsByText.set(sql, (statement = database().prepare(sql)));
+        if (statement.reader) return { rows: statement.all(...values) as Raw[], changed: 0 };
+        return { rows: [], changed: statement.run(...values).changes };
+      });
+    },
     async close() {
       if (closed) return;
       closed = true;

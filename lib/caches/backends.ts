@@ -9,6 +9,8 @@ import {
   type MongoCacheOptions,
   RedisCache,
   type RedisCacheOptions,
+  SqlCache,
+  type SqlCacheOptions,
 } from './classes';
 
 /**
@@ -22,6 +24,7 @@ export type CreateCacheOptions =
   | ({ backend: 'file' } & FileCacheOptions)
   | ({ backend: 'mongo' } & MongoCacheOptions)
   | ({ backend: 'redis' } & RedisCacheOptions)
+  | ({ backend: 'sql' } & SqlCacheOptions)
   | ({ backend: string } & CacheOptions & Record<string, unknown>);
 
 const BUILT_IN: Record<string, CacheFactory> = {
@@ -29,10 +32,9 @@ const BUILT_IN: Record<string, CacheFactory> = {
   file: (options) => new FileCache(options),
   mongo: (options) => new MongoCache(options as unknown as MongoCacheOptions),
   redis: (options) => new RedisCache(options as unknown as RedisCacheOptions),
+  sql: (options) => new SqlCache(options as unknown as SqlCacheOptions),
 };
 
-/** Built-in backends whose cache lands with its server backend; named so a DSN can say so. */
-const PLANNED = new Set(['sql']);
 
 const registered = new Map<string, CacheFactory>();
 const NAME = /^[a-z][a-z0-9+.-]*$/i;
@@ -45,7 +47,7 @@ const NAME = /^[a-z][a-z0-9+.-]*$/i;
 export function registerBackend(name: string, factory: CacheFactory): void {
   if (typeof name !== 'string' || !NAME.test(name)) throw invalidOption('name', name, 'a URL scheme such as "myredis" (letters, digits, + . -)');
   if (typeof factory !== 'function') throw invalidOption('factory', factory, 'a function (options) => cache');
-  if (name in BUILT_IN || PLANNED.has(name)) {
+  if (name in BUILT_IN) {
     throw new MemoirError('CONFLICTING_REGISTRATION', `Backend "${name}" is built in; register a custom backend under another name.`);
   }
   registered.set(name.toLowerCase(), factory);
@@ -60,9 +62,6 @@ export function factoryOf(backend: unknown): CacheFactory {
   if (typeof name === 'string') {
     const factory = BUILT_IN[name] ?? registered.get(name);
     if (factory) return factory;
-    if (PLANNED.has(name)) {
-      throw new MemoirError('UNSUPPORTED', `The ${name} key-value cache is not available in this build of memoir; backends: ${knownBackends().join(', ')}.`);
-    }
   }
   throw invalidOption('backend', backend, `one of ${knownBackends().map((known) => `'${known}'`).join(', ')}, or a backend added with registerBackend (got ${describe(backend)})`);
 }

@@ -41,6 +41,13 @@ export const REDIS_BACKEND: BackendSpec = {
   store: lazy(() => require('../../backends/redis/cache').createRedisStore),
 };
 
+export const SQL_BACKEND: BackendSpec = {
+  backend: 'sql',
+  options: ['sql', 'table'],
+  serializer: 'v8',
+  store: lazy(() => require('../../backends/sql/kv-store').createSqlStore),
+};
+
 export type MemoryCacheOptions = CacheOptions;
 
 export interface FileCacheOptions extends CacheOptions {
@@ -83,5 +90,19 @@ export interface RedisCacheOptions extends CacheOptions {
 export class RedisCache extends BaseCache {
   constructor(options: RedisCacheOptions) {
     super(REDIS_BACKEND, options as unknown as RedisCacheOptions & Record<string, unknown>);
+  }
+}
+
+export interface SqlCacheOptions extends CacheOptions {
+  /** A URL (`postgres://`, `mysql://`/`mariadb://`, `sqlite:///abs/path.db`, `sqlite::memory:`) or your pg Pool/Client, mysql2 pool or better-sqlite3 Database. Required. */
+  sql: string | object;
+  /** The table of the key-value rows, created if missing. Default `memoir_kv`. */
+  table?: string;
+}
+
+/** A cache in a SQL table (PostgreSQL, MariaDB/MySQL, SQLite): one row per key, expiry on the database's clock. */
+export class SqlCache extends BaseCache {
+  constructor(options: SqlCacheOptions) {
+    super(SQL_BACKEND, options as unknown as SqlCacheOptions & Record<string, unknown>);
   }
 }

@@ -13,6 +13,8 @@ export {
   type MongoCacheOptions,
   RedisCache,
   type RedisCacheOptions,
+  SqlCache,
+  type SqlCacheOptions,
 } from './classes';
 export { type AliasConfig, configFromEnvironment, parseDsn } from './dsn';
 export { type CommandTiming, HitMissRatio, hitMissRatio, Timing, timing } from './plugins';

@@ -37,7 +37,7 @@ function validateAlias(config: unknown, origin: string): AliasConfig {
     const { backend } = config as AliasConfig;
     if (backend === undefined) throw new MemoirError('INVALID_OPTION', 'option "backend" is required (e.g. \'memory\', \'file\', \'redis\').');
     factoryOf(backend);
-    if (['memory', 'file', 'mongo', 'redis'].includes(String(backend))) void createCache(config as AliasConfig).close();
+    if (['memory', 'file', 'mongo', 'redis', 'sql'].includes(String(backend))) void createCache(config as AliasConfig).close();
     return copyOf(config as AliasConfig);
   } catch (error) {
     if (!(error instanceof MemoirError)) throw error;

@@ -6,28 +6,35 @@ import type { KeyValueCache } from '../../lib/contract/cache';
 import { KvWorker, startKvWorkers } from '../support/kv-workers';
 import { spawnStandin } from '../support/mongo-standin';
 import { REDIS_URL } from '../support/redis-fixtures';
+import { ENGINES, SCRATCH, type ScratchDatabase } from '../support/sql-databases';
+import { closeConnections } from '../../lib';
 
 /**
  * The key-value guarantees that only real processes can prove: atomic add and increment,
  * getOrSet's one factory run, locks whose waiters block in other processes and survive a
  * SIGKILLed holder, and compare-and-set conflicts between processes, on the file, mongo
- * (stand-in) and Redis caches. Every backend shares one pool of eight child processes; the
+ * (stand-in), Redis and SQL (PostgreSQL, MariaDB, SQLite) caches. Every backend shares one pool of eight child processes; the
  * lease test adds a ninth to kill.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(90_000);
 
 const WORKERS = 8;
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memoir-kv-cross-'));
 let workers: KvWorker[] = [];
 let standin: { uri: string; stop(): Promise<void> };
 
+const databases = new Map<string, ScratchDatabase>();
+
 beforeAll(async () => {
   [workers, standin] = await Promise.all([startKvWorkers(WORKERS), spawnStandin()]);
+  for (const engine of ENGINES) databases.set(engine, await SCRATCH[engine]('kv_cross'));
 });
 
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.kill('SIGTERM')));
   await standin?.stop();
+  await closeConnections();
+  for (const database of databases.values()) await database.drop();
   fs.rmSync(cacheDir, { recursive: true, force: true });
 });
 
@@ -35,6 +42,7 @@ const backends: Array<[string, () => Record<string, unknown>]> = [
   ['file', () => ({ backend: 'file', cacheDir })],
   ['mongo (stand-in)', () => ({ backend: 'mongo', mongetter: { uri: standin.uri, db: 'memoir_kv_cross', collection: 'kv' } })],
   ['redis', () => ({ backend: 'redis', redis: REDIS_URL })],
+  ...ENGINES.map((engine): [string, () => Record<string, unknown>] => [`sql (${engine})`, () => ({ backend: 'sql', sql: databases.get(engine)!.url })]),
 ];
 
 describe.each(backends)('%s across processes', (_label, backendOptions) => {
@@ -92,7 +100,7 @@ describe.each(backends)('%s across processes', (_label, backendOptions) => {
     const victim = KvWorker.start();
     await victim.ready;
     await victim.request('open', { options });
-    const lease = 1_500;
+    const lease = 1_000;
     await victim.request('lock', { key: 'crash', lease });
     const waiter = workers[2];
     const waited = waiter.request<{ at: number }>('lock', { key: 'crash', lease });
