@@ -58,7 +58,8 @@ const NOW: Record<Engine, string> = {
 
 const COLUMNS: Record<Engine, string> = {
   postgres:
-    'ns TEXT NOT NULL, kind CHAR(1) NOT NULL, k TEXT NOT NULL, t SMALLINT NOT NULL, v BYTEA NULL, ' +
+    // COLLATE "C": names and keys compare byte for byte, as in the entries table.
+    'ns TEXT COLLATE "C" NOT NULL, kind CHAR(1) NOT NULL, k TEXT COLLATE "C" NOT NULL, t SMALLINT NOT NULL, v BYTEA NULL, ' +
     'num BIGINT NULL, exp BIGINT NOT NULL DEFAULT 0, ver TEXT NOT NULL, PRIMARY KEY (ns, kind, k)',
   // Names and keys are VARBINARY, as in the entries table: compared byte for byte.
   mysql:

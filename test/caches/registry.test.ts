@@ -216,6 +216,16 @@ describe('caches from the environment', () => {
     await sessions.close();
   });
 
+  it('a sqlite DSN builds a SqlCache', async () => {
+    const file = path.join(dir, 'kv.db');
+    const disk = inFreshProcess({ MEMOIR_DSN_2: `sqlite://${file}?namespace=app#disk` }, (modules) => modules.caches.get('disk'));
+    expect(disk.constructor.name).toBe('SqlCache');
+    await disk.set('k', 'v');
+    expect(await disk.get('k')).toBe('v');
+    await disk.close();
+    expect(fs.existsSync(file)).toBe(true);
+  });
+
   it('maps every scheme to its backend, keeping driver parameters in the URL', () => {
     const cases: Array<[string, string, Record<string, unknown>]> = [
       ['redis://127.0.0.1:6379/2?ttl=2h&timeout=1s#sessions', 'sessions', { backend: 'redis', redis: 'redis://127.0.0.1:6379/2', ttl: '2h', timeout: '1s' }],
