@@ -5,6 +5,7 @@ import { catalogColumns, catalogRow, funcSummary, num, storedRow, summarySql, te
 import { mysqlExecutor, type Source } from './source';
 import { type Claimed, DELETE_BATCH, type StoredRow, type Statements } from './statements';
 import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
+import { statementsPerTable } from './table-statements';
 
 /**
  * MariaDB and MySQL through `mysql2`, with server-side prepared statements (`execute`).
@@ -70,13 +71,6 @@ export function openMysql(source: Source, settings: ConnectionSettings): SqlConn
   const offset = offsetTracker(async () =>
     num((await exec(`SELECT ${NOW} AS db_now`, []))[0].db_now),
   );
-  const tables = new Map<string, Promise<Statements>>();
-  /** Statements whose table is ready, returned without a promise on the hot path. */
-  const prepared = new Map<string, Statements>();
-  const remember = (table: TableName, statements: Statements) => {
-    prepared.set(table.name, statements);
-    return statements;
-  };
 
   return {
     engine: 'mysql',
@@ -85,17 +79,7 @@ export function openMysql(source: Source, settings: ConnectionSettings): SqlConn
     get closed() {
       return closed;
     },
-    statements(table) {
-      const done = prepared.get(table.name);
-      if (done) return done;
-      let ready = tables.get(table.name);
-      if (!ready) {
-        ready = createTable(exec, table).then(() => remember(table, mysqlStatements(exec, table)));
-        tables.set(table.name, ready);
-        ready.catch(() => tables.delete(table.name));
-      }
-      return ready;
-    },
+    statements: statementsPerTable((table) => createTable(exec, table).then(() => mysqlStatements(exec, table))),
     clockOffset: offset,
     async query(sql, values) {
       const result = await exec<Raw[] | (Header & { insertId?: number })>(sql, values);

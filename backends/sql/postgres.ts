@@ -7,6 +7,7 @@ import { catalogColumns, catalogRow, funcSummary, num, storedRow, summarySql, te
 import type { Source } from './source';
 import type { Claimed, Statements } from './statements';
 import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
+import { statementsPerTable } from './table-statements';
 
 /**
  * PostgreSQL through `pg`. Statements are named, so each pooled connection parses and plans
@@ -75,13 +76,6 @@ export function openPostgres(source: Source, settings: ConnectionSettings): SqlC
   const offset = offsetTracker(async () =>
     num((await run(`SELECT ${NOW} AS db_now`, [])).rows[0].db_now),
   );
-  const tables = new Map<string, Promise<Statements>>();
-  /** Statements whose table is ready, returned without a promise on the hot path. */
-  const prepared = new Map<string, Statements>();
-  const remember = (table: TableName, statements: Statements) => {
-    prepared.set(table.name, statements);
-    return statements;
-  };
 
   return {
     engine: 'postgres',
@@ -90,19 +84,7 @@ export function openPostgres(source: Source, settings: ConnectionSettings): SqlC
     get closed() {
       return closed;
     },
-    statements(table) {
-      const done = prepared.get(table.name);
-      if (done) return done;
-      let ready = tables.get(table.name);
-      if (!ready) {
-        ready = createTable(queryable(), table).then(() =>
-          remember(table, postgresStatements(run, table)),
-        );
-        tables.set(table.name, ready);
-        ready.catch(() => tables.delete(table.name));
-      }
-      return ready;
-    },
+    statements: statementsPerTable((table) => createTable(queryable(), table).then(() => postgresStatements(run, table))),
     clockOffset: offset,
     waitForChange: (table, func, key, maxMs) => listener.wait(table, func, key, maxMs),
     async query(sql, values) {

@@ -7,6 +7,7 @@ import { catalogColumns, catalogRow, funcSummary, storedRow, summarySql, text } 
 import { type Source, sqlitePath } from './source';
 import type { Claimed, Statements } from './statements';
 import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
+import { statementsPerTable } from './table-statements';
 
 /**
  * SQLite through `better-sqlite3`: an embedded single-file store shared by the processes of
@@ -83,13 +84,6 @@ export function openSqlite(source: Source, settings: ConnectionSettings): SqlCon
 
   /** The key-value cache's statements, prepared once each. */
   const statementsByText = new Map<string, Statement>();
-  const tables = new Map<string, Promise<Statements>>();
-  /** Statements whose table is ready, returned without a promise on the hot path. */
-  const prepared = new Map<string, Statements>();
-  const remember = (table: TableName, statements: Statements) => {
-    prepared.set(table.name, statements);
-    return statements;
-  };
   return {
     engine: 'sqlite',
     location: source.label,
@@ -97,21 +91,13 @@ export function openSqlite(source: Source, settings: ConnectionSettings): SqlCon
     get closed() {
       return closed;
     },
-    statements(table) {
-      const done = prepared.get(table.name);
-      if (done) return done;
-      let ready = tables.get(table.name);
-      if (!ready) {
-        ready = attempt(() => {
-          const handle = database();
-          createTable(handle, table);
-          return remember(table, sqliteStatements(handle, table, attempt));
-        });
-        tables.set(table.name, ready);
-        ready.catch(() => tables.delete(table.name));
-      }
-      return ready;
-    },
+    statements: statementsPerTable((table) =>
+      attempt(() => {
+        const handle = database();
+        createTable(handle, table);
+        return sqliteStatements(handle, table, attempt);
+      }),
+    ),
     // The same machine, the same clock.
     clockOffset: () => 0,
     query(sql, values) {
