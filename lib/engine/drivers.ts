@@ -21,7 +21,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-function performSync(ops: StoreOperations<'sync'>, op: StorageOp): unknown {
+/** One storage operation on a core's sync or async operations; pausing is the driver's own. */
+function perform<Ops extends StoreOperations<'sync'> | Core>(
+  ops: Ops,
+  op: StorageOp,
+  pauseFor: (ops: Ops, key: string, ms: number) => unknown,
+): unknown {
   switch (op.type) {
     case 'get':
       return ops.get(op.key);
@@ -32,24 +37,11 @@ function performSync(ops: StoreOperations<'sync'>, op: StorageOp): unknown {
     case 'write':
       return ops.write(op.key, op.value, op.options);
     case 'pause':
-      return sleepSync(op.ms);
+      return pauseFor(ops, op.key, op.ms);
   }
 }
 
-function performAsync(core: Core, op: StorageOp): Promise<unknown> {
-  switch (op.type) {
-    case 'get':
-      return core.get(op.key);
-    case 'acquire':
-      return core.acquire(op.key, op.claim);
-    case 'release':
-      return core.release(op.key, op.owner);
-    case 'write':
-      return core.write(op.key, op.value, op.options);
-    case 'pause':
-      return pause(core, op.key, op.ms);
-  }
-}
+const pauseSync = (_ops: unknown, _key: string, ms: number) => sleepSync(ms);
 
 /** Wakes early on the core's change notification, and always within `ms`. */
 function pause(core: Core, key: string, ms: number): Promise<void> {
@@ -99,7 +91,7 @@ export function driveSync(host: MemoHost, flow: Flow, site: CallSite, ops: Store
       continue;
     }
     try {
-      input = performSync(ops, op);
+      input = perform(ops, op, pauseSync);
       host.breaker.succeeded();
     } catch (error) {
       thrown = { error: new BackendFailure(error) };
@@ -145,7 +137,7 @@ export async function driveAsync(
       continue;
     }
     try {
-      input = await performAsync(host.core(), op);
+      input = await perform(host.core(), op, pause);
       host.breaker.succeeded();
     } catch (error) {
       thrown = { error: new BackendFailure(error) };
