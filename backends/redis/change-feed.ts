@@ -1,6 +1,6 @@
 import { ALL_KEYS_MESSAGE } from './keys';
 import type { RedisPort, Subscriber } from './port';
-import { withTimeout } from './timeout';
+import { withTimeout } from '../../lib/util';
 
 /**
  * Wakes waiters when an entry they wait on is written or released. One subscriber connection

@@ -1,6 +1,6 @@
 import { MemoirError } from '../../lib/errors';
 import { destroyQuietly, type NodeRedisClient } from './node-redis';
-import { isTimeout, withTimeout } from './timeout';
+import { isTimeout, withTimeout } from '../../lib/util';
 
 /**
  * A node-redis client memoir opened from a URL. It connects on first use and reconnects on

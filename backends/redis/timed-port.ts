@@ -1,5 +1,5 @@
 import type { RedisPort } from './port';
-import { isTimeout, withTimeout } from './timeout';
+import { isTimeout, withTimeout } from '../../lib/util';
 
 /**
  * Puts `timeout` on every command of a port, in one place rather than in each adapter. A

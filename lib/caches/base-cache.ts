@@ -26,7 +26,7 @@ import { acquireLock, type HeldLock } from './lock';
 import { type CacheSettings, checkKey, parseCacheOptions, parseTimeout, parseTtl } from './options';
 import { COMMANDS, hooksOf } from './plugins';
 import { Codec } from './serializers';
-import { isPromise, withTimeout } from './timeout';
+import { isPromise, withTimeout } from '../util';
 
 type Hooks = { pre: Array<(context: PluginContext) => unknown>; post: Array<(context: PluginContext) => unknown> };
 type Context = Omit<PluginContext, 'cache' | 'command'>;

@@ -4,3 +4,4 @@ export * from './sleep';
 export * from './peer-dependency';
 export * from './process-state';
 export * from './file-lock';
+export * from './deadline';

@@ -4,8 +4,13 @@ export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return value instanceof Promise;
 }
 
+export function isTimeout(error: unknown): boolean {
+  return error instanceof MemoirError && error.code === 'TIMEOUT';
+}
+
 /**
- * Per-command timeouts without a timer per command: a command of a remote store costs tens of
+ * Per-command timeouts, for the key-value caches and the server backends alike, without a timer
+ * per command: a command of a remote store costs tens of
  * microseconds, and arming and clearing a timer for each was a visible share of that. Commands
  * in flight register a deadline; one sweeper, running only while some are in flight, rejects
  * the expired ones, so a command times out between `ms` and `ms + TICK_MS` after it started.
