@@ -1,8 +1,15 @@
 import type { Collection, Document } from 'mongodb';
-import { type CacheSummary, type Catalog, type EntryInfo, emptySummary } from '../../lib/contract';
-import { isLive } from '../../lib/contract';
+import {
+  type CacheSummary,
+  type Catalog,
+  type EntryInfo,
+  emptySummary,
+  isLive,
+  precacheThroughCore,
+  v8Serializer,
+  withServerErrors,
+} from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { v8Serializer } from '../../lib/contract';
 import { createMongoCore } from './';
 import { collectionSource } from './connection';
 import { decodeEntry, decodeMark } from './documents';
@@ -138,47 +145,12 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
         options: { mongetter: () => entries },
         report: () => {},
       });
-      try {
-        for (const { key, value } of items) await core.write(key, value, { time: now });
-      } finally {
-        await core.close?.();
-      }
-      return items.length;
+      return precacheThroughCore(core, items, now);
     },
 
     close: () => source.close(),
   };
-  return withServerErrors(catalog, location);
-}
-
-/** Server errors in the middle of a command become MemoirErrors naming the collection. */
-function withServerErrors(catalog: Catalog, location: string): Catalog {
-  const wrap =
-    <A extends unknown[], R>(operation: string, run: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await run(...args);
-      } catch (error) {
-        if (error instanceof MemoirError) throw error;
-        throw new MemoirError(
-          'BACKEND_ERROR',
-          `MongoDB ${operation} on ${location} failed: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
-      }
-    };
-  return {
-    location,
-    list: wrap('list', catalog.list),
-    entries: wrap('inspect', catalog.entries),
-    clear: wrap('clear', catalog.clear),
-    clearBeingCalculated: wrap('clear-being-calculated', catalog.clearBeingCalculated),
-    prune: wrap('prune', catalog.prune),
-    precache: wrap('precache', catalog.precache),
-    close: catalog.close,
-  };
+  return withServerErrors(catalog, 'MongoDB');
 }
 
 function addToSummary(summary: CacheSummary, doc: Document, now: number): void {

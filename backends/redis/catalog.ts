@@ -5,6 +5,7 @@ import {
   emptySummary,
   type Mark,
   v8Serializer,
+  withServerErrors,
 } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
 import { forEachPage, unlinkAll } from './bulk';
@@ -240,35 +241,5 @@ export function openRedisCatalog(options: RedisCatalogOptions): Catalog {
 
     close: () => connection.release(),
   };
-  return withServerErrors(catalog, location);
-}
-
-/** Server errors in the middle of a command become MemoirErrors naming the server. */
-function withServerErrors(catalog: Catalog, location: string): Catalog {
-  const wrap =
-    <A extends unknown[], R>(operation: string, run: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await run(...args);
-      } catch (error) {
-        if (error instanceof MemoirError && error.code !== 'TIMEOUT') throw error;
-        throw new MemoirError(
-          'BACKEND_ERROR',
-          `Redis ${operation} on ${location} failed: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
-      }
-    };
-  return {
-    location,
-    list: wrap('list', catalog.list),
-    entries: wrap('inspect', catalog.entries),
-    clear: wrap('clear', catalog.clear),
-    clearBeingCalculated: wrap('clear-being-calculated', catalog.clearBeingCalculated),
-    prune: wrap('prune', catalog.prune),
-    precache: wrap('precache', catalog.precache),
-    close: catalog.close,
-  };
+  return withServerErrors(catalog, 'Redis', (error) => error.code === 'TIMEOUT');
 }

@@ -5,6 +5,8 @@ import {
   emptySummary,
   type ProgressListener,
   v8Serializer,
+  withServerErrors,
+  precacheThroughCore,
 } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
 import { createSqlCore } from './core';
@@ -154,23 +156,17 @@ export function openSqlCatalog(options: SqlCatalogOptions): Catalog {
 
     async precache(name, items, now) {
       await statements();
-      // Written by the core itself, so a precached value is stored exactly as a call stores it.
       const core = createSqlCore({
         name,
         options: { sql: options.url, table: table.name, timeout: options.timeoutMs },
         report: () => {},
       });
-      try {
-        for (const { key, value } of items) await core.write(key, value, { time: now });
-      } finally {
-        await core.close?.();
-      }
-      return items.length;
+      return precacheThroughCore(core, items, now);
     },
 
     close: () => lease.release(),
   };
-  return withServerErrors(catalog, location);
+  return withServerErrors(catalog, 'SQL');
 }
 
 function entryInfo(row: CatalogRow, offset: number, markShift: number): EntryInfo {
@@ -183,33 +179,5 @@ function entryInfo(row: CatalogRow, offset: number, markShift: number): EntryInf
     size: row.size,
     ...(processing ? { processing } : {}),
     value: () => (bytes && row.completed ? v8Serializer.deserialize(bytes) : undefined),
-  };
-}
-
-/** Server errors in the middle of a command become MemoirErrors naming the table. */
-function withServerErrors(catalog: Catalog, location: string): Catalog {
-  const wrap =
-    <A extends unknown[], R>(operation: string, run: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await run(...args);
-      } catch (error) {
-        if (error instanceof MemoirError) throw error;
-        throw new MemoirError(
-          'BACKEND_ERROR',
-          `SQL ${operation} on ${location} failed: ${(error as Error).message}`,
-          { cause: error },
-        );
-      }
-    };
-  return {
-    location,
-    list: wrap('list', catalog.list),
-    entries: wrap('inspect', catalog.entries),
-    clear: wrap('clear', catalog.clear),
-    clearBeingCalculated: wrap('clear-being-calculated', catalog.clearBeingCalculated),
-    prune: wrap('prune', catalog.prune),
-    precache: wrap('precache', catalog.precache),
-    close: catalog.close,
   };
 }

@@ -1,4 +1,5 @@
-import type { Mark } from './core';
+import { MemoirError } from '../errors';
+import type { Core, Mark } from './core';
 
 /**
  * What the CLI needs from a place that holds caches (a cache directory, a mongo collection,
@@ -46,7 +47,17 @@ export interface StrayInfo {
 
 /** A summary with nothing counted yet; catalogs add entries to it as they read them. */
 export function emptySummary(name: string, location: string, layout: string): CacheSummary {
-  return { name, location, layout, entries: 0, completed: 0, bytes: 0, liveMarks: [], deadMarks: 0, unreadable: 0 };
+  return {
+    name,
+    location,
+    layout,
+    entries: 0,
+    completed: 0,
+    bytes: 0,
+    liveMarks: [],
+    deadMarks: 0,
+    unreadable: 0,
+  };
 }
 
 export interface MarkInfo extends Mark {
@@ -100,4 +111,57 @@ export interface Catalog {
     progress?: ProgressListener,
   ): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * A server catalog whose driver errors become MemoirErrors naming the operation and the place
+ * (`BACKEND_ERROR`), so the CLI reports "Redis clear on 127.0.0.1:6379 failed: …" rather than a
+ * driver's stack. MemoirErrors pass through unless `rewraps` says otherwise.
+ */
+export function withServerErrors(
+  catalog: Catalog,
+  server: string,
+  rewraps: (error: MemoirError) => boolean = () => false,
+): Catalog {
+  const { location } = catalog;
+  const wrap =
+    <A extends unknown[], R>(operation: string, run: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await run(...args);
+      } catch (error) {
+        if (error instanceof MemoirError && !rewraps(error)) throw error;
+        throw new MemoirError(
+          'BACKEND_ERROR',
+          `${server} ${operation} on ${location} failed: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    };
+  return {
+    location,
+    list: wrap('list', catalog.list),
+    entries: wrap('inspect', catalog.entries),
+    clear: wrap('clear', catalog.clear),
+    clearBeingCalculated: wrap('clear-being-calculated', catalog.clearBeingCalculated),
+    prune: wrap('prune', catalog.prune),
+    precache: wrap('precache', catalog.precache),
+    close: catalog.close,
+  };
+}
+
+/** Precaches through a core of the function's own, so a value is stored exactly as a call stores it. */
+export async function precacheThroughCore(
+  core: Core,
+  items: PrecacheItem[],
+  now: number,
+): Promise<number> {
+  try {
+    for (const { key, value } of items) await core.write(key, value, { time: now });
+  } finally {
+    await core.close?.();
+  }
+  return items.length;
 }
