@@ -188,9 +188,9 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
       };
       const layout = chooseLayout(cache, options?.separateFiles);
       const context = storeContext(cache, layout);
-      progress?.(0, items.length);
+      progress?.(0, items.length, 'entries');
       for (const [index, { key, value }] of items.entries()) {
-        progress?.(index + 1, items.length);
+        progress?.(index + 1, items.length, 'entries');
         const bytes = serializeFor(name, value);
         await appendAsync(context, layout.fileFor(key), { op: 'write', id: changeId(), key, bytes, time: now, owner: null });
       }

@@ -87,11 +87,11 @@ export function openSqlCatalog(options: SqlCatalogOptions): Catalog {
     progress?: ProgressListener,
   ): Promise<number> {
     let removed = 0;
-    progress?.(0, Math.max(total, 1));
+    progress?.(0, Math.max(total, 1), 'entries');
     for (;;) {
       const count = await bounded(batch());
       removed += count;
-      progress?.(Math.min(removed, total), Math.max(total, 1));
+      progress?.(Math.min(removed, total), Math.max(total, 1), 'entries');
       if (count < DELETE_BATCH) return removed;
     }
   }

@@ -7,8 +7,11 @@ import type { Core, Mark } from './core';
  * maintenance operations with per-file progress. The engine never uses this; it exists for operators.
  */
 
-/** Progress of a multi-step operation: steps done out of total (files, or 1 for one request). */
-export type ProgressListener = (done: number, total: number) => void;
+/** What a catalog counts its progress in: data files read, entries removed or written, or requests. */
+export type ProgressUnit = 'files' | 'entries' | 'steps';
+
+/** Progress of a multi-step operation: `done` out of `total`, in `unit` (default: files). */
+export type ProgressListener = (done: number, total: number, unit?: ProgressUnit) => void;
 
 export interface CacheSummary {
   /** The name to pass to the other commands. */

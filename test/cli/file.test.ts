@@ -349,7 +349,7 @@ describe('precache', () => {
     expect(inspected.stderr).toMatch(new RegExp(`reading ${name}: (\\d+)/\\1 files \\(100%\\)`));
     const from = valuesFile([{ args: [7, 7], value: { area: 49 } }, { args: [8, 8], value: { area: 64 } }]);
     const precached = await memoir('precache', name, '--from', from, '--progress');
-    expect(precached.stderr).toContain(`precaching into ${name}: 2/2 files (100%)`);
+    expect(precached.stderr).toContain(`precaching into ${name}: 2/2 entries (100%)`);
   });
 
   test('an unknown flag gets memoir\'s own message, naming the known ones', async () => {

@@ -31,3 +31,15 @@ test('elsewhere (--progress) whole lines are written, the final count included',
   expect(io.written[0]).toBe('clearing x: 0/3 files (0%)\n');
   expect(io.written.at(-1)).toBe('clearing x: 3/3 files (100%)\n');
 });
+
+test('a catalog that counts entries says so; one request is one step', () => {
+  const io = fakeIo(false);
+  progressOnStderr(io, 'clearing x')(250, 250, 'entries');
+  progressOnStderr(io, 'clearing y')(1, 1, 'steps');
+  progressOnStderr(io, 'precaching z')(1, 1, 'entries');
+  expect(io.written).toEqual([
+    'clearing x: 250/250 entries (100%)\n',
+    'clearing y: 1/1 step (100%)\n',
+    'precaching z: 1/1 entry (100%)\n',
+  ]);
+});
