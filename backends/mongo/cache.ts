@@ -213,6 +213,12 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
       run('clear (deleteMany)', async (collection) => {
         await collection.deleteMany({ ns: namespace, k: 'v' });
       }),
+    keys: () =>
+      run('keys (find)', async (collection) => {
+        const docs = await collection.find({ ns: namespace, k: 'v', ...live() }, { projection: { _id: 1 } }).toArray();
+        const skip = idOf('').length;
+        return docs.map((doc) => doc._id.slice(skip));
+      }),
     raw: (command, args) =>
       run(`raw ${command}`, async (collection) => {
         const method = (collection as unknown as Record<string, unknown>)[command];

@@ -20,6 +20,8 @@ export interface KvStatements {
   getVersioned: string;
   getMany(count: number): string;
   exists: string;
+  /** ns: the keys of the live values */
+  keys: string;
   /** ns, kind, k, t, v, num, ttl, ttl, ver */
   upsert: string;
   /** ns, kind, k, t, v, num, ttl, ttl, ver: inserts only where no row is */
@@ -88,6 +90,7 @@ export function kvStatements(engine: Engine, table: TableName): KvStatements {
     getVersioned: `SELECT t, v, num, ver FROM ${q} WHERE ${value} AND ${live}`,
     getMany: (count) => `SELECT k, t, v, num FROM ${q} WHERE ns = ? AND kind = 'v' AND k IN (${Array(count).fill('?').join(', ')}) AND ${live}`,
     exists: `SELECT 1 AS present FROM ${q} WHERE ${value} AND ${live}`,
+    keys: `SELECT k FROM ${q} WHERE ns = ? AND kind = 'v' AND ${live}`,
     upsert: mysql
       ? `INSERT INTO ${q} ${insert} ON DUPLICATE KEY UPDATE t = VALUES(t), v = VALUES(v), num = VALUES(num), exp = VALUES(exp), ver = VALUES(ver)`
       : `INSERT INTO ${q} ${insert} ON CONFLICT (ns, kind, k) DO UPDATE SET t = excluded.t, v = excluded.v, num = excluded.num, exp = excluded.exp, ver = excluded.ver`,

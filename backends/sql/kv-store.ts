@@ -9,7 +9,7 @@ import { type ConnectionLease, leaseConnection } from './registry';
 import { bytes, num, text } from './rows';
 import { checkKey, checkName } from './settings';
 import { parseSource, SQL_ACCEPTED } from './source';
-import { toStored } from './stored-text';
+import { fromStored, toStored } from './stored-text';
 import { tableName } from './table-name';
 
 /**
@@ -223,6 +223,7 @@ export const createSqlStore: CacheStoreFactory = ({ namespace, timeout, options 
       run('clear', async (query, sql) => {
         while ((await query(sql.clearBatch, [ns, BATCH])).changed >= BATCH);
       }),
+    keys: () => run('keys', async (query, sql) => (await query(sql.keys, [ns])).rows.map((row) => fromStored(text(row.k)))),
     raw: (statement, args) => run('raw', (query) => query(statement, args)),
     getVersioned: (key) =>
       run('optimisticLock', async (query, sql) => {
