@@ -48,8 +48,14 @@ export interface KvStatements {
   lockTake: string;
   /** lease, ns, k, owner */
   lockRenew: string;
-  /** ns, k, owner */
+  /**
+   * ns, k, owner, and on PostgreSQL the channel and topic to notify: deletes the owner's lock; the
+   * number of rows (or rows returned) says whether it did. PostgreSQL notifies in the same
+   * statement, so lock waiters in every process wake at once (LISTEN, notify.ts).
+   */
   unlock: string;
+  /** Whether `unlock` takes the channel and topic of a notification. */
+  notifiesUnlock: boolean;
 }
 
 const NOW: Record<Engine, string> = {
@@ -113,7 +119,11 @@ export function kvStatements(engine: Engine, table: TableName): KvStatements {
     purgeBatch: batchDelete(engine, q, `ns = ? AND exp <> 0 AND exp <= ${now}`),
     lockTake: `UPDATE ${q} SET ver = ?, exp = ${now} + ${ttl} WHERE ${lock} AND (exp <= ${now} OR ver = ?)`,
     lockRenew: `UPDATE ${q} SET exp = ${now} + ${ttl} WHERE ${lock} AND ver = ? AND exp > ${now}`,
-    unlock: `DELETE FROM ${q} WHERE ${lock} AND ver = ? AND exp > ${now}`,
+    unlock:
+      engine === 'postgres'
+        ? `WITH gone AS (DELETE FROM ${q} WHERE ${lock} AND ver = ? AND exp > ${now} RETURNING 1) SELECT pg_notify(?, ?) FROM gone`
+        : `DELETE FROM ${q} WHERE ${lock} AND ver = ? AND exp > ${now}`,
+    notifiesUnlock: engine === 'postgres',
   };
 }
 

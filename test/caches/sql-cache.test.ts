@@ -55,3 +55,29 @@ describe.each(ENGINES)('sql (%s): what another program reads', (engine) => {
     await cache.close();
   });
 });
+
+describe('sql (postgres): lock waiters', () => {
+  it('a release wakes a waiter on another connection through NOTIFY, not by polling', async () => {
+    const { createSqlStore } = require('../../backends/sql/kv-store') as typeof import('../../backends/sql/kv-store');
+    const url = databases.get('postgres')!.url;
+    const spec = (sql: string) => ({ namespace: 'notify', clock: Date.now, timeout: 5_000, options: { sql }, report: () => undefined });
+    const holder = createSqlStore(spec(url));
+    // Another pool and listening connection, as in another process.
+    const waiter = createSqlStore(spec(`${url}?application_name=memoir_lock_waiter`));
+    try {
+      expect(await holder.tryLock('notify:job', 'owner-1', 10_000)).toBe(true);
+      expect(await waiter.tryLock('notify:job', 'owner-2', 10_000)).toBe(false);
+      expect(waiter.waitForUnlock).toBeDefined();
+      await waiter.waitForUnlock!('notify:job', 50); // LISTEN is on before the release below
+      const started = Date.now();
+      const woken = waiter.waitForUnlock!('notify:job', 20_000);
+      expect(await holder.unlock('notify:job', 'owner-1')).toBe(true);
+      await woken;
+      expect(Date.now() - started).toBeLessThan(10_000); // far below its 20 s bound: notified
+      expect(await waiter.tryLock('notify:job', 'owner-2', 10_000)).toBe(true);
+    } finally {
+      await holder.close();
+      await waiter.close();
+    }
+  });
+});
