@@ -5,6 +5,7 @@ import {
   type CallOptions,
   cached,
   cacheOf,
+  createCache,
   type Memoized,
   type Promisified,
 } from 'memoir';
@@ -173,6 +174,20 @@ describe('backends that change the return type', () => {
         mongetter: () => ({}),
       });
       expectTypeOf(load).returns.toEqualTypeOf<Promise<number>>();
+    };
+    expect(typeof declare).toBe('function');
+  });
+
+  test('a sync function on a cache alias or a key-value cache is typed to return a Promise', () => {
+    const declare = () => {
+      const viaAlias = cached((a: number, b: number) => a + b, { name: 'types.alias', backend: 'sessions' });
+      expectTypeOf(viaAlias).toEqualTypeOf<Memoized<Promisified<(a: number, b: number) => number>>>();
+      const viaCache = cached((a: number) => String(a), { name: 'types.kv', backend: createCache({ backend: 'memory' }), serializer: 'json' });
+      expectTypeOf(viaCache).returns.toEqualTypeOf<Promise<string>>();
+      // The built-in names keep their own rule.
+      expectTypeOf(cached((a: number) => a, { name: 'types.mem', backend: 'memory', serializer: 'json' })).returns.toEqualTypeOf<number>();
+      // @ts-expect-error a serializer is a name or { serialize, deserialize }
+      cached((a: number) => a, { name: 'types.bad', backend: 'memory', serializer: 'yaml' });
     };
     expect(typeof declare).toBe('function');
   });
