@@ -63,7 +63,6 @@ function on(label: string, options: Record<string, unknown>, extra: { storesByRe
 }
 
 on('memo entries in a memory cache (values as given)', { backend: 'memory' }, { storesByReference: true });
-on('memo entries in a memory cache (v8)', { backend: 'memory', serializer: 'v8' });
 on('memo entries in a file cache', { backend: 'file', cacheDir });
 on('memo entries in a redis cache', { backend: 'redis', redis: REDIS_URL });
 on('memo entries in a sqlite cache', { backend: 'sql', get sql() { return sqlite.url; } });
