@@ -32,10 +32,17 @@ export function openBackend(backend: BackendOption, spec: CoreSpec, storage: Sto
   if (isKeyValueCache(backend)) {
     return kvMemoCore(spec, { cache: () => backend, describe: `the key-value cache of namespace ${JSON.stringify(backend.namespace)}` }, storage);
   }
+  const codec = new MemoCodec(storage.serializer ?? 'v8', spec.name);
+  if (backend === 'memory') {
+    // The hit path of the memory core stays unwrapped on its own form. A tagged serializer gets a
+    // store of its own (memory stores are shared by name): never mixed with untagged values.
+    if (codec.native) return loaders.memory()(spec);
+    return serializedCore(loaders.memory()({ ...spec, name: `${spec.name}\u0000${codec.tag}` }), codec, spec.report, spec.name);
+  }
   const core = typeof backend === 'object' ? backend : build(typeof backend === 'function' ? backend : loaders[backend](), spec);
   // Wrapped on the backend's own form too: entries another serializer wrote (a function of the
   // same name with other options) must read as misses, never as their tagged bytes.
-  return serializedCore(core, new MemoCodec(storage.serializer ?? 'v8', spec.name), spec.report);
+  return serializedCore(core, codec, spec.report);
 }
 
 function build(factory: CoreFactory, spec: CoreSpec): Core {

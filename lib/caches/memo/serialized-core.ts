@@ -11,7 +11,7 @@ import { isTagged, type MemoCodec } from './codec';
  * Persistent cores are wrapped also for functions on the backend's own form ('v8', the
  * default), so that those never return the tagged bytes another serializer wrote.
  */
-export function serializedCore(core: Core, codec: MemoCodec, report: (event: Omit<CoreEvent, 'cache'>) => void): Core {
+export function serializedCore(core: Core, codec: MemoCodec, report: (event: Omit<CoreEvent, 'cache'>) => void, name = core.name): Core {
   const reported = new Set<string>();
 
   function read(key: string, entry: Entry | undefined): Entry | undefined {
@@ -39,7 +39,7 @@ export function serializedCore(core: Core, codec: MemoCodec, report: (event: Omi
   }
 
   const wrapped: Core = {
-    name: core.name,
+    name,
     nonBlocking: core.nonBlocking,
     path: core.path,
     get: async (key) => read(key, await core.get(key)),
