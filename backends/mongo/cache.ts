@@ -97,7 +97,9 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
     try {
       const collection = (await source.collection()) as unknown as Collection<KvDocument>;
       location = collection.namespace;
-      await Promise.all([ensureIndex(collection), time.ready(collection)]);
+      const measuring = time.ready(collection);
+      await ensureIndex(collection);
+      if (measuring) await measuring;
       return await body(collection);
     } catch (error) {
       throw backendError(`kv:${namespace}`, operation, location, error);

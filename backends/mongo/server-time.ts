@@ -23,14 +23,18 @@ export class ServerTime {
 
   constructor(private readonly clock: () => number) {}
 
-  /** Measures when no offset is known (awaited) or when the last one is old (in the background). */
-  async ready(collection: Collection<any>): Promise<void> {
-    if (this.offset !== undefined && performance.now() - this.measuredAt < REMEASURE_MS) return;
+  /**
+   * Measures when no offset is known (a promise to await) or when the last one is old (in the
+   * background, the old offset serving meanwhile); undefined when nothing needs awaiting.
+   */
+  ready(collection: Collection<any>): Promise<void> | undefined {
+    if (this.offset !== undefined && performance.now() - this.measuredAt < REMEASURE_MS) return undefined;
     this.measuring ??= this.measure(collection).finally(() => {
       this.measuring = undefined;
     });
-    if (this.offset === undefined) await this.measuring;
-    else this.measuring.catch(() => undefined); // the old offset serves meanwhile
+    if (this.offset === undefined) return this.measuring;
+    this.measuring.catch(() => undefined);
+    return undefined;
   }
 
   /** The server's time now, as estimated (the caller's clock until the first measurement). */
