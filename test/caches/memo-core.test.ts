@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { createCache } from '../../lib/caches';
 import { kvMemoCore, memoNamespace } from '../../lib/caches/memo';
 import type { Core, KeyValueCache } from '../../lib/contract';
@@ -11,13 +8,13 @@ import { type ScratchDatabase, scratchSqlite } from '../support/sql-databases';
 /**
  * The memo core over a key-value cache (`cached(fn, { backend: cache or alias })`) passes the
  * core contract every built-in core passes, on a store that holds objects (memory) and on
- * stores of bytes, local (file, SQLite) and on a server (Redis). Leases are the stores' locks,
- * judged on the store's clock: the suite runs in its serverClock mode (real short leases, and a
- * claimant whose clock runs an hour ahead does not take over).
+ * stores of bytes, local (SQLite) and on a server (Redis); file caches are exercised through
+ * cached() in memoized-in-cache.test.ts, serializer.test.ts and cross-process.test.ts. Leases
+ * are the stores' locks, judged on the store's clock: the suite runs in its serverClock mode
+ * (real short leases, and a claimant whose clock runs an hour ahead does not take over).
  */
 jest.setTimeout(30_000);
 
-const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memoir-memo-core-'));
 const run = `${process.pid}-${Date.now().toString(36)}`;
 let sqlite: ScratchDatabase;
 
@@ -27,7 +24,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sqlite?.drop();
-  fs.rmSync(cacheDir, { recursive: true, force: true });
 });
 
 /** The suite against memoized entries stored in `cache`; `damage` overwrites what a key holds. */
@@ -63,6 +59,5 @@ function on(label: string, options: Record<string, unknown>, extra: { storesByRe
 }
 
 on('memo entries in a memory cache (values as given)', { backend: 'memory' }, { storesByReference: true });
-on('memo entries in a file cache', { backend: 'file', cacheDir });
 on('memo entries in a redis cache', { backend: 'redis', redis: REDIS_URL });
 on('memo entries in a sqlite cache', { backend: 'sql', get sql() { return sqlite.url; } });
