@@ -3,6 +3,7 @@ import { type CachedDecorator, createMemo, type Memoized, memoizedFunction, type
 import { definitionSite } from './engine';
 import { describe, MemoirError } from './errors';
 import type { CachedOptions } from './options';
+import type { KeyValueCache } from './contract';
 
 type AnyFunction = (...args: any[]) => any;
 
@@ -12,7 +13,12 @@ export type { CachedDecorator, Memoized, MemoizedMethods, Promisified } from './
  * Memoizes a function: `cached(fn, options?)` returns a function with the same signature
  * plus management methods. `cached(options?)` returns a method decorator.
  */
-export function cached<F extends AnyFunction>(fn: F, options: CachedOptions & { backend: 'mongo' | 'redis' | 'sql' }): Memoized<Promisified<F>>;
+export function cached<F extends AnyFunction>(fn: F, options: CachedOptions & { backend: 'mongo' | 'redis' | 'sql' | KeyValueCache }): Memoized<Promisified<F>>;
+/** On 'memory' and 'file' a sync function stays sync; on the other backends and on a cache alias it returns a Promise. */
+export function cached<F extends AnyFunction, B extends string>(
+  fn: F,
+  options: CachedOptions & { backend: B },
+): B extends 'memory' | 'file' ? Memoized<F> : Memoized<Promisified<F>>;
 export function cached<F extends AnyFunction>(fn: F, options?: CachedOptions): Memoized<F>;
 export function cached(options?: CachedOptions): CachedDecorator;
 export function cached<F extends AnyFunction>(fn: F, name: string): Memoized<F>;

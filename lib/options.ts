@@ -1,10 +1,16 @@
-import type { Core, CoreFactory } from './contract';
+import type { CacheSerializer, Core, CoreFactory, KeyValueCache, SerializerName } from './contract';
 import type { MemoirEvent } from './contract';
 import type { HashFunc } from './keys';
 import type { Duration, Size } from './units';
 
 /** Names of the built-in backends. */
 export type BackendName = 'memory' | 'file' | 'mongo' | 'redis' | 'sql';
+
+/**
+ * What `backend` takes: a built-in name, a core or a core factory, a key-value cache, or the
+ * name of a cache alias (`caches`), whose key-value cache then holds the entries.
+ */
+export type BackendOption = BackendName | Core | CoreFactory | KeyValueCache | (string & {});
 
 /** What `mongetter` may return: a collection of the official driver, or a promise of one. */
 // The driver's Collection type is generic and lib/ never imports mongodb, hence `any`.
@@ -45,8 +51,12 @@ export interface Logger {
 export interface CachedOptions {
   /** Cache namespace and its name in the cache manager. Default: the function name qualified by its package and module (`my-app/src/users.ts:load`, `…:ClassName.method`), or its position there when anonymous. */
   name?: string;
-  /** 'memory', 'file' (default), 'mongo', 'redis', 'sql', a core object implementing the core contract, or a `CoreFactory` that builds one from the cache's name, options and `report` channel. */
-  backend?: BackendName | Core | CoreFactory;
+  /**
+   * 'memory', 'file' (default), 'mongo', 'redis', 'sql', a core object implementing the core contract, a `CoreFactory` that builds
+   * one from the cache's name, options and `report` channel, or a key-value cache (`createCache`, `caches.get`) or the name of a
+   * cache alias, whose cache then holds the entries (a sync function there returns a Promise).
+   */
+  backend?: BackendOption;
   /** Age after which an entry is stale. Default: never. */
   staleAfter?: Duration;
   /** On a stale entry, return it at once and refresh in the background. Default false. */
@@ -78,8 +88,14 @@ export interface CachedOptions {
   sql?: string | SqlHandle;
   /** SQL backend: the table holding the entries, created if missing. Default 'memoir_entries'. */
   table?: string;
-  /** Shared backends (redis, sql): longest wait for one server command or statement before the call goes on without the cache. Default '5s'. */
+  /** Shared backends (redis, sql, a key-value cache): longest wait for one server command or statement before the call goes on without the cache. Default '5s' (a key-value cache's own `timeout`). */
   timeout?: Duration;
+  /**
+   * How results are stored: 'v8' (default: the backend's own form), 'json', 'msgpack', 'string', 'none' (as given), or
+   * `{ serialize, deserialize }`. Entries record their serializer: one written by another reads as a miss. On a key-value
+   * cache backend the default is that cache's serializer.
+   */
+  serializer?: SerializerName | CacheSerializer;
   /** Delete stale entries in the background. Default false. */
   cleanupStale?: boolean;
   /** At most one stale cleanup per this interval. Default '1d'. */

@@ -5,6 +5,7 @@ import {
   type CallOptions,
   cached,
   cacheOf,
+  createCache,
   type Memoized,
   type Promisified,
 } from 'memoir';
@@ -177,6 +178,20 @@ describe('backends that change the return type', () => {
     expect(typeof declare).toBe('function');
   });
 
+  test('a sync function on a cache alias or a key-value cache is typed to return a Promise', () => {
+    const declare = () => {
+      const viaAlias = cached((a: number, b: number) => a + b, { name: 'types.alias', backend: 'sessions' });
+      expectTypeOf(viaAlias).toEqualTypeOf<Memoized<Promisified<(a: number, b: number) => number>>>();
+      const viaCache = cached((a: number) => String(a), { name: 'types.kv', backend: createCache({ backend: 'memory' }), serializer: 'json' });
+      expectTypeOf(viaCache).returns.toEqualTypeOf<Promise<string>>();
+      // The built-in names keep their own rule.
+      expectTypeOf(cached((a: number) => a, { name: 'types.mem', backend: 'memory', serializer: 'json' })).returns.toEqualTypeOf<number>();
+      // @ts-expect-error a serializer is a name or { serialize, deserialize }
+      cached((a: number) => a, { name: 'types.bad', backend: 'memory', serializer: 'yaml' });
+    };
+    expect(typeof declare).toBe('function');
+  });
+
   test("a sync function on 'redis' is typed to return a Promise", () => {
     const declare = () => {
       const add = cached((a: number, b: number) => a + b, { name: 'types.redis', backend: 'redis', redis: 'redis://127.0.0.1' });
@@ -199,8 +214,8 @@ describe('backends that change the return type', () => {
     const id = (a: number) => a;
     // @ts-expect-error unknown option (refused at run time too)
     expect(() => cached(id, { backend: 'memory', stalAfter: '1h' })).toThrow(/Unknown option "stalAfter"/);
-    // @ts-expect-error unknown backend name
-    expect(() => cached(id, { backend: 'memcached' })).toThrow();
+    // A string that is no built-in backend names a cache alias: an unknown one is refused at decoration.
+    expect(() => cached(id, { backend: 'memcached' })).toThrow(/Invalid option "backend"/);
     // @ts-expect-error durations are numbers or strings
     expect(() => cached(id, { backend: 'memory', staleAfter: true })).toThrow();
   });

@@ -5,7 +5,7 @@ import { invalidOption, MemoirError } from '../../lib/errors';
 import { appendAsync, type Change, changeId } from './append';
 import { Faults, isFsError } from './faults';
 import type { Records } from './format';
-import { envelopeOf, liveEnvelope, NOT_A_NUMBER, TAG_LOCK, encodeEnvelope, storedValue } from './kv-records';
+import { decodeEnvelope, envelopeOf, isLive, liveEnvelope, NOT_A_NUMBER, TAG_LOCK, encodeEnvelope, storedValue } from './kv-records';
 import { type Layout, listDataFiles, shardedLayout } from './layout';
 import { FileReader } from './reader';
 import { resetAsync } from './replace';
@@ -154,6 +154,20 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
       } catch (error) {
         throw failure(error, 'clear', dir);
       }
+    },
+    async keys() {
+      const now = clock();
+      const keys: string[] = [];
+      try {
+        for (const file of await listDataFiles(dir, data.layout)) {
+          for (const [key, record] of (await data.context.reader.loadAsync(file)).records) {
+            if (isLive(decodeEnvelope(record.bytes), now)) keys.push(key);
+          }
+        }
+      } catch (error) {
+        throw failure(error, 'list the keys', dir);
+      }
+      return keys;
     },
     async getVersioned(key) {
       const envelope = await read(key);

@@ -102,6 +102,12 @@ export const createMemoryStore: CacheStoreFactory = ({ namespace, clock }) => {
     clear() {
       values.clear();
     },
+    keys() {
+      const now = clock();
+      const keys: string[] = [];
+      for (const [key, slot] of values) if (slot.expiresAt === 0 || slot.expiresAt > now) keys.push(key);
+      return keys;
+    },
     getVersioned(key) {
       const slot = live(key);
       return slot ? { value: slot.value, version: String(slot.version) } : { value: undefined, version: undefined };

@@ -4,6 +4,7 @@ import { type CacheStore, type CacheStoreFactory, parseInteger } from '../../lib
 import { MemoirError } from '../../lib/errors';
 import { collectionSource } from './connection';
 import { backendError, isDuplicateKey } from './errors';
+import { ServerTime } from './server-time';
 
 /**
  * The mongo key-value store: one document per key in the collection `mongetter` gives,
@@ -17,6 +18,9 @@ import { backendError, isDuplicateKey } from './errors';
  * "expired or mine" or an insert. Values keep their type (Binary, string, number), so other
  * clients read them as they are. Expired documents are skipped by every read and removed when
  * touched, and in a periodic sweep of the namespace.
+ *
+ * Times (expiry, lock leases) are the server's, estimated from an offset measured against it
+ * (server-time.ts): processes on machines whose clocks disagree still agree on them.
  */
 const SWEEP_EVERY = 1_000;
 const MAX_ATTEMPTS = 100;
@@ -68,15 +72,17 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
     throw new MemoirError('INVALID_OPTION', 'Invalid option "mongetter": required for a mongo cache; pass () => collection or { uri, db, collection }.');
   }
   const source = collectionSource(options.mongetter);
+  const time = new ServerTime(clock);
+  const serverNow = () => time.now();
   const prefix = `${namespace.length}:${namespace}:`;
   const idOf = (key: string) => `v:${prefix}${key}`;
   const lockIdOf = (name: string) => `l:${prefix}${name}`;
   let location = '(collection not resolved yet)';
   let writes = 0;
 
-  const live = (now = clock()) => ({ $or: [{ exp: 0 }, { exp: { $gt: now } }] });
-  const isLive = (doc: Pick<KvDocument, 'exp'> | null | undefined, now = clock()): boolean => !!doc && (doc.exp === 0 || doc.exp > now);
-  const expiryOf = (ttl: number | undefined) => (ttl === undefined ? 0 : clock() + ttl);
+  const live = (now = serverNow()) => ({ $or: [{ exp: 0 }, { exp: { $gt: now } }] });
+  const isLive = (doc: Pick<KvDocument, 'exp'> | null | undefined, now = serverNow()): boolean => !!doc && (doc.exp === 0 || doc.exp > now);
+  const expiryOf = (ttl: number | undefined) => (ttl === undefined ? 0 : serverNow() + ttl);
   const docOf = (key: string, value: unknown, exp: number, ver: string): KvDocument => ({
     _id: idOf(key),
     ns: namespace,
@@ -91,7 +97,9 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
     try {
       const collection = (await source.collection()) as unknown as Collection<KvDocument>;
       location = collection.namespace;
+      const measuring = time.ready(collection);
       await ensureIndex(collection);
+      if (measuring) await measuring;
       return await body(collection);
     } catch (error) {
       throw backendError(`kv:${namespace}`, operation, location, error);
@@ -100,7 +108,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
 
   /** Removes the expired document of `key` (only that version), so an insert can take its place. */
   async function dropExpired(collection: Collection<KvDocument>, id: string): Promise<boolean> {
-    const removed = await collection.deleteOne({ _id: id, exp: { $gt: 0, $lte: clock() } });
+    const removed = await collection.deleteOne({ _id: id, exp: { $gt: 0, $lte: serverNow() } });
     return removed.deletedCount > 0;
   }
 
@@ -123,7 +131,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
   /** Every SWEEP_EVERY writes, expired documents of the namespace nobody touched go. */
   function noteWrite(collection: Collection<KvDocument>): void {
     if (++writes % SWEEP_EVERY !== 0) return;
-    collection.deleteMany({ ns: namespace, k: 'v', exp: { $gt: 0, $lte: clock() } }).catch(() => undefined);
+    collection.deleteMany({ ns: namespace, k: 'v', exp: { $gt: 0, $lte: serverNow() } }).catch(() => undefined);
   }
 
   async function upsert(collection: Collection<KvDocument>, key: string, value: unknown, exp: number): Promise<void> {
@@ -141,7 +149,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
   async function increment(collection: Collection<KvDocument>, key: string, delta: number): Promise<number> {
     const id = idOf(key);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const now = clock();
+      const now = serverNow();
       // The usual case: a live integer, added to in place, if the sum stays a safe integer.
       const room = delta >= 0 ? { $lte: Number.MAX_SAFE_INTEGER - delta } : { $gte: Number.MIN_SAFE_INTEGER - delta };
       const updated = await collection.findOneAndUpdate(
@@ -177,7 +185,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
     multiGet: (keys) =>
       run('multiGet (find)', async (collection) => {
         const docs = await collection.find({ _id: { $in: keys.map(idOf) } }, { projection: { v: 1, exp: 1 } }).toArray();
-        const now = clock();
+        const now = serverNow();
         const byId = new Map(docs.filter((doc) => isLive(doc, now)).map((doc) => [doc._id, doc]));
         return keys.map((key) => {
           const doc = byId.get(idOf(key));
@@ -213,6 +221,12 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
       run('clear (deleteMany)', async (collection) => {
         await collection.deleteMany({ ns: namespace, k: 'v' });
       }),
+    keys: () =>
+      run('keys (find)', async (collection) => {
+        const docs = await collection.find({ ns: namespace, k: 'v', ...live() }, { projection: { _id: 1 } }).toArray();
+        const skip = idOf('').length;
+        return docs.map((doc) => doc._id.slice(skip));
+      }),
     raw: (command, args) =>
       run(`raw ${command}`, async (collection) => {
         const method = (collection as unknown as Record<string, unknown>)[command];
@@ -240,7 +254,7 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
     tryLock: (name, owner, lease) =>
       run('lock', async (collection) => {
         const id = lockIdOf(name);
-        const now = clock();
+        const now = serverNow();
         const taken = await collection.updateOne({ _id: id, $or: [{ exp: { $lte: now } }, { owner }] }, { $set: { owner, exp: now + lease } });
         if (taken.matchedCount > 0) return true;
         try {
@@ -253,13 +267,13 @@ export const createMongoStore: CacheStoreFactory = ({ namespace, clock, options 
       }),
     renewLock: (name, owner, lease) =>
       run('lock renewal', async (collection) => {
-        const now = clock();
+        const now = serverNow();
         const result = await collection.updateOne({ _id: lockIdOf(name), owner, exp: { $gt: now } }, { $set: { exp: now + lease } });
         return result.matchedCount > 0;
       }),
     unlock: (name, owner) =>
       run('unlock', async (collection) => {
-        const result = await collection.deleteOne({ _id: lockIdOf(name), owner, exp: { $gt: clock() } });
+        const result = await collection.deleteOne({ _id: lockIdOf(name), owner, exp: { $gt: serverNow() } });
         return result.deletedCount > 0;
       }),
     close: () => source.close(),

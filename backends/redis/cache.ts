@@ -104,6 +104,21 @@ const PERSIST_IF_EXISTS = script(
 return 0`,
 );
 
+/**
+ * KEYS: key. ARGV: '1' if a value is expected (else the key must be absent), the expected
+ * bytes, '1' if a value replaces it (else the key is deleted), the new bytes, PX ms or ''.
+ */
+const SWAP = script(
+  'kv-swap',
+  `local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current ~= ARGV[2] then return 0 end
+elseif current ~= false then return 0 end
+if ARGV[3] ~= '1' then redis.call('DEL', KEYS[1]) return 1 end
+if ARGV[5] == '' then redis.call('SET', KEYS[1], ARGV[4]) else redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5]) end
+return 1`,
+);
+
 const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, (char) => `\\${char}`);
 const px = (ttl: number | undefined): string[] => (ttl === undefined ? [] : ['PX', String(Math.max(1, Math.ceil(ttl)))]);
 
@@ -266,6 +281,28 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
           await unlinkAll(port, keys);
         }),
       );
+    },
+    async keys() {
+      if (namespace === '') {
+        throw new MemoirError('UNSUPPORTED', "redis cache: listing keys needs a namespace: without one, every key of the database would be this cache's.");
+      }
+      const keys: string[] = [];
+      await run('keys (SCAN)', () =>
+        forEachPage(port, `${globEscape(`${port.keyPrefix}${namespace}:`)}*`, async (page) => {
+          keys.push(...page);
+        }),
+      );
+      return keys;
+    },
+    swap: async (key, expected, next, ttl) => {
+      const args = [
+        expected === undefined ? '0' : '1',
+        expected === undefined ? '' : toRedis(expected),
+        next === undefined ? '0' : '1',
+        next === undefined ? '' : toRedis(next),
+        ttl === undefined ? '' : String(Math.max(1, Math.ceil(ttl))),
+      ];
+      return (await run('swap', () => runScript(port, SWAP, [key], args))) === 1;
     },
     raw: (name, args) => {
       const first = typeof args[0] === 'string' ? args[0] : undefined;

@@ -20,6 +20,8 @@ export interface KvStatements {
   getVersioned: string;
   getMany(count: number): string;
   exists: string;
+  /** ns: the keys of the live values */
+  keys: string;
   /** ns, kind, k, t, v, num, ttl, ttl, ver */
   upsert: string;
   /** ns, kind, k, t, v, num, ttl, ttl, ver: inserts only where no row is */
@@ -46,8 +48,14 @@ export interface KvStatements {
   lockTake: string;
   /** lease, ns, k, owner */
   lockRenew: string;
-  /** ns, k, owner */
+  /**
+   * ns, k, owner, and on PostgreSQL the channel and topic to notify: deletes the owner's lock; the
+   * number of rows (or rows returned) says whether it did. PostgreSQL notifies in the same
+   * statement, so lock waiters in every process wake at once (LISTEN, notify.ts).
+   */
   unlock: string;
+  /** Whether `unlock` takes the channel and topic of a notification. */
+  notifiesUnlock: boolean;
 }
 
 const NOW: Record<Engine, string> = {
@@ -88,6 +96,7 @@ export function kvStatements(engine: Engine, table: TableName): KvStatements {
     getVersioned: `SELECT t, v, num, ver FROM ${q} WHERE ${value} AND ${live}`,
     getMany: (count) => `SELECT k, t, v, num FROM ${q} WHERE ns = ? AND kind = 'v' AND k IN (${Array(count).fill('?').join(', ')}) AND ${live}`,
     exists: `SELECT 1 AS present FROM ${q} WHERE ${value} AND ${live}`,
+    keys: `SELECT k FROM ${q} WHERE ns = ? AND kind = 'v' AND ${live}`,
     upsert: mysql
       ? `INSERT INTO ${q} ${insert} ON DUPLICATE KEY UPDATE t = VALUES(t), v = VALUES(v), num = VALUES(num), exp = VALUES(exp), ver = VALUES(ver)`
       : `INSERT INTO ${q} ${insert} ON CONFLICT (ns, kind, k) DO UPDATE SET t = excluded.t, v = excluded.v, num = excluded.num, exp = excluded.exp, ver = excluded.ver`,
@@ -110,7 +119,11 @@ export function kvStatements(engine: Engine, table: TableName): KvStatements {
     purgeBatch: batchDelete(engine, q, `ns = ? AND exp <> 0 AND exp <= ${now}`),
     lockTake: `UPDATE ${q} SET ver = ?, exp = ${now} + ${ttl} WHERE ${lock} AND (exp <= ${now} OR ver = ?)`,
     lockRenew: `UPDATE ${q} SET exp = ${now} + ${ttl} WHERE ${lock} AND ver = ? AND exp > ${now}`,
-    unlock: `DELETE FROM ${q} WHERE ${lock} AND ver = ? AND exp > ${now}`,
+    unlock:
+      engine === 'postgres'
+        ? `WITH gone AS (DELETE FROM ${q} WHERE ${lock} AND ver = ? AND exp > ${now} RETURNING 1) SELECT pg_notify(?, ?) FROM gone`
+        : `DELETE FROM ${q} WHERE ${lock} AND ver = ? AND exp > ${now}`,
+    notifiesUnlock: engine === 'postgres',
   };
 }
 

@@ -9,7 +9,8 @@ import { type ConnectionLease, leaseConnection } from './registry';
 import { bytes, num, text } from './rows';
 import { checkKey, checkName } from './settings';
 import { parseSource, SQL_ACCEPTED } from './source';
-import { toStored } from './stored-text';
+import { channelOf, keyTopic } from './notify';
+import { fromStored, toStored } from './stored-text';
 import { tableName } from './table-name';
 
 /**
@@ -77,6 +78,8 @@ export const createSqlStore: CacheStoreFactory = ({ namespace, timeout, options 
   // timeout does not get a pool that cannot connect, and the pool is shared with the SQL core.
   const timeoutMs = Math.max(timeout, DEFAULT_POOL_TIMEOUT_MS);
   const statements = kvStatements(source.engine, table);
+  /** The notification topics of this namespace's locks (keyTopic of it and a lock's key). */
+  const lockTopic = `\u0000kv-lock\u0000${ns}`;
   const ready = new WeakMap<SqlConnection, Promise<void>>();
   let lease: ConnectionLease | undefined;
   let writes = 0;
@@ -223,6 +226,7 @@ export const createSqlStore: CacheStoreFactory = ({ namespace, timeout, options 
       run('clear', async (query, sql) => {
         while ((await query(sql.clearBatch, [ns, BATCH])).changed >= BATCH);
       }),
+    keys: () => run('keys', async (query, sql) => (await query(sql.keys, [ns])).rows.map((row) => fromStored(text(row.k)))),
     raw: (statement, args) => run('raw', (query) => query(statement, args)),
     getVersioned: (key) =>
       run('optimisticLock', async (query, sql) => {
@@ -251,12 +255,24 @@ export const createSqlStore: CacheStoreFactory = ({ namespace, timeout, options 
       }),
     renewLock: (name, owner, lease) =>
       run('lock renewal', async (query, sql) => (await query(sql.lockRenew, [Math.max(1, Math.ceil(lease)), ns, keyOf(name), owner])).changed > 0),
-    unlock: (name, owner) => run('unlock', async (query, sql) => (await query(sql.unlock, [ns, keyOf(name), owner])).changed > 0),
+    unlock: (name, owner) =>
+      run('unlock', async (query, sql) => {
+        const k = keyOf(name);
+        const notify = sql.notifiesUnlock ? [channelOf(table), keyTopic(lockTopic, k)] : [];
+        return (await query(sql.unlock, [ns, k, owner, ...notify])).changed > 0;
+      }),
     async close() {
       if (closed) return;
       closed = true;
       await lease?.release();
     },
   };
+  // PostgreSQL wakes lock waiters with the unlock's NOTIFY; the other engines poll (lib/caches/lock.ts).
+  if (statements.notifiesUnlock) {
+    store.waitForUnlock = async (name, maxMs) => {
+      const waiting = connection().waitForChange?.(table, lockTopic, keyOf(name), maxMs);
+      if (waiting) await waiting;
+    };
+  }
   return store;
 };

@@ -48,6 +48,47 @@ export interface BackendSpec {
   store: CacheStoreFactory;
 }
 
+/** What a cache was built from, so that memoized functions can open stores of their own beside it. */
+interface Origin {
+  spec: BackendSpec;
+  own: Record<string, unknown>;
+  settings: CacheSettings;
+  report: (event: MemoirEvent) => void;
+}
+
+const origins = new WeakMap<object, Origin>();
+
+/** A store of the same backend, connection and options as `cache`, on another namespace. */
+export interface DerivedStore {
+  store: CacheStore;
+  /** The cache's serializer, default time to live (ms) and per-command limit (ms). */
+  serializer: SerializerName | CacheSerializer;
+  ttl: number | undefined;
+  timeout: number;
+  /** How messages name the cache: `redis cache "main"`. */
+  label: string;
+}
+
+/**
+ * Opens a store beside `cache` (built by BaseCache) on `namespace`: how memoized functions keep
+ * their entries in a key-value cache without mixing them with its keys. Undefined when `cache`
+ * was not built by BaseCache (a custom cache of its own making has no store to share).
+ */
+export function deriveStore(cache: unknown, namespace: string, report?: (event: Omit<MemoirEvent, 'cache'>) => void): DerivedStore | undefined {
+  const origin = typeof cache === 'object' && cache !== null ? origins.get(cache) : undefined;
+  if (!origin) return undefined;
+  const { spec, own, settings } = origin;
+  const store = spec.store({
+    namespace,
+    clock: settings.clock,
+    timeout: settings.timeout,
+    options: own,
+    report: (event) => (report ? report(event) : origin.report({ ...event, cache: namespace })),
+  });
+  const label = `${spec.backend} cache${settings.namespace ? ` "${settings.namespace}"` : ''}`;
+  return { store, serializer: settings.serializer, ttl: settings.ttl, timeout: settings.timeout, label };
+}
+
 /**
  * The one implementation of the key-value contract (API.md section 7) over a backend's store:
  * namespacing, serialization, plugins, per-command timeouts, getOrSet, locks and optimistic
@@ -93,6 +134,7 @@ export class BaseCache implements KeyValueCache {
       options: own,
       report: (event) => this.report({ ...event, cache: this.namespace }),
     });
+    origins.set(this, { spec, own, settings, report: (event) => this.report(event) });
     this.codec = new Codec(settings.serializer, this.store.holdsObjects === true, this.label, this.store.textual === true);
     if (settings.plugins.length > 0) {
       this.hooks = new Map();

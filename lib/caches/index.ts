@@ -20,3 +20,5 @@ export { type AliasConfig, configFromEnvironment, parseDsn } from './dsn';
 export { type CommandTiming, HitMissRatio, hitMissRatio, Timing, timing } from './plugins';
 export { CacheRegistry, type CachesConfig, caches } from './registry';
 export { SERIALIZER_NAMES } from './serializers';
+export { checkSerializer } from './serializers';
+export { isKeyValueCache, type KvCoreSettings, type KvCoreSource, kvMemoCore, MemoCodec, memoNamespace, serializedCore } from './memo';

@@ -18,7 +18,8 @@ import { parseDuration } from '../units';
 /** Runs one store primitive with the cache's per-command timeout. */
 export type StoreCall = <T>(what: string, work: () => T | Promise<T>) => Promise<T>;
 
-const MAX_POLL_MS = 100;
+/** Waiters poll at most this far apart where the store cannot signal a release (mongo, MariaDB/MySQL, SQLite). */
+const MAX_POLL_MS = 50;
 
 /** In-process wake-ups: a release here wakes this process's waiters at once. */
 const localWaiters = new WeakMap<CacheStore, Map<string, Set<() => void>>>();

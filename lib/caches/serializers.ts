@@ -59,6 +59,21 @@ function rejectUnstorable(value: unknown, format: string, seen = new Set<object>
   seen.delete(value);
 }
 
+/** The serializer object behind `serializer`; undefined for 'none' (values as given). */
+export function serializerObject(serializer: SerializerName | CacheSerializer): CacheSerializer | undefined {
+  if (typeof serializer !== 'string') return serializer;
+  return serializer === 'none' ? undefined : BUILT_IN[serializer];
+}
+
+/**
+ * What memoized functions' entries record as their serializer: the built-in name, or
+ * `custom:<name>` for a custom one (`custom` without a name), so one never reads another's.
+ */
+export function serializerTag(serializer: SerializerName | CacheSerializer): string {
+  if (typeof serializer === 'string') return serializer;
+  return typeof serializer.name === 'string' && serializer.name !== '' ? `custom:${serializer.name}` : 'custom';
+}
+
 export function isSerializer(value: unknown): value is CacheSerializer {
   const candidate = value as Partial<CacheSerializer> | null;
   return typeof candidate === 'object' && candidate !== null && typeof candidate.serialize === 'function' && typeof candidate.deserialize === 'function';

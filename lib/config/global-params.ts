@@ -27,6 +27,7 @@ const KNOWN = new Set<string>([
   'sql',
   'table',
   'timeout',
+  'serializer',
   'entrySizeLimit',
   'copy',
   'onEvent',

@@ -1,9 +1,10 @@
-import { CORE_OPERATIONS, type Core, type CoreFactory, coreDefect } from '../contract';
+import { CORE_OPERATIONS, coreDefect } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
-import type { BackendName, CachedOptions, CallOptions, GlobalParams } from '../options';
+import type { BackendOption, CachedOptions, CallOptions, GlobalParams } from '../options';
 import { resolveSettings } from './settings';
 import { parseDuration, parseSize } from '../units';
 import { assertPeerDependency } from '../util';
+import { caches, checkSerializer, isKeyValueCache } from '../caches';
 
 const BACKENDS = ['memory', 'file', 'mongo', 'redis', 'sql'];
 
@@ -32,10 +33,44 @@ function checkRedis(redis: unknown): void {
 /** Every member of CachedOptions; test/config/options-reference.test.ts keeps it equal to the type. */
 export const CACHED_OPTION_NAMES: ReadonlySet<string> = new Set([
   'name', 'backend', 'staleAfter', 'nextTime', 'allowNone', 'waitForCalcTimeout', 'lease', 'hashFunc',
-  'cacheDir', 'separateFiles', 'mongetter', 'redis', 'sql', 'table', 'timeout', 'cleanupStale', 'cleanupInterval', 'entrySizeLimit',
+  'cacheDir', 'separateFiles', 'mongetter', 'redis', 'sql', 'table', 'timeout', 'serializer', 'cleanupStale', 'cleanupInterval', 'entrySizeLimit',
   'dependsOn', 'manager', 'instanceKey', 'shareAcrossInstances', 'copy', 'async', 'onBackendError',
   'onEvent', 'logger', 'clock',
 ]);
+
+/**
+ * A built-in name, a core, a core factory, a key-value cache, or a known alias. An alias must be
+ * known when the function is wrapped (from the environment's DSNs or `caches.setConfig`), so a
+ * typo fails there; `caches` is read lazily after that, so a later `setConfig` is followed.
+ */
+function checkBackend(backend: unknown): void {
+  if (backend === undefined || typeof backend === 'function' || (typeof backend === 'string' && BACKENDS.includes(backend))) return;
+  if (typeof backend === 'string') {
+    try {
+      caches.getAliasConfig(backend);
+      return;
+    } catch (error) {
+      if (!(error instanceof MemoirError) || error.code !== 'UNKNOWN_ALIAS') throw error;
+      // INVALID_OPTION like every bad option at decoration; the message says what an alias is.
+      throw new MemoirError(
+        'INVALID_OPTION',
+        `Invalid option "backend": ${JSON.stringify(backend)} is neither a built-in backend ('memory', 'file', 'mongo', 'redis', 'sql') ` +
+          `nor a cache alias (caches.setConfig or MEMOIR_DSN_*); ${error.message.replace(/^Unknown cache alias "[^"]*"; /, '')}`,
+        { cause: error },
+      );
+    }
+  }
+  if (isKeyValueCache(backend)) return;
+  const defect = typeof backend === 'object' ? coreDefect(backend) : 'it is neither a backend name nor a core';
+  if (defect !== undefined) {
+    throw invalidOption(
+      'backend',
+      backend,
+      `'memory', 'file', 'mongo', 'redis', 'sql', a core object (${CORE_OPERATIONS.join(', ')}), a core factory (spec) => core, ` +
+        `a key-value cache (createCache, caches.get) or the name of a cache alias; ${defect}`,
+    );
+  }
+}
 
 /** Throws a MemoirError naming the first bad option. Units are parsed to prove they parse. */
 export function validateOptions(options: CachedOptions): void {
@@ -51,17 +86,8 @@ export function validateOptions(options: CachedOptions): void {
       );
     }
   }
-  const { backend } = options;
-  if (backend !== undefined && typeof backend !== 'function' && !(typeof backend === 'string' && BACKENDS.includes(backend))) {
-    const defect = typeof backend === 'object' ? coreDefect(backend) : 'it is neither a backend name nor a core';
-    if (defect !== undefined) {
-      throw invalidOption(
-        'backend',
-        backend,
-        `'memory', 'file', 'mongo', 'redis', 'sql', a core object (${CORE_OPERATIONS.join(', ')}) or a core factory (spec) => core; ${defect}`,
-      );
-    }
-  }
+  checkBackend(options.backend);
+  if (options.serializer !== undefined) checkSerializer(options.serializer);
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
     throw invalidOption('name', options.name, 'a non-empty string');
   }
@@ -157,7 +183,7 @@ export function validateCallOptions(options: CallOptions): void {
 }
 
 /** The backend a function with these options uses: its own, else the global default. */
-export function backendOf(options: CachedOptions, params: Readonly<GlobalParams>): BackendName | Core | CoreFactory {
+export function backendOf(options: CachedOptions, params: Readonly<GlobalParams>): BackendOption {
   return options.backend ?? params.backend ?? 'file';
 }
 

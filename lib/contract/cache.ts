@@ -118,6 +118,11 @@ export interface KeyValueCache {
 export interface CacheSerializer {
   serialize(value: unknown): Buffer | string;
   deserialize(raw: Buffer | string): unknown;
+  /**
+   * What memoized functions' entries record as their serializer (default 'custom'): an entry
+   * written by another serializer is a miss, so give two different custom serializers two names.
+   */
+  readonly name?: string;
 }
 
 export type SerializerName = 'v8' | 'json' | 'msgpack' | 'string' | 'none';
@@ -231,6 +236,19 @@ export interface CacheStore {
   unlock(name: string, owner: string): Awaitable<boolean>;
   /** Resolves when lock `name` may have been freed, or after `maxMs` (waiters poll otherwise). */
   waitForUnlock?(name: string, maxMs: number): Promise<void>;
+  /**
+   * The keys of this namespace's live values, as stored (namespace applied), in no particular
+   * order. Memoized functions stored in the cache need it for clearBeingCalculated, deleteStale
+   * and keys(); without it those reject with `UNSUPPORTED`.
+   */
+  keys?(): Awaitable<string[]>;
+  /**
+   * Replaces the value of `key` with `next` (deletes it when `next` is undefined) only if `key`
+   * holds exactly `expected` now (undefined: no live value); true when it did. Optional: a store
+   * whose getVersioned is costly (a Redis WATCH needs a connection of its own) offers it as one
+   * round trip; elsewhere getVersioned and compareAndSet do the same.
+   */
+  swap?(key: string, expected: StoredValue | undefined, next: StoredValue | undefined, ttl: number | undefined): Awaitable<boolean>;
   /** Releases connections and timers; idempotent. */
   close(): Awaitable<void>;
 }

@@ -18,6 +18,7 @@ import type { CacheStats } from './stats';
 import { CallRecorder } from './recorder';
 import { backendOf, validateDecoration } from '../config';
 import { processState } from '../util';
+import { parseDuration } from '../units';
 
 type AnyFunction = (...args: any[]) => any;
 
@@ -161,11 +162,14 @@ export class Memo implements MemoHost {
     const params = currentParams();
     const backend = backendOf(this.options, params);
     const pick = <K extends keyof CachedOptions & keyof typeof params>(key: K) => this.options[key] ?? params[key];
+    const { serializer: _serializer, ...options } = this.options;
+    const timeout = pick('timeout');
     this.openedCore = openBackend(backend, {
       name: this.name,
-      // The function's own options, with the storage ones filled in from the globals.
+      // The function's own options, with the storage ones filled in from the globals. The
+      // serializer is the engine's (openBackend wraps the core), never a core's own.
       options: {
-        ...this.options,
+        ...options,
         cacheDir: pick('cacheDir'),
         separateFiles: pick('separateFiles'),
         mongetter: pick('mongetter'),
@@ -180,6 +184,9 @@ export class Memo implements MemoHost {
         strict: this.settings.onBackendError === 'throw',
       },
       report: (event) => this.record.coreEvent({ ...event, cache: this.name }),
+    }, {
+      serializer: pick('serializer'),
+      timeout: timeout === undefined ? undefined : parseDuration(timeout, 'timeout'),
     });
     // Held weakly: the list of open cores must not keep a dropped function alive.
     const self = new WeakRef<Memo>(this);

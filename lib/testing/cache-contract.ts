@@ -408,6 +408,55 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
         expect(cache.plugins).toEqual([first, second]);
       });
 
+      it('every command has its pre and post hook, with its key or keys, value and result', async () => {
+        const commands = ['get', 'set', 'add', 'multiGet', 'multiSet', 'exists', 'increment', 'expire', 'delete', 'clear', 'raw', 'getOrSet', 'lock', 'optimisticLock'];
+        const seen: string[] = [];
+        const posts = new Map<string, PluginContext>();
+        const recorder: CachePlugin = {};
+        for (const command of commands) {
+          const name = command[0].toUpperCase() + command.slice(1);
+          Object.assign(recorder, {
+            [`pre${name}`]: (context: PluginContext) => void seen.push(`pre ${context.command}`),
+            [`post${name}`]: (context: PluginContext) => {
+              seen.push(`post ${context.command}`);
+              posts.set(context.command, { ...context });
+            },
+          });
+        }
+        const cache = await open({ plugins: [recorder] });
+        await cache.set('a', 1);
+        await cache.get('a');
+        await cache.add('b', 2);
+        await cache.multiGet(['a', 'b']);
+        await cache.multiSet({ c: 3 });
+        await cache.exists('a');
+        await cache.increment('n', 2);
+        await cache.expire('a', 60_000);
+        await cache.delete('b');
+        await cache.getOrSet('g', () => 'made');
+        await (await cache.lock('l')).release();
+        await cache.optimisticLock('a');
+        await cache.raw('PING').catch(() => undefined); // its post hook runs where PING is a command
+        await cache.clear();
+        for (const command of commands) {
+          expect(seen).toContain(`pre ${command}`);
+          if (command !== 'raw') expect(seen).toContain(`post ${command}`);
+        }
+        expect(posts.get('set')).toMatchObject({ key: 'a', value: 1, result: true });
+        expect(posts.get('get')).toMatchObject({ key: 'a', result: 1, hit: true });
+        expect(posts.get('add')).toMatchObject({ key: 'b', value: 2, result: true });
+        expect(posts.get('multiGet')).toMatchObject({ keys: ['a', 'b'], result: [1, 2] });
+        expect(posts.get('multiSet')).toMatchObject({ keys: ['c'], value: [3], result: true });
+        expect(posts.get('exists')).toMatchObject({ key: 'a', result: true });
+        expect(posts.get('increment')).toMatchObject({ key: 'n', value: 2, result: 2 });
+        expect(posts.get('expire')).toMatchObject({ key: 'a', result: true });
+        expect(posts.get('delete')).toMatchObject({ key: 'b', result: 1 });
+        expect(posts.get('getOrSet')).toMatchObject({ key: 'g', result: 'made', hit: false });
+        expect(posts.get('lock')).toMatchObject({ key: 'l' });
+        expect(posts.get('optimisticLock')).toMatchObject({ key: 'a' });
+        expect(posts.get('clear')).toMatchObject({ result: true });
+      });
+
       it('a hook that throws rejects the command; a pre hook stops it from running', async () => {
         const cache = await open({
           plugins: [

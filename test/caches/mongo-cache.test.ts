@@ -35,6 +35,36 @@ function describeOn(label: string, uri: () => Promise<{ uri: string; stop?: () =
       await stop?.();
     },
   });
+
+  it(`${label}: ttls and lock leases are judged on the server's clock, not on a client clock an hour off`, async () => {
+    const namespace = `skew-${process.pid}-${Date.now().toString(36)}`;
+    const HOUR = 3_600_000;
+    const fair = new MongoCache({ namespace, mongetter: () => collection });
+    const ahead = new MongoCache({ namespace, mongetter: () => collection, clock: () => Date.now() + HOUR });
+    const behind = new MongoCache({ namespace, mongetter: () => collection, clock: () => Date.now() - HOUR });
+    try {
+      await fair.set('long', 'live', { ttl: '10m' });
+      expect(await ahead.get('long')).toBe('live'); // on its own clock it expired 50 minutes ago
+      await ahead.set('short', 'soon gone', { ttl: 300 });
+      expect(await fair.get('short')).toBe('soon gone');
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      expect(await fair.get('short')).toBeUndefined(); // on the writer's clock it lives an hour more
+      expect(await behind.exists('short')).toBe(false);
+
+      const held = await fair.lock('job', { lease: '10s' });
+      await expect(ahead.lock('job', { wait: 150 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+      const short = await behind.lock('other', { lease: 300 });
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      // The renewal keeps behind's lock, on the server's clock: an hour-ahead client cannot take it.
+      await expect(ahead.lock('other', { wait: 100 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect(await short.release()).toBe(true);
+      expect(await held.release()).toBe(true);
+      await (await ahead.lock('job', { wait: 1_000 })).release();
+    } finally {
+      await fair.clear();
+      for (const cache of [fair, ahead, behind]) await cache.close();
+    }
+  });
 }
 
 let standin: Standin;

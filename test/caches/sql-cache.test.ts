@@ -55,3 +55,35 @@ describe.each(ENGINES)('sql (%s): what another program reads', (engine) => {
     await cache.close();
   });
 });
+
+describe('sql (postgres): lock waiters', () => {
+  it('a release wakes a waiter on another connection through NOTIFY, not by polling', async () => {
+    const { createSqlStore } = require('../../backends/sql/kv-store') as typeof import('../../backends/sql/kv-store');
+    const url = databases.get('postgres')!.url;
+    const spec = (sql: string) => ({ namespace: 'notify', clock: Date.now, timeout: 5_000, options: { sql }, report: () => undefined });
+    const holder = createSqlStore(spec(url));
+    // Another pool and listening connection, as in another process.
+    const waiter = createSqlStore(spec(`${url}?application_name=memoir_lock_waiter`));
+    try {
+      expect(waiter.waitForUnlock).toBeDefined();
+      const started = Date.now();
+      let woken = false;
+      const waiting = waiter.waitForUnlock!('notify:job', 20_000).then(() => {
+        woken = true;
+      });
+      // The waiter's LISTEN starts with its wait, on a connection of its own: a release sent
+      // before it is active goes unheard (polling covers that in use), so releases are repeated
+      // until one is heard. Only a notification ends the wait before its 20 s bound.
+      for (let round = 0; !woken && round < 100; round++) {
+        expect(await holder.tryLock('notify:job', 'owner-1', 10_000)).toBe(true);
+        expect(await holder.unlock('notify:job', 'owner-1')).toBe(true);
+        await Promise.race([waiting, new Promise((resolve) => setTimeout(resolve, 100))]);
+      }
+      await waiting;
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await holder.close();
+      await waiter.close();
+    }
+  });
+});

@@ -11,10 +11,14 @@
  *   { id, op: 'openMulti', options }            builds a multiCached loader (cached options, keysFrom 0)
  *   { id, op: 'multiCall', ids, ms }            → the loader's answer as entries; the loader reports
  *                                                 { type: 'started', key: ids joined by ',' } and takes `ms`
+ *   { id, op: 'openMemo', key }                 memoizes a function named `key` in the opened cache
+ *   { id, op: 'memoCall', value, ms }           → its result for `value`; it reports { type: 'started',
+ *                                                 key: 'memo:<name>:<value>' } and takes `ms`
  * Replies are { type: 'reply', id, result } or { type: 'reply', id, error: code or message }.
  */
 import { createCache } from '../../lib/caches';
 import { multiCached } from '../../lib/multi';
+import { cached } from '../../lib/cached';
 import type { KeyValueCache, LockHandle, OptimisticLock } from '../../lib/contract/cache';
 
 type Order = { id: number; op: string; key?: string; value?: unknown; count?: number; lease?: number; ms?: number; ids?: string[]; options?: Record<string, unknown> };
@@ -25,6 +29,7 @@ const locks = new Map<string, LockHandle>();
 const reads = new Map<string, OptimisticLock>();
 let loadDelay = 0;
 let loader: ((ids: string[]) => Promise<Map<string, string>>) | undefined;
+let memoized: ((value: string, ms: number) => Promise<string>) | undefined;
 
 async function handle(order: Order): Promise<unknown> {
   const key = order.key ?? '';
@@ -70,6 +75,20 @@ async function handle(order: Order): Promise<unknown> {
         { keysFrom: 0, ...(order.options as object) },
       );
       return true;
+    case 'openMemo': {
+      const name = key;
+      memoized = cached(
+        async (value: string, ms: number) => {
+          send({ type: 'started', key: `memo:${name}:${value}`, pid: process.pid });
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return `${value}@${process.pid}`;
+        },
+        { name, backend: cache!, hashFunc: ([value]) => String(value) },
+      );
+      return true;
+    }
+    case 'memoCall':
+      return memoized!(String(order.value), order.ms ?? 0);
     case 'multiCall':
       loadDelay = order.ms ?? 0;
       return [...(await loader!(order.ids!))];
