@@ -13,6 +13,7 @@ import { MemoirError } from '../../lib/errors';
 import { createMongoCore } from './';
 import { collectionSource } from './connection';
 import { decodeEntry, decodeMark } from './documents';
+import { serverTimeOf } from './server-time';
 
 export interface MongoCatalogOptions {
   uri: string;
@@ -26,7 +27,9 @@ export interface MongoCatalogOptions {
  * The caches of one mongo collection, for the CLI: every distinct `func` is a cache. Reads
  * and bulk deletes use the same filters as the mongo core (every value behind `$eq`);
  * precached values are written by the core itself, so they are stored exactly as a call
- * would store them.
+ * would store them. Marks hold the server's times: they are shown, and judged live, on this
+ * machine's clock through the measured offset (0 when it cannot be measured, say with
+ * read-only credentials: the measurement is a write).
  */
 export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
   const location = `${options.db}.${options.collection}`;
@@ -47,6 +50,17 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
         { cause: error },
       );
     }
+  }
+
+  /** What to add to a mark's server times to put them on this machine's clock, `now`. */
+  async function markShift(entries: Collection, now: number): Promise<number> {
+    const time = serverTimeOf(entries);
+    try {
+      await time.ready(entries);
+    } catch {
+      return 0;
+    }
+    return Math.round(now - time.now());
   }
 
   async function resolve(name: string): Promise<Collection> {
@@ -81,12 +95,13 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
     async list(now) {
       const entries = await collection();
       const byFunc = new Map<string, CacheSummary>();
+      const shift = await markShift(entries, now);
       const cursor = entries.find({}, { projection: { _id: 0 } });
       for await (const doc of cursor) {
         if (typeof doc.func !== 'string') continue;
         let summary = byFunc.get(doc.func);
         if (!summary) byFunc.set(doc.func, (summary = emptySummary(doc.func, location, 'mongo')));
-        addToSummary(summary, doc, now);
+        addToSummary(summary, doc, now, shift);
       }
       return [...byFunc.values()].sort((a, b) => a.name.localeCompare(b.name));
     },
@@ -96,8 +111,9 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
       const filter =
         key === undefined ? { func: { $eq: name } } : { func: { $eq: name }, key: { $eq: key } };
       const found: EntryInfo[] = [];
+      const shift = await markShift(entries, Date.now());
       for await (const doc of entries.find(filter, { projection: { _id: 0 } })) {
-        const info = entryInfo(doc);
+        const info = entryInfo(doc, shift);
         if (info) found.push(info);
       }
       return found;
@@ -153,7 +169,12 @@ export function openMongoCatalog(options: MongoCatalogOptions): Catalog {
   return withServerErrors(catalog, 'MongoDB');
 }
 
-function addToSummary(summary: CacheSummary, doc: Document, now: number): void {
+/** A mark's server times moved onto this machine's clock. */
+function shifted<T extends { since: number; leaseUntil: number }>(mark: T, shift: number): T {
+  return { ...mark, since: mark.since + shift, leaseUntil: mark.leaseUntil + shift };
+}
+
+function addToSummary(summary: CacheSummary, doc: Document, now: number, shift: number): void {
   const decoded = decodeEntry(doc, {
     serialize: v8Serializer.serialize,
     deserialize: () => undefined,
@@ -170,15 +191,16 @@ function addToSummary(summary: CacheSummary, doc: Document, now: number): void {
     summary.oldest = Math.min(summary.oldest ?? entry.time, entry.time);
     summary.newest = Math.max(summary.newest ?? entry.time, entry.time);
   }
-  if (isLive(entry.processing, now))
-    summary.liveMarks.push({ key: String(doc.key), ...entry.processing });
-  else if (entry.processing) summary.deadMarks++;
+  const mark = entry.processing && shifted(entry.processing, shift);
+  if (isLive(mark, now)) summary.liveMarks.push({ key: String(doc.key), ...mark! });
+  else if (mark) summary.deadMarks++;
 }
 
-function entryInfo(doc: Document): EntryInfo | undefined {
+function entryInfo(doc: Document, shift: number): EntryInfo | undefined {
   if (typeof doc.key !== 'string' || typeof doc.time !== 'number') return undefined;
   const bytes = valueBytes(doc.value);
-  const processing = decodeMark(doc.processing);
+  const stored = decodeMark(doc.processing);
+  const processing = stored && shifted(stored, shift);
   return {
     key: doc.key,
     time: doc.time,

@@ -6,6 +6,7 @@ import type {
   CoreFactory,
   CoreSpec,
   Entry,
+  Mark,
   WriteOptions,
   WriteResult,
 } from '../../lib/contract';
@@ -15,6 +16,7 @@ import { collectionSource } from './connection';
 import { decodeEntry, type EntryDocument, entryFilter } from './documents';
 import { backendError, isDuplicateKey } from './errors';
 import { ensureIndexes } from './indexes';
+import { type ServerTime, serverTimeOf } from './server-time';
 
 export type { MongoConnectionOptions, Mongetter } from './connection';
 
@@ -23,6 +25,12 @@ export type { MongoConnectionOptions, Mongetter } from './connection';
  * share. Correctness rests on the unique (func, key) index: acquire is a single conditional
  * upsert, and when two claimants race the loser's insert fails with E11000, which means
  * "someone else holds it". Async only; a sync function on this backend returns a Promise.
+ *
+ * Leases are judged on the server's clock (server-time.ts): a mark stores `since` and
+ * `leaseUntil` as server times, and acquire and renew compare them with the server's now, so a
+ * machine whose clock runs ahead never takes over a live calculation; of a claim only the
+ * lease's length counts. Marks are reported on the caller's clock (the `clock` option, which
+ * still governs entry ages): a lease with 3 s left on the server has 3 s left in the report.
  *
  * Server errors are thrown as MemoirError 'BACKEND_ERROR'; whether a call then fails or runs
  * the function uncached is the engine's policy, not the core's.
@@ -36,38 +44,65 @@ function serializerOf(options: CoreSpec['options']): Serializer {
     : v8Serializer;
 }
 
+/** A claim's lease length: all of a claim that counts on the server's clock. */
+const leaseMsOf = (claim: Claim) => Math.max(1, Math.ceil(claim.leaseUntil - claim.now));
+
 export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
   const { name: func } = spec;
   const source = collectionSource(spec.options.mongetter);
   const serializer = serializerOf(spec.options);
+  const clock =
+    typeof spec.options.clock === 'function' ? (spec.options.clock as () => number) : Date.now;
   const reportedKeys = new Set<string>();
   let location = '(collection not resolved yet)';
   let closed = false;
 
-  /** Resolves the collection (and its index) lazily, then runs one operation, wrapping errors. */
+  /**
+   * Resolves the collection (and its index, and the server's time) lazily, then runs one
+   * operation, wrapping errors.
+   */
   async function run<T>(
     operation: string,
-    body: (collection: Collection<EntryDocument>) => Promise<T>,
+    body: (collection: Collection<EntryDocument>, time: ServerTime) => Promise<T>,
   ): Promise<T> {
     if (closed)
       throw new MemoirError('BACKEND_ERROR', `Cache "${func}": the mongo core is closed.`);
     try {
       const collection = (await source.collection()) as unknown as Collection<EntryDocument>;
       location = collection.namespace;
+      const time = serverTimeOf(collection);
+      const measuring = time.ready(collection);
       await ensureIndexes(collection as unknown as Collection);
-      return await body(collection);
+      if (measuring) await measuring;
+      return await body(collection, time);
     } catch (error) {
       throw backendError(func, operation, location, error);
     }
   }
 
-  /** Unreadable documents are a miss; each key is reported once per core, not on every read. */
+  /** A mark's server times on the caller's clock. */
+  const onCallerClock = (mark: Mark, shift: number): Mark => ({
+    owner: mark.owner,
+    since: mark.since + shift,
+    leaseUntil: mark.leaseUntil + shift,
+  });
+
+  /**
+   * Unreadable documents are a miss; each key is reported once per core, not on every read.
+   * Marks come back on the caller's clock.
+   */
   function readable(
     key: string,
     doc: Record<string, unknown> | null,
+    time: ServerTime,
   ): ReturnType<typeof decodeEntry> | undefined {
     if (!doc) return undefined;
     const decoded = decodeEntry(doc, serializer);
+    if (decoded.ok ? decoded.entry.processing : decoded.mark) {
+      const shift = Math.round(clock() - time.now());
+      if (decoded.ok) decoded.entry.processing = onCallerClock(decoded.entry.processing!, shift);
+      else decoded.mark = onCallerClock(decoded.mark!, shift);
+    }
     if (!decoded.ok && !reportedKeys.has(key)) {
       reportedKeys.add(key);
       spec.report({
@@ -84,44 +119,44 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
     collection.findOne(entryFilter(func, key)) as Promise<Record<string, unknown> | null>;
 
   async function get(key: string): Promise<Entry | undefined> {
-    return run('find', async (collection) => {
-      const decoded = readable(key, await find(collection, key));
+    return run('find', async (collection, time) => {
+      const decoded = readable(key, await find(collection, key), time);
       return decoded?.ok ? decoded.entry : undefined;
     });
   }
 
   async function acquire(key: string, claim: Claim): Promise<AcquireOutcome> {
-    const mark = { owner: claim.owner, since: claim.now, leaseUntil: claim.leaseUntil };
-    // Matches only when there is no live mark of someone else. `$not: { $gt }` also matches a
-    // missing or malformed lease, so a damaged document can be taken over instead of wedging.
-    const filter = {
-      ...entryFilter(func, key),
-      $or: [
-        { 'processing.leaseUntil': { $not: { $gt: claim.now } } },
-        { 'processing.owner': { $eq: claim.owner } },
-      ],
-    };
-    const update = {
-      $set: { processing: mark },
-      $setOnInsert: { func, key, time: claim.now, completed: false },
-    };
-    return run('acquire (findOneAndUpdate)', async (collection) => {
+    const leaseMs = leaseMsOf(claim);
+    return run('acquire (findOneAndUpdate)', async (collection, time) => {
+      const now = Math.round(time.now());
+      const mark = { owner: claim.owner, since: now, leaseUntil: now + leaseMs };
+      // Matches only when there is no live mark of someone else. `$not: { $gt }` also matches
+      // a missing or malformed lease, so a damaged document can be taken over, not wedge.
+      const filter = {
+        ...entryFilter(func, key),
+        $or: [
+          { 'processing.leaseUntil': { $not: { $gt: now } } },
+          { 'processing.owner': { $eq: claim.owner } },
+        ],
+      };
+      const update = {
+        $set: { processing: mark },
+        $setOnInsert: { func, key, time: claim.now, completed: false },
+      };
+      const ours = () => ({ time: claim.now, completed: false, processing: onCallerClock(mark, claim.now - now) });
       for (let attempt = 1; ; attempt++) {
         try {
           const doc = await collection.findOneAndUpdate(filter, update, {
             upsert: true,
             returnDocument: 'after',
           });
-          const decoded = readable(key, doc as Record<string, unknown> | null);
-          const entry = decoded?.ok
-            ? decoded.entry
-            : { time: claim.now, completed: false, processing: mark };
-          return { acquired: true, entry };
+          const decoded = readable(key, doc as Record<string, unknown> | null, time);
+          return { acquired: true, entry: decoded?.ok ? decoded.entry : ours() };
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
         }
         // The upsert lost to an existing document: someone else holds a live mark.
-        const decoded = readable(key, await find(collection, key));
+        const decoded = readable(key, await find(collection, key), time);
         if (decoded) {
           const entry = decoded.ok
             ? decoded.entry
@@ -137,10 +172,11 @@ export const createMongoCore: CoreFactory = (spec: CoreSpec): Core => {
   }
 
   async function renew(key: string, claim: Claim): Promise<boolean> {
-    return run('renew (updateOne)', async (collection) => {
+    const leaseMs = leaseMsOf(claim);
+    return run('renew (updateOne)', async (collection, time) => {
       const result = await collection.updateOne(
         { ...entryFilter(func, key), 'processing.owner': { $eq: claim.owner } },
-        { $set: { 'processing.leaseUntil': claim.leaseUntil } },
+        { $set: { 'processing.leaseUntil': Math.round(time.now()) + leaseMs } },
       );
       return result.matchedCount > 0;
     });

@@ -5,8 +5,13 @@ import type { TableName } from './table-name';
  * PostgreSQL change notifications: writers `pg_notify` a short topic in the same statement
  * that changes an entry, and one listening connection per process and database wakes the
  * waiters of that topic. Topics are digests, so no user text reaches the channel and every
- * payload has the same small size. Waiters always resolve within their `maxMs`: a missed
- * notification (listener reconnecting, LISTEN not yet active) only costs one poll interval.
+ * payload has the same small size. Waiters always resolve within their `maxMs`.
+ *
+ * A wake-up is a hint: the waiter re-reads the entry. A change committed before LISTEN took
+ * effect is never notified to us, so a waiter that arrived while its channel's LISTEN was
+ * still on its way is woken once LISTEN is confirmed (a spurious wake-up costs one read; a
+ * missed one would cost the waiter its whole `maxMs`). A lost listener connection wakes
+ * everyone for the same reason.
  */
 export interface ListenClient {
   query(text: string): Promise<unknown>;
@@ -44,6 +49,8 @@ export class ChangeListener {
   /** The connected client behind `client`, once it resolved. */
   private current: ListenClient | undefined;
   private listening = new Map<string, Promise<unknown>>();
+  /** Channels whose LISTEN the server confirmed on the current connection. */
+  private readonly confirmed = new Set<string>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private failedAt = Number.NEGATIVE_INFINITY;
   private closed = false;
@@ -68,14 +75,21 @@ export class ChangeListener {
       }
       // Ref'd: whoever awaits a change keeps the process alive until it resolves.
       timer = setTimeout(done, maxMs);
-      this.listen(channelOf(table)).catch(() => undefined);
+      const channel = channelOf(table);
+      if (this.confirmed.has(channel)) return;
+      // The change this waiter waits for may have been committed before LISTEN took effect.
+      this.listen(channel).then(
+        (listening) => listening && done(),
+        () => undefined,
+      );
     });
   }
 
-  private async listen(channel: string): Promise<void> {
-    if (this.closed) return;
+  /** Resolves true once LISTEN on `channel` is confirmed; false while no connection may be tried. */
+  private async listen(channel: string): Promise<boolean> {
+    if (this.closed) return false;
     if (!this.client) {
-      if (Date.now() - this.failedAt < RETRY_AFTER_MS) return;
+      if (Date.now() - this.failedAt < RETRY_AFTER_MS) return false;
       this.client = this.open();
     }
     const client = await this.client;
@@ -83,10 +97,14 @@ export class ChangeListener {
     if (!listening) {
       listening = client.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
       this.listening.set(channel, listening);
-      // A LISTEN that failed means a broken connection: the next wait opens a new one.
-      listening.catch(() => this.drop(client));
+      listening.then(
+        () => this.current === client && this.confirmed.add(channel),
+        // A LISTEN that failed means a broken connection: the next wait opens a new one.
+        () => this.drop(client),
+      );
     }
     await listening;
+    return this.current === client;
   }
 
   private async open(): Promise<ListenClient> {
@@ -114,6 +132,7 @@ export class ChangeListener {
       this.current = undefined;
       this.client = undefined;
       this.listening.clear();
+      this.confirmed.clear();
     }
     client.end().catch(() => undefined);
     for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
@@ -125,6 +144,7 @@ export class ChangeListener {
     this.client = undefined;
     this.current = undefined;
     this.listening.clear();
+    this.confirmed.clear();
     for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
     if (client) await (await client.catch(() => undefined))?.end().catch(() => undefined);
   }

@@ -492,8 +492,17 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
       const slow: CachePlugin = { preGet: () => sleep(60) };
 
       it('a command past its timeout rejects with TIMEOUT; { timeout } per call overrides', async () => {
-        const cache = await open({ plugins: [slow], timeout: 10 });
+        // The timed-out command goes on until its rejection is seen: a fixed sleep could end in
+        // the same turn as the deadline's check after a stall of the process (a loaded machine),
+        // and an answer that arrived by then is rightly taken.
+        let release!: () => void;
+        let held: Promise<void> | undefined = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const cache = await open({ plugins: [{ preGet: () => held ?? sleep(60) }], timeout: 10 });
         const error = await rejection(cache.get('k'));
+        release();
+        held = undefined;
         expect(error.code).toBe('TIMEOUT');
         expect(await cache.get('k', { timeout: 2_000, default: 'done' })).toBe('done');
       });

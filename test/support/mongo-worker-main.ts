@@ -5,8 +5,16 @@
  *      mode 'quick': the body sleeps briefly and returns; 'hang': the body never returns
  * It reports { type: 'started', key } when the body begins, and
  * { type: 'result', id, value, error? } when the call returns.
+ * MONGO_WORKER_CLOCK_SHIFT_MS sets this process's wall clock (Date.now) that far off, as on a
+ * machine whose clock disagrees with the others'.
  */
 import { cached } from '../../lib/index';
+
+const shift = Number(process.env.MONGO_WORKER_CLOCK_SHIFT_MS ?? 0);
+if (shift !== 0) {
+  const realNow = Date.now;
+  Date.now = () => realNow() + shift;
+}
 
 type Order = { type: 'call'; id: number; key: string; mode: 'quick' | 'hang'; bodyMs?: number };
 

@@ -52,12 +52,20 @@ function lazyFixture(open: () => Promise<MongoFixture>) {
 }
 
 const standin = lazyFixture(openStandinFixture);
-describeCoreContract('mongo core (stand-in)', standin.makeCore, { corrupt: standin.corrupt, teardown: standin.teardown });
+describeCoreContract('mongo core (stand-in)', standin.makeCore, {
+  serverClock: true,
+  corrupt: standin.corrupt,
+  teardown: standin.teardown,
+});
 
 const realUri = process.env.MONGODB_URI;
 if (realUri) {
   const real = lazyFixture(() => openMongoFixture(realUri));
-  describeCoreContract('mongo core (MONGODB_URI)', real.makeCore, { corrupt: real.corrupt, teardown: real.teardown });
+  describeCoreContract('mongo core (MONGODB_URI)', real.makeCore, {
+    serverClock: true,
+    corrupt: real.corrupt,
+    teardown: real.teardown,
+  });
 } else {
   console.warn(
     'MONGODB_URI is not set: the mongo core contract ran against the wire-protocol stand-in only, not a real MongoDB server.',
@@ -116,17 +124,22 @@ describe('mongo core regressions (stand-in)', () => {
 
   it('stores the documented document shape', async () => {
     const core = fresh();
+    const before = Date.now();
     await core.acquire('k', claim('A'));
     const placeholder = await fixture.collection.findOne(
       { func: core.name },
       { projection: { _id: 0 } },
     );
+    // The mark's times are the server's (this machine's, within a round trip), not the claim's.
+    const since = placeholder?.processing?.since as number;
+    expect(since).toBeGreaterThanOrEqual(before - 1_000);
+    expect(since).toBeLessThanOrEqual(Date.now() + 1_000);
     expect(placeholder).toEqual({
       func: core.name,
       key: 'k',
       time: T0,
       completed: false,
-      processing: { owner: 'A', since: T0, leaseUntil: T0 + 10_000 },
+      processing: { owner: 'A', since, leaseUntil: since + 10_000 },
     });
     await core.write('k', { a: 1 }, { time: T0 + 1, owner: 'A' });
     const doc = await fixture.collection.findOne({ func: core.name }, { projection: { _id: 0 } });
@@ -219,7 +232,7 @@ describe('mongo core options and lifecycle', () => {
       await core.close?.();
       await core.close?.();
       // The user's client stays open: closing the core never closes what it did not create.
-      expect(await fixture.collection.countDocuments({})).toBe(1);
+      expect(await fixture.collection.countDocuments({ func: 'opts' })).toBe(1);
 
       const bad = createMongoCore(spec({ mongetter: () => ({}) }));
       await expect(bad.get('a')).rejects.toMatchObject({ code: 'INVALID_OPTION' });

@@ -72,3 +72,35 @@ it('lets a waiter take over within the lease when the calculating process is SIG
   expect(waiter.started('killed')).toBe(1);
   expect(recoveredAfter).toBeLessThan(LEASE_MS * 2.5);
 });
+
+it('machines whose clocks disagree by an hour: a live calculation is waited for, a dead one taken over', async () => {
+  const env = {
+    MONGO_WORKER_URI: standin.uri,
+    MONGO_WORKER_COLLECTION: `cross_${process.pid}`,
+    MONGO_WORKER_LEASE: `${LEASE_MS}ms`,
+  };
+  // The waiter's clock runs an hour ahead of the calculator's: on its own clock, the
+  // calculator's lease ran out 59 minutes ago. Leases are judged on the server's clock.
+  const [calculator, waiter] = await Promise.all([
+    MongoWorker.start(env),
+    MongoWorker.start({ ...env, MONGO_WORKER_CLOCK_SHIFT_MS: String(3_600_000) }),
+  ]);
+  try {
+    void calculator.call('skewed', 'hang').catch(() => undefined); // never answers: it is killed
+    await calculator.next((message) => message.type === 'started' && message.key === 'skewed');
+    const waiting = waiter.call('skewed', 'quick', 10);
+    // Past one lease (the calculator renews it): the waiter has not taken the calculation over.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 1.5));
+    expect(waiter.started('skewed')).toBe(0);
+
+    const killedAt = Date.now();
+    await calculator.kill('SIGKILL');
+    const result = await waiting;
+    expect(result.error).toBeUndefined();
+    expect(result.value).toBe(`value of skewed from ${waiter.child.pid}`);
+    expect(waiter.started('skewed')).toBe(1);
+    expect(Date.now() - killedAt).toBeLessThan(LEASE_MS * 2.5);
+  } finally {
+    await Promise.all([calculator.kill('SIGKILL'), waiter.kill('SIGTERM')]);
+  }
+});

@@ -267,7 +267,11 @@ describe('sql core on postgres: change notifications', () => {
     const writer = createSqlCore({ name, options: { sql: pool }, report: () => {} });
     try {
       await waiter.get('k'); // connects and creates the table
-      await waiter.waitForChange!('k', 50); // starts the listener
+      // The first wait starts the listener. A write committed before LISTEN takes effect is
+      // never notified, so a waiter that came earlier is woken once LISTEN is confirmed.
+      const listening = Date.now();
+      await waiter.waitForChange!('k', 20_000);
+      expect(Date.now() - listening).toBeLessThan(10_000);
       for (const change of [
         () => writer.write('k', 'done', { time: Date.now() }),
         () => writer.clear(),
