@@ -7,8 +7,8 @@ import { applyKv } from './kv-records';
  * process replays the same frames through `applyOp`, so it must depend on nothing but the
  * records and the op (times come from the op, never from a clock here).
  *
- * `applyOp` changes `records` in place: the replayer hands it a private copy, and snapshots
- * already handed out are never modified.
+ * `applyOp` changes `records` in place (the file's index, file-index.ts) but never a record:
+ * a change puts a new record in its key's place, so a record handed out stays as it was.
  */
 
 /**
@@ -17,10 +17,24 @@ import { applyKv } from './kv-records';
  */
 export function toEntry(record: StoredRecord): Entry {
   const entry: Entry = { time: record.time, completed: record.completed };
-  if (record.completed) entry.value = record.bytes ? v8Serializer.deserialize(record.bytes as Buffer) : undefined;
+  if (record.completed) entry.value = valueOf(record);
   if (record.promised) entry.promised = true;
   if (record.mark) entry.processing = { ...record.mark };
   return entry;
+}
+
+/**
+ * A record's value, for a caller to keep. Objects are deserialized for every caller: that copy is
+ * what makes a hit private (writing into it never reaches the cache). A primitive (number,
+ * string, boolean, bigint, null, undefined) cannot be written into, so the first decoding is
+ * kept on the record and handed to every later caller: no copy is needed where none can differ.
+ */
+function valueOf(record: StoredRecord): unknown {
+  if (record.plain !== undefined) return record.plain.value;
+  if (!record.bytes) return undefined;
+  const value = v8Serializer.deserialize(record.bytes as Buffer);
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) record.plain = { value };
+  return value;
 }
 
 /** Keeps a completed value without its mark; drops a bare placeholder. */
@@ -106,11 +120,4 @@ export function applyOp(records: Records, op: Op): unknown {
 
 export function acquireOutcome(result: AcquireResult): AcquireOutcome {
   return { acquired: result.acquired, entry: toEntry(result.record) };
-}
-
-/** Roughly what the records take in a compacted file: values plus per-record overhead. */
-export function liveBytes(records: Records): number {
-  let bytes = 0;
-  for (const [key, record] of records) bytes += key.length + (record.bytes?.length ?? 0) + 48;
-  return bytes;
 }
