@@ -2,6 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import * as v8 from 'node:v8';
 import type { Mark } from '../../lib/contract';
 import { crc32 } from './crc32';
+import { decodeFlat, encodeFlat } from './op-codec';
 
 /**
  * The on-disk format of every file the file core writes (a shard of records, or one entry):
@@ -136,12 +137,16 @@ export function readHeader(header: Buffer, available: number, kind: FileKind): H
 }
 
 export function encodeFrame(generation: string, op: Op): Buffer {
-  const body = v8.serialize(op);
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + body.length);
+  let frame = encodeFlat(op, FRAME_HEADER_SIZE);
+  if (frame === undefined) {
+    const body = v8.serialize(op);
+    frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + body.length);
+    body.copy(frame, FRAME_HEADER_SIZE);
+  }
+  const body = frame.subarray(FRAME_HEADER_SIZE);
   frame.write(generation, 0, 8, 'latin1');
   frame.writeUInt32LE(body.length, 8);
   frame.writeUInt32LE(crc32(body), 12);
-  body.copy(frame, FRAME_HEADER_SIZE);
   return frame;
 }
 
@@ -181,7 +186,7 @@ export function recordsOf(tuples: unknown): Records {
 
 /** Decodes a frame body; throws when it is not one of the ops above. */
 export function decodeOp(body: Uint8Array): Op {
-  const op = v8.deserialize(body) as Op;
+  const op = decodeFlat(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as Op;
   if (typeof op !== 'object' || op === null || typeof op.op !== 'string' || !Object.hasOwn(OP_FIELDS, op.op)) {
     throw new Error('frame is not a change');
   }
