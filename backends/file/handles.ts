@@ -98,7 +98,21 @@ function scheduleSweep(): NodeJS.Timeout {
   return timer;
 }
 
+/**
+ * Closing the last descriptor of a file that was replaced or removed frees its blocks, which
+ * takes milliseconds on some disks: done in the thread pool, off the event loop. A process that
+ * never yields (sync calls in a loop) would pile those up, so past a few pending ones a close
+ * is done in place.
+ */
+const MAX_PENDING_CLOSES = 64;
+let pendingCloses = 0;
+
 function closeQuietly(fd: number): void {
+  if (pendingCloses < MAX_PENDING_CLOSES) {
+    pendingCloses++;
+    fs.close(fd, () => pendingCloses--);
+    return;
+  }
   try {
     fs.closeSync(fd);
   } catch {
