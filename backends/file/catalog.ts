@@ -10,7 +10,6 @@ import {
 } from '../../lib/contract';
 import { isLive } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { serializeFor } from '../../lib/contract';
 import { append, appendAll, type Change, changeId } from './append';
 import {
   type CacheDirectory,
@@ -26,6 +25,7 @@ import { type Layout, separateFilesLayout, shardedLayout } from './layout';
 import { runAsync } from './io';
 import { removeLeftovers } from './leftovers';
 import { load } from './reader';
+import { serializedValue } from './records';
 import { reset } from './replace';
 import { type StoreContext, storeContext } from './store';
 
@@ -207,7 +207,7 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
         bytes = 0;
       };
       for (const { key, value } of items) {
-        const change: Change = { op: 'write', id: changeId(), key, bytes: serializeFor(name, value), time: now, owner: null };
+        const change: Change = { op: 'write', id: changeId(), key, bytes: serializedValue(name, value), time: now, owner: null };
         const file = layout.fileFor(key);
         const batch = byFile.get(file);
         if (batch) batch.push(change);

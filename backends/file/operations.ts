@@ -1,13 +1,12 @@
 import type { Claim, Entry, StoreOperations, WriteOptions } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { serializeFor } from '../../lib/contract';
 import { append, type Change, changeId } from './append';
 import { isFsError } from './faults';
 import type { FileIndex, RecordMap } from './file-index';
 import { type FileFlow, runAsync, runSync } from './io';
 import { type Layout, listDataFiles } from './layout';
 import { currentIndex, load } from './reader';
-import { type AcquireResult, acquireOutcome, toEntry } from './records';
+import { type AcquireResult, acquireOutcome, serializedValue, toEntry } from './records';
 import { reset } from './replace';
 import type { StoreContext } from './store';
 
@@ -120,7 +119,7 @@ export function operationFlows(context: OperationsContext): OperationFlows {
     release: (key, owner) => change(layout.fileFor(key), 'release', changes.release(key, owner), undefined),
     *write(key, value, options) {
       const file = layout.fileFor(key);
-      const bytes = serializeFor(context.name, value);
+      const bytes = serializedValue(context.name, value);
       if (options.sizeLimit !== undefined && bytes.length > options.sizeLimit) {
         yield* change(file, 'release', changes.release(key, options.owner), undefined);
         return false;

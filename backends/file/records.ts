@@ -1,4 +1,4 @@
-import { type AcquireOutcome, canAcquire, type Entry, v8Serializer } from '../../lib/contract';
+import { type AcquireOutcome, canAcquire, type Entry, serializeFor, v8Serializer } from '../../lib/contract';
 import { type Op, type Records, recordsOf, type StoredRecord } from './format';
 import { applyKv } from './kv-records';
 
@@ -35,6 +35,19 @@ function valueOf(record: StoredRecord): unknown {
   const value = v8Serializer.deserialize(record.bytes as Buffer);
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) record.plain = { value };
   return value;
+}
+
+/**
+ * A value serialized for a record this process keeps. Small ones are copied into Node's shared
+ * buffer pool: each `v8.serialize` result has an ArrayBuffer of its own, and a million of those
+ * (a cache of a million entries) cost the garbage collector more than all the rest of the records.
+ */
+export function serializedValue(cache: string, value: unknown): Buffer {
+  const bytes = serializeFor(cache, value);
+  if (bytes.length >= Buffer.poolSize >>> 1) return bytes;
+  const pooled = Buffer.allocUnsafe(bytes.length);
+  bytes.copy(pooled);
+  return pooled;
 }
 
 /** Keeps a completed value without its mark; drops a bare placeholder. */
