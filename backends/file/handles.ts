@@ -39,7 +39,7 @@ export class Handle {
 
 const handles = new Set<Handle>();
 let uses = 0;
-let sweep: NodeJS.Timeout | undefined;
+let sweeping = false;
 
 /** Keeps `fd` (open on the inode `ino`) open for later operations. */
 export function hold(fd: number, ino: number, writable: boolean): Handle {
@@ -47,7 +47,7 @@ export function hold(fd: number, ino: number, writable: boolean): Handle {
   handle.used = ++uses;
   handles.add(handle);
   if (handles.size > MAX_HELD_FILES) releaseLeastRecent();
-  sweep ??= scheduleSweep();
+  if (!sweeping) scheduleSweep();
   return handle;
 }
 
@@ -86,16 +86,17 @@ function releaseLeastRecent(): void {
 }
 
 /** Every IDLE_MS while descriptors are held: closes those not used since the last sweep. */
-function scheduleSweep(): NodeJS.Timeout {
+function scheduleSweep(): void {
+  sweeping = true;
   const timer = setTimeout(() => {
     for (const handle of handles) {
       if (handle.used === handle.seen && handle.pins === 0) release(handle);
       else handle.seen = handle.used;
     }
-    sweep = handles.size > 0 ? scheduleSweep() : undefined;
+    if (handles.size > 0) scheduleSweep();
+    else sweeping = false;
   }, IDLE_MS);
   timer.unref?.();
-  return timer;
 }
 
 /**

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { FileKind } from './format';
 import type { FileFlow } from './io';
-import type { StorePlace } from './store';
+
+/** What kind of files a store holds, and how many of their indexes a process keeps (file-index.ts). */
+export interface StorePlace {
+  readonly kind: FileKind;
+  readonly indexBounds: { maxFiles?: number; maxBytes?: number };
+}
 
 /**
  * Which file holds a key.

@@ -17,7 +17,7 @@ import { applyKv } from './kv-records';
  */
 export function toEntry(record: StoredRecord): Entry {
   const entry: Entry = { time: record.time, completed: record.completed };
-  if (record.completed) entry.value = valueOf(record);
+  if (record.completed) entry.value = callersValue(record);
   if (record.promised) entry.promised = true;
   if (record.mark) entry.processing = { ...record.mark };
   return entry;
@@ -29,7 +29,7 @@ export function toEntry(record: StoredRecord): Entry {
  * string, boolean, bigint, null, undefined) cannot be written into, so the first decoding is
  * kept on the record and handed to every later caller: no copy is needed where none can differ.
  */
-function valueOf(record: StoredRecord): unknown {
+function callersValue(record: StoredRecord): unknown {
   if (record.plain !== undefined) return record.plain.value;
   if (!record.bytes) return undefined;
   const value = v8Serializer.deserialize(record.bytes as Buffer);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Faults } from './faults';
 import { type FileIndex, IndexCache } from './file-index';
 import type { FileKind } from './format';
+import type { StorePlace } from './layout';
 import type { LeftoverSweeper } from './leftovers';
 import { notifyChange } from './watch';
 
@@ -17,12 +18,6 @@ export interface StoreContext {
   compactCheck: Map<string, number>;
   /** Removes what killed writers left in the directory (temporary files, stale locks). */
   leftovers?: LeftoverSweeper;
-}
-
-/** Where a store's files are and how many of their indexes to keep (layout.ts). */
-export interface StorePlace {
-  kind: FileKind;
-  indexBounds: { maxFiles?: number; maxBytes?: number };
 }
 
 export function storeContext(dir: string, place: StorePlace, faults: Faults, leftovers?: LeftoverSweeper): StoreContext {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { DIR_MODE, FILE_MODE, tempNameFor } from '../../lib/util';
-import { FileIndex, NO_FILE, RecordMap } from './file-index';
+import { FileIndex, NO_FILE, type RecordMap } from './file-index';
 import { encodeFile, newGeneration } from './format';
 import { hold } from './handles';
 import type { FileFlow } from './io';
