@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import * as v8 from 'node:v8';
 
 /**
@@ -8,7 +9,8 @@ import * as v8 from 'node:v8';
  * replaying frames most of the cost of a miss and of reading a large file. The bytes are the
  * ones v8 reads (a file written here is read by `v8.deserialize`, and the other way round);
  * anything else — a `state` change, a value of another type, a frame another v8 version wrote
- * differently — goes through node:v8 itself.
+ * differently — goes through node:v8 itself. Values that are flat (a primitive, or a plain
+ * object of primitives) are written here too (records.ts); they are always read by v8.
  *
  * Wire format (v8's ValueSerializer, with Node's host objects for typed arrays):
  *   0xFF version(varint)                       header
@@ -44,28 +46,51 @@ const UINT8_TYPE = 1;
 
 type Flat = string | number | boolean | null | undefined | Uint8Array;
 
-/** The v8 serialization of `op` (as `v8.serialize` would decode it), or undefined if it is not flat. */
-export function encodeFlat(op: object, reserve: number): Buffer | undefined {
-  const entries = Object.entries(op) as Array<[string, Flat]>;
+/**
+ * The v8 serialization of `value` (what `v8.deserialize` reads back as an equal value), written
+ * after `reserve` bytes left for the caller; undefined when `value` is not flat: a string,
+ * number, boolean, null, undefined, Buffer or Uint8Array, or a plain object of those (each
+ * byte array once: v8 would keep two mentions of one array as one array).
+ */
+export function encodeFlat(value: unknown, reserve: number): Buffer | undefined {
+  if (!isPlainObject(value)) {
+    const size = flatSize(value);
+    if (size < 0) return undefined;
+    const out = Buffer.allocUnsafe(reserve + HEADER.length + size);
+    HEADER.copy(out, reserve);
+    const end = writeFlat(out, reserve + HEADER.length, reserve, value as Flat);
+    return end === out.length ? out : out.subarray(0, end);
+  }
+  const entries = Object.entries(value) as Array<[string, Flat]>;
   let size = HEADER.length + 1 + 1 + varintSize(entries.length);
-  for (const [key, value] of entries) {
-    if (!isOneByte(key)) return undefined;
-    size += 1 + varintSize(key.length) + key.length;
-    const valueSize = flatSize(value);
-    if (valueSize < 0) return undefined;
-    size += valueSize;
+  let arrays: Uint8Array[] | undefined;
+  for (const [key, field] of entries) {
+    const fieldSize = flatSize(field);
+    if (fieldSize < 0 || key === '__proto__') return undefined;
+    if (typeof field === 'object' && field !== null) {
+      if (arrays?.includes(field)) return undefined;
+      (arrays ??= []).push(field);
+    }
+    size += flatSize(key) + fieldSize;
   }
   const out = Buffer.allocUnsafe(reserve + size);
   let at = reserve;
   at += HEADER.copy(out, at);
   out[at++] = TAG.object;
-  for (const [key, value] of entries) {
-    at = writeOneByte(out, at, key);
-    at = writeFlat(out, at, reserve, value);
+  for (const [key, field] of entries) {
+    at = writeFlat(out, at, reserve, key);
+    at = writeFlat(out, at, reserve, field);
   }
   out[at++] = TAG.endObject;
   at = writeVarint(out, at, entries.length);
   return at === out.length ? out : out.subarray(0, at);
+}
+
+/** An object v8 writes as a plain object ('o'): not an array, a class instance or a proxy. */
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || types.isProxy(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** Decodes what `encodeFlat` (or v8 on a flat object) wrote; anything else goes to `v8.deserialize`. */
@@ -73,7 +98,8 @@ export function decodeFlat(body: Buffer): unknown {
   return readFlat(body) ?? v8.deserialize(body);
 }
 
-function flatSize(value: Flat): number {
+/** Bytes `writeFlat` takes at most for `value`; -1 when it is not a flat value. */
+function flatSize(value: unknown): number {
   switch (typeof value) {
     case 'string':
       // One-byte, or two-byte with at most one padding byte.
@@ -85,8 +111,10 @@ function flatSize(value: Flat): number {
       return 1;
     case 'object':
       if (value === null) return 1;
-      if (value instanceof Uint8Array) return 1 + 1 + varintSize(value.byteLength) + value.byteLength;
-      return -1;
+      // Exactly a Buffer or a Uint8Array: Node's serializer refuses subclasses, and writes other
+      // typed arrays with other type numbers.
+      if (!types.isUint8Array(value) || (value.constructor !== Buffer && value.constructor !== Uint8Array)) return -1;
+      return 1 + 1 + varintSize(value.byteLength) + value.byteLength;
     default:
       return -1;
   }

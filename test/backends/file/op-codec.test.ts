@@ -94,6 +94,35 @@ describe('frame bodies without node:v8 (op-codec)', () => {
     expect(decodeFlat(v8.serialize('not an object'))).toBe('not an object');
   });
 
+  it('writes flat values as v8 reads them back: primitives, byte arrays, plain objects of those', () => {
+    class Tagged extends Uint8Array {}
+    const flat: unknown[] = [...strings, ...numbers, ...bytes, true, false, null, undefined];
+    flat.push({ 'ключ': 'значение', '0': 1, 'é': 'ok' }, Object.assign(Object.create(null), { bare: 1 }), { b: Buffer.from('x'), u: new Uint8Array([1]) });
+    for (const value of flat) {
+      const body = encodeFlat(value, 0);
+      expect(body).toBeDefined();
+      const back = v8.deserialize(body!);
+      expect(same(back, value) || same(back, { ...(value as object) })).toBe(true);
+    }
+    // What v8 writes another way, or refuses: left to v8.
+    const shared = Buffer.from('one array, twice');
+    const notFlat = [
+      [1, 2],
+      { list: [1] },
+      new Date(0),
+      new Map(),
+      1n,
+      Object.assign(new (class Named {})(), { a: 1 }),
+      new Proxy({ a: 1 }, {}),
+      new Tagged(2),
+      new Float64Array(1),
+      { shared, again: shared },
+      () => 1,
+      Symbol('s'),
+    ];
+    for (const value of notFlat) expect(encodeFlat(value, 0)).toBeUndefined();
+  });
+
   it('encodes every change a frame carries, state included, so that decodeOp gets it back', () => {
     const changes: Op[] = [
       { op: 'write', id: 'w', key: 'ключ', bytes: Buffer.from('value'), time: 5, owner: 'me', promised: true },
