@@ -346,7 +346,7 @@ export function formatRows(rows: BenchRow[]): string {
   }
   const scaled = rows.filter((row) => row.entries !== undefined);
   if (scaled.length === 0) return lines.join('\n');
-  const columns = [...new Set(scaled.map((row) => row.case))];
+  const columns = ['fill rate', 'first read of every shard', ...SCALE_CASES];
   lines.push('', 'Through cached(), by the entries already in the cache (medians):', '');
   lines.push(`| layout | entries | ${columns.join(' | ')} |`, `|---|---:|${columns.map(() => '---:').join('|')}|`);
   for (const core of [...new Set(scaled.map((row) => row.core))]) {
