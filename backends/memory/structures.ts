@@ -68,6 +68,11 @@ export function memoryStructures(slots: Slots): NativeStructures {
     valueSet(key, value, ttl) {
       slots.write(key, value, slots.expiryOf(ttl));
     },
+    valueAdd(key, value, ttl) {
+      if (slots.live(key)) return false;
+      slots.write(key, value, slots.expiryOf(ttl));
+      return true;
+    },
     valueIncrement(key, delta, ttl) {
       const slot = slots.live(key);
       const next = incremented(key, slot?.value, delta);

@@ -124,6 +124,7 @@ export function redisStructures(port: RedisPort, run: Run): NativeStructures {
   return {
     valueGet: (key) => call(key, ['GET', key], (reply) => reply ?? undefined),
     valueSet: (key, value, ttl) => call(key, ['SET', key, toRedis(value), ...(ttl === undefined ? [] : ['PX', ms(ttl)])], () => undefined),
+    valueAdd: (key, value, ttl) => call(key, ['SET', key, toRedis(value), 'NX', ...(ttl === undefined ? [] : ['PX', ms(ttl)])], (reply) => reply !== null),
     valueIncrement: (key, delta, ttl) => write(key, 'INCRBY', [String(delta)], ttl, Number),
 
     hashGet: (key, field) => call(key, ['HGET', key, field], (reply) => reply ?? undefined),

@@ -20,6 +20,8 @@ export interface NativeStructures {
   valueGet(key: string): Awaitable<unknown>;
   /** Stores a plain value (the cache's `set`). */
   valueSet(key: string, value: unknown, ttl: number | undefined): Awaitable<void>;
+  /** Stores a plain value only if the key is absent (the cache's `add`); true when it did. */
+  valueAdd(key: string, value: unknown, ttl: number | undefined): Awaitable<boolean>;
   /** Adds `delta` to an integer (missing: 0) and sets the time to live in the same step; `NOT_A_NUMBER` otherwise. */
   valueIncrement(key: string, delta: number, ttl: number | undefined): Awaitable<number>;
 

@@ -1,5 +1,5 @@
 import type { KeyValueCache, StructureAccess } from '../contract';
-import { claimOn, type StructureBackend } from './backend';
+import type { StructureBackend } from './backend';
 import { fromRawStored, rawValue } from './raw';
 
 /**
@@ -30,7 +30,12 @@ export function nativeBackend(cache: KeyValueCache, access: StructureAccess, raw
     },
     delete: async (key) => (await cache.delete(key)) > 0,
     exists: (key) => cache.exists(key),
-    claim: (key, ttl) => claimOn(cache, key, ttl),
+    claim(key, ttl) {
+      // SET NX PX (or the memory equivalent), answered without an error for the losers.
+      const stored = access.keyOf(key);
+      const mark = encode(1);
+      return run('claim', (native) => native.valueAdd(stored, mark, ttlOf(ttl)));
+    },
 
     hashGet(key, field) {
       const stored = access.keyOf(key);
