@@ -119,6 +119,7 @@ export function genericBackend(cache: KeyValueCache, raw: boolean): StructureBac
         const dict = new Map<string, unknown>(encoded);
         return replaceWith(key, ttl, saveDict(dict), dict.size);
       }
+      if (encoded.length === 0) return 0;
       return update(key, ttl, (stored) => {
         const dict = loadDict(stored, key);
         let added = 0;
@@ -142,6 +143,7 @@ export function genericBackend(cache: KeyValueCache, raw: boolean): StructureBac
         const set = new Set(members);
         return replaceWith(key, ttl, saveSet(set), set.size);
       }
+      if (members.length === 0) return Promise.resolve(0);
       return update(key, ttl, (stored) => {
         const set = loadSet(stored, key);
         const before = set.size;
@@ -163,6 +165,7 @@ export function genericBackend(cache: KeyValueCache, raw: boolean): StructureBac
         const zset = ScoredMembers.from(entries);
         return replaceWith(key, ttl, saveZset(zset), zset.size);
       }
+      if (entries.length === 0) return Promise.resolve(0);
       return update(key, ttl, (stored) => {
         const zset = loadZset(stored, key);
         let added = 0;

@@ -115,13 +115,13 @@ export function describeStructureContract(
         expect((await rejection(value.increment(1.5))).code).toBe('INVALID_ARGUMENT');
       });
 
-      it('20 concurrent increments from different objects of one key: 20, each result once', async () => {
+      it('12 concurrent increments from different objects of one key: 12, each result once', async () => {
         const { Value } = classes();
         const key = fresh('race');
         const results = await Promise.all(
-          Array.from({ length: 20 }, () => new Value(key).increment()),
+          Array.from({ length: 12 }, () => new Value(key).increment()),
         );
-        expect(results.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(results.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
       });
     });
 
@@ -200,14 +200,14 @@ export function describeStructureContract(
         );
       });
 
-      it('20 concurrent sets of different keys from different objects: none is lost', async () => {
+      it('12 concurrent sets of different keys from different objects: none is lost', async () => {
         const { Dict } = classes();
         const key = fresh('d');
         const added = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => new Dict(key).set(`k${i}`, i)),
+          Array.from({ length: 12 }, (_, i) => new Dict(key).set(`k${i}`, i)),
         );
         expect(added.every(Boolean)).toBe(true);
-        expect(await new Dict(key).size()).toBe(20);
+        expect(await new Dict(key).size()).toBe(12);
       });
     });
 
@@ -231,14 +231,14 @@ export function describeStructureContract(
         expect(await set.size()).toBe(0);
       });
 
-      it('data replaces the members; 20 concurrent adds of one member: exactly one is new', async () => {
+      it('data replaces the members; 12 concurrent adds of one member: exactly one is new', async () => {
         const { Members } = classes();
         const key = fresh('s');
         await new Members(key).add('old');
         const set = new Members(key, { data: ['x', 'y', 'x'] });
         expect((await collect(set.values())).sort()).toEqual(['x', 'y']);
         const outcomes = await Promise.all(
-          Array.from({ length: 20 }, () => new Members(key).add('first')),
+          Array.from({ length: 12 }, () => new Members(key).add('first')),
         );
         expect(outcomes.filter(Boolean)).toHaveLength(1);
       });
@@ -306,15 +306,15 @@ export function describeStructureContract(
         expect((await rejection(z.range(0, 1.5))).code).toBe('INVALID_ARGUMENT');
       });
 
-      it('30 concurrent pops of a 20-member set from different objects: each member popped once', async () => {
+      it('16 concurrent pops of a 12-member set from different objects: each member popped once', async () => {
         const { Ranked } = classes();
         const key = fresh('z');
         await new Ranked(key, {
-          data: Array.from({ length: 20 }, (_, i) => [i, `m${i}`] as [number, string]),
+          data: Array.from({ length: 12 }, (_, i) => [i, `m${i}`] as [number, string]),
         }).ready();
-        const popped = await Promise.all(Array.from({ length: 30 }, () => new Ranked(key).pop()));
+        const popped = await Promise.all(Array.from({ length: 16 }, () => new Ranked(key).pop()));
         const members = popped.filter((entry) => entry !== undefined).map((entry) => entry![1]);
-        expect(members.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
+        expect(members.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`).sort());
       });
     });
 
@@ -322,7 +322,7 @@ export function describeStructureContract(
       it('claim is true for exactly one of many concurrent callers, until cleared', async () => {
         const { Gate } = classes();
         const key = fresh('gate');
-        const outcomes = await Promise.all(Array.from({ length: 20 }, () => new Gate(key).claim()));
+        const outcomes = await Promise.all(Array.from({ length: 12 }, () => new Gate(key).claim()));
         expect(outcomes.filter(Boolean)).toHaveLength(1);
         const gate = new Gate(key);
         expect(await gate.isClaimed()).toBe(true);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { caches, DictCache, MemoryCache, SetCache, SortedSetCache, ValueCache } from '../../lib';
+import { caches, DictCache, MemoryCache, SentinelCache, SetCache, SortedSetCache, ValueCache } from '../../lib';
 import { valueText } from '../../lib/keys';
 import { readValueText } from '../../lib/structures/canonical-text';
 import { compareText } from '../../lib/util';
@@ -29,6 +29,33 @@ describe('keys', () => {
     expect(() => new DictCache([{ a: 1 }] as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('key part') }));
     expect(() => new SetCache(null as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => new ValueCache([])).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('static prefix') }));
+  });
+});
+
+describe('the example of API.md section 8', () => {
+  it('runs as written', async () => {
+    caches.setConfig({ sessions: { backend: 'memory', namespace: 'api-example' } });
+    const c = new ValueCache(['foo', 'bar', 'che']);
+    expect(c.key).toBe('foo.bar.che');
+    await c.set(5);
+    expect(await c.increment(10)).toBe(15);
+    const z = new SortedSetCache('foo');
+    await z.add(1, 'bar');
+    await z.add(10, 'che');
+    expect(await z.pop()).toEqual([1, 'bar']);
+    const gate = new SentinelCache('daily-report');
+    expect(await gate.claim()).toBe(true);
+    class MyIntCache extends ValueCache {
+      static override prefix = 'MyIntCache';
+      static override ttl = '2h';
+      static override serialize = false;
+      static override cache = 'sessions';
+    }
+    expect(await new MyIntCache('foo').increment()).toBe(1);
+    expect(await caches.get('sessions').get('MyIntCache.foo')).toBe(1);
+    const sum = ValueCache.cached((...xs: number[]) => xs.reduce((a, b) => a + b, 0), { key: (...xs) => xs });
+    expect(await sum(1, 2, 3)).toBe(6);
+    expect(await new ValueCache([1, 2, 3]).get()).toBe(6);
   });
 });
 
