@@ -71,13 +71,12 @@ describe.each(backends)('structures on %s across 8 processes', (_label, backendO
     }
     const members = Array.from({ length: MEMBERS }, (_, i) => `job-${String(i).padStart(4, '0')}`);
     await new Queue('queue', { data: members.map((member, i) => [i, member] as [number, string]) }).ready();
-    const started = Date.now();
     const popped = await Promise.all(workers.map((worker) => worker.request<string[]>('popAll', { key: 'queue' })));
-    const ms = Date.now() - started;
     expect(popped.flat().sort()).toEqual(members);
     // Each process pops in score order, so its own sequence ascends.
     for (const sequence of popped) expect([...sequence].sort()).toEqual(sequence);
     expect(await new Queue('queue').size()).toBe(0);
-    console.log(`${_label}: 8 processes popped ${MEMBERS} members in ${ms} ms (per process: ${popped.map((sequence) => sequence.length).join(', ')})`);
+    // Every process got a share: the pops really raced.
+    expect(popped.filter((sequence) => sequence.length > 0).length).toBeGreaterThan(1);
   });
 });
