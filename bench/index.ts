@@ -6,7 +6,7 @@
  *   --quick (or BENCH_QUICK=1)  small iteration counts, for CI; figures are indicative only
  *   --json=<file>               also write the results as JSON (the smoke test reads it)
  *   --only=<parts>              comma list of parts to run: hits, stampede, and the section
- *                               names keys, file, mongo, redis, sql, caches, manager,
+ *                               names keys, file, mongo, redis, sql, caches, structures, manager,
  *                               manager-persistence (default: everything)
  */
 import * as fs from 'node:fs';
@@ -24,6 +24,7 @@ import { cachesVerdicts } from './caches';
 import { fileVerdicts } from './file';
 import { type RedisBenchResult, redisVerdicts } from './redis';
 import { sqlVerdicts } from './sql';
+import { structuresVerdicts } from './structures';
 import { type Peer, PEERS } from './peers';
 import { CASES, prepare } from './peers/cases';
 import { A, B, EXPECTED_PRIMITIVES, makeSlowBody } from './peers/workload';
@@ -170,6 +171,12 @@ const SECTIONS: SectionSpec[] = [
     options: (q) => ({ quick: q }),
   },
   {
+    file: 'structures.ts',
+    title: 'Data-structure caches on Redis beside the raw commands (bench/structures.ts)',
+    entries: ['runStructuresBenchmark'],
+    options: (q) => ({ quick: q }),
+  },
+  {
     file: 'manager.ts',
     title: 'Manager: dependent-cache chain invalidation (bench/manager.ts)',
     entries: ['benchManagerInvalidation', 'runManagerBenchmark'],
@@ -309,12 +316,14 @@ async function main(): Promise<void> {
     | RedisBenchResult
     | undefined;
   const sqlRows = sections.find((section) => section.title.startsWith('SQL core'))?.result;
+  const structureRows = sections.find((section) => section.title.startsWith('Data-structure caches'))?.result;
   const verdicts = [
     ...summarize(hits, stampedes),
     ...(Array.isArray(fileRows) ? fileVerdicts(fileRows) : []),
     ...(redisResult ? redisVerdicts(redisResult) : []),
     ...(Array.isArray(sqlRows) ? sqlVerdicts(sqlRows) : []),
     ...(Array.isArray(cacheRows) ? cachesVerdicts(cacheRows) : []),
+    ...(Array.isArray(structureRows) ? structuresVerdicts(structureRows) : []),
   ];
   console.log(summaryTable(verdicts, quick));
   const elapsed = (performance.now() - started) / 1000;

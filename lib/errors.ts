@@ -27,6 +27,8 @@ export type MemoirErrorCode =
   | 'INVALID_KEY'
   | 'MISSING_PEER_DEPENDENCY'
   | 'INVALID_ARGUMENT'
+  // Data-structure caches (API.md section 8): a key holding another kind of value.
+  | 'WRONG_TYPE'
   | 'TIMEOUT';
 
 export class MemoirError extends Error {

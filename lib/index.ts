@@ -38,11 +38,13 @@ export type {
   LockHandle,
   LockOptions,
   MultiSetEntries,
+  NativeStructures,
   OptimisticLock,
   PluginContext,
   SerializerName,
   SetOptions,
   StoredValue,
+  StructureAccess,
 } from './contract';
 // Named, not `export *`: ESM importers of the CommonJS build (and of these sources under tsx) see
 // only names the CJS lexer can find.
@@ -85,3 +87,20 @@ export {
   type MultiCachedOptions,
   multiCached,
 } from './multi';
+export {
+  DictCache,
+  type DictEntries,
+  type KeyPart,
+  type KeyParts,
+  SentinelCache,
+  SetCache,
+  SortedSetCache,
+  Structure,
+  type StructureOptions,
+  ValueCache,
+  type ValueCached,
+  type ValueCachedCallOptions,
+  type ValueCachedDecorator,
+  type ValueCachedMethods,
+  type ValueCachedOptions,
+} from './structures';

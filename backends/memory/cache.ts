@@ -1,4 +1,6 @@
 import { type CacheStore, type CacheStoreFactory, incremented } from '../../lib/contract';
+import type { Slot, Slots } from './slots';
+import { memoryStructures } from './structures';
 
 /**
  * The memory key-value store: one Map per namespace, shared by every memory cache of that
@@ -6,14 +8,8 @@ import { type CacheStore, type CacheStoreFactory, incremented } from '../../lib/
  * backend). Everything is synchronous, so the cache answers without a promise round trip of
  * its own. Expired entries go when they are touched, and in an amortized sweep: a sweep runs
  * once the writes since the last one outnumber the entries, so it costs O(1) per write.
+ * Hashes, sets and sorted sets are native (structures.ts): JavaScript objects in the key's slot.
  */
-interface Slot {
-  value: unknown;
-  /** Epoch ms after which the value is gone; 0: never. */
-  expiresAt: number;
-  version: number;
-}
-
 interface Lease {
   owner: string;
   until: number;
@@ -68,9 +64,21 @@ export const createMemoryStore: CacheStoreFactory = ({ namespace, clock }) => {
     return lease && lease.until > clock() ? lease : undefined;
   }
 
+  const slots: Slots = {
+    live,
+    write,
+    touched(slot, ttl) {
+      slot.version = ++versions;
+      if (ttl !== undefined) slot.expiresAt = expiryOf(ttl);
+    },
+    remove: (key) => void values.delete(key),
+    expiryOf,
+  };
+
   const store: CacheStore = {
     backend: 'memory',
     holdsObjects: true,
+    structures: memoryStructures(slots),
     get: (key) => live(key)?.value,
     multiGet: (keys) => keys.map((key) => live(key)?.value),
     set(key, value, ttl) {

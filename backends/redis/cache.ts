@@ -6,6 +6,7 @@ import { connect } from './connections';
 import type { Dedicated, RedisPort } from './port';
 import { runScript, type Script } from './scripts';
 import { slotOf } from './slot';
+import { redisStructures } from './structures';
 
 /**
  * The Redis key-value store: each command is the native one (GET, SET [NX] [PX], MGET, INCRBY,
@@ -21,6 +22,7 @@ import { slotOf } from './slot';
  *   server's clock; a release PUBLISHes so waiters wake without polling.
  * - optimisticLock is Redis's own: WATCH on a connection of memoir's own, then MULTI/SET/EXEC,
  *   which fails if anyone (any client) wrote the key meanwhile, even the same bytes.
+ * - The data-structure caches use Redis's own hashes, sets and sorted sets (structures.ts).
  */
 const LOCK_PREFIX = 'memoir:kv-lock:';
 const UNLOCKED_CHANNEL = 'memoir:kv-unlocked';
@@ -237,6 +239,7 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
   const store: CacheStore = {
     backend: 'redis',
     textual: true,
+    structures: redisStructures(port, run),
     timedOut(startedAt) {
       // Commands wait and nothing came back since: the server (or the network) went silent.
       if (replies.pending > 0 && replies.lastReplyAt < Math.max(startedAt, replies.pendingSince)) connection.port.suspect?.();

@@ -14,9 +14,11 @@ import type {
   LockOptions,
   MultiSetEntries,
   OptimisticLock,
+  NativeStructures,
   PluginContext,
   SerializerName,
   SetOptions,
+  StructureAccess,
 } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
 import type { MemoirEvent } from '../contract';
@@ -103,6 +105,8 @@ export class BaseCache implements KeyValueCache {
   readonly ttl: number | undefined;
   /** Default per-command limit in ms (0: none). */
   readonly timeout: number;
+  /** The backend's native structures for the data-structure caches; undefined when it has none. */
+  readonly structures: StructureAccess | undefined;
   protected readonly store: CacheStore;
   private readonly settings: CacheSettings;
   private readonly codec: Codec;
@@ -136,6 +140,7 @@ export class BaseCache implements KeyValueCache {
     });
     origins.set(this, { spec, own, settings, report: (event) => this.report(event) });
     this.codec = new Codec(settings.serializer, this.store.holdsObjects === true, this.label, this.store.textual === true);
+    this.structures = this.store.structures ? this.structureAccess(this.store.structures) : undefined;
     if (settings.plugins.length > 0) {
       this.hooks = new Map();
       for (const command of COMMANDS) {
@@ -316,6 +321,21 @@ export class BaseCache implements KeyValueCache {
   }
 
   // ── the machinery ─────────────────────────────────────────────────────────────────────────
+
+  /** The native structures with this cache's keys, serializer and timeout (plugins do not see them). */
+  private structureAccess(native: NativeStructures): StructureAccess {
+    return {
+      native,
+      ttl: this.ttl,
+      keyOf: (key) => this.keyOf(key),
+      encode: (value) => this.codec.encode(value),
+      decode: (stored, built) => {
+        const value = this.output(stored, built);
+        return value === missing ? undefined : value;
+      },
+      run: (what, work) => this.call(this.timeout, what, () => work(native)),
+    };
+  }
 
   /** The stored key of `key`: `namespace:key`, or what `keyBuilder` makes of it. */
   keyOf(key: string): string {

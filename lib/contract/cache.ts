@@ -1,4 +1,5 @@
 import type { MemoirEvent } from './events';
+import type { NativeStructures, StructureAccess } from './structures';
 import type { Duration } from '../units';
 
 /**
@@ -110,6 +111,14 @@ export interface KeyValueCache {
   optimisticLock<T = any>(key: string, options?: CommandOptions): Promise<OptimisticLock<T>>;
   /** Releases what the cache opened (connections, timers); idempotent. */
   close(): Promise<void>;
+  /** The default time to live of its entries in ms (undefined: none); the data-structure caches apply it too. */
+  readonly ttl?: number | undefined;
+  /**
+   * Native hashes, sets and sorted sets for the data-structure caches (ValueCache, DictCache, ...),
+   * where the backend has them (Redis, memory); undefined elsewhere, where the structures are
+   * built on the commands above.
+   */
+  readonly structures?: StructureAccess | undefined;
 }
 
 // ── serializers ──────────────────────────────────────────────────────────────────────────
@@ -251,6 +260,8 @@ export interface CacheStore {
   swap?(key: string, expected: StoredValue | undefined, next: StoredValue | undefined, ttl: number | undefined): Awaitable<boolean>;
   /** Releases connections and timers; idempotent. */
   close(): Awaitable<void>;
+  /** Native data structures, one command or script each (see NativeStructures); absent where the backend has none. */
+  readonly structures?: NativeStructures;
 }
 
 /** Everything a backend is given to build the store of one cache. */

@@ -5,4 +5,5 @@ export * from './core';
 export * from './events';
 export * from './serializers';
 export * from './cache';
+export * from './structures';
 export * from './integers';

@@ -94,6 +94,29 @@ function encode(
 }
 
 /**
+ * The text of one value in the key encoding, never digested: what the data-structure caches
+ * store a set member or a dict key as (equal values, equal texts; distinct values, distinct
+ * texts). `label` names the value in a refusal ('the member').
+ */
+export function valueText(value: unknown, label: string, advice: string): string {
+  switch (typeof value) {
+    case 'string':
+      return quote(value);
+    case 'number':
+      return numberText(value);
+    default: {
+      const encoder = new KeyEncoder();
+      try {
+        encoder.value(value);
+      } catch (error) {
+        throw unkeyableError(error, [value], () => label, advice);
+      }
+      return encoder.text;
+    }
+  }
+}
+
+/**
  * The text of the first `count` arguments when all are primitives: what the encoder would
  * write, without allocating one. Undefined when one is not a primitive (or is a symbol).
  */

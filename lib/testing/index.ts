@@ -1,2 +1,3 @@
 export * from './core-contract';
 export * from './cache-contract';
+export * from './structure-contract';

@@ -5,3 +5,4 @@ export * from './peer-dependency';
 export * from './process-state';
 export * from './file-lock';
 export * from './deadline';
+export * from './scored-members';

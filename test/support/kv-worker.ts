@@ -14,12 +14,16 @@
  *   { id, op: 'openMemo', key }                 memoizes a function named `key` in the opened cache
  *   { id, op: 'memoCall', value, ms }           → its result for `value`; it reports { type: 'started',
  *                                                 key: 'memo:<name>:<value>' } and takes `ms`
+ *   { id, op: 'valueIncrementMany', key, count } → every value a ValueCache's increments returned (on the opened cache, ttl 1h)
+ *   { id, op: 'claim', key }                    → a SentinelCache's claim()
+ *   { id, op: 'popAll', key }                   → every member a SortedSetCache's pop() returned, until it was empty
  * Replies are { type: 'reply', id, result } or { type: 'reply', id, error: code or message }.
  */
 import { createCache } from '../../lib/caches';
 import { multiCached } from '../../lib/multi';
 import { cached } from '../../lib/cached';
 import type { KeyValueCache, LockHandle, OptimisticLock } from '../../lib/contract/cache';
+import { SentinelCache, SortedSetCache, ValueCache } from '../../lib/structures';
 
 type Order = { id: number; op: string; key?: string; value?: unknown; count?: number; lease?: number; ms?: number; ids?: string[]; options?: Record<string, unknown> };
 
@@ -30,6 +34,14 @@ const reads = new Map<string, OptimisticLock>();
 let loadDelay = 0;
 let loader: ((ids: string[]) => Promise<Map<string, string>>) | undefined;
 let memoized: ((value: string, ms: number) => Promise<string>) | undefined;
+
+/** A subclass of a structure class whose cache is the opened one. */
+function onCache<C extends typeof ValueCache | typeof SentinelCache | typeof SortedSetCache>(Base: C): C {
+  const opened = cache!;
+  return class extends (Base as typeof ValueCache) {
+    static override cache = opened;
+  } as unknown as C;
+}
 
 async function handle(order: Order): Promise<unknown> {
   const key = order.key ?? '';
@@ -92,6 +104,23 @@ async function handle(order: Order): Promise<unknown> {
     case 'multiCall':
       loadDelay = order.ms ?? 0;
       return [...(await loader!(order.ids!))];
+    case 'valueIncrementMany': {
+      class Counter extends onCache(ValueCache) {
+        static override ttl = '1h'; // the native path then moves the expiry in the same script
+      }
+      const counter = new Counter(key);
+      const seen: number[] = [];
+      for (let i = 0; i < order.count!; i++) seen.push(await counter.increment());
+      return seen;
+    }
+    case 'claim':
+      return new (onCache(SentinelCache))(key).claim();
+    case 'popAll': {
+      const queue = new (onCache(SortedSetCache))(key);
+      const popped: unknown[] = [];
+      for (let entry = await queue.pop(); entry !== undefined; entry = await queue.pop()) popped.push(entry[1]);
+      return popped;
+    }
     default:
       throw new Error(`unknown order ${order.op}`);
   }

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import type { NativeStructures } from '../../lib/contract';
+import { MemoirError } from '../../lib/errors';
+import type { RedisPort } from './port';
+import { runScript, type Script } from './scripts';
+
+/**
+ * The data-structure caches on Redis's own types, one round trip per operation: a ValueCache
+ * is a STRING (INCRBY), a DictCache a HASH, a SetCache a SET, a SortedSetCache a ZSET. A write
+ * without a time to live is the plain command (HSET, SADD, ZADD, HDEL, SREM, ZREM, ZPOPMIN,
+ * ZPOPMAX, INCRBY); a write that also moves the structure's expiry is one script doing the
+ * command and PEXPIRE, so the two never come apart. Each structure is one key, so every
+ * command and script names exactly one key and runs within its slot on a cluster.
+ */
+function script(name: string, source: string): Script {
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * KEYS: key. ARGV: ttl ms, command, its arguments after the key. The expiry moves when the
+ * command changed something (INCRBY always does; HDEL, SREM, ZREM of an absent member and a
+ * pop of an empty set do not), as on every other backend.
+ */
+const WRITE_THEN_EXPIRE = script(
+  'structure-write',
+  `local reply = redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))
+if ARGV[2] == 'INCRBY' or (type(reply) == 'number' and reply > 0) or (type(reply) == 'table' and #reply > 0) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return reply`,
+);
+
+/**
+ * KEYS: key. ARGV: ttl ms ('' to leave the expiry), replace ('1': delete first), command
+ * (HSET, SADD, ZADD), arguments per item (2 or 1), the items. Sent in chunks so that no
+ * `unpack` exceeds Lua's stack, however many items; returns how many were new.
+ */
+const ADD_MANY = script(
+  'structure-add',
+  `if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
+local chunk = 1000 * tonumber(ARGV[4])
+local added = 0
+for i = 5, #ARGV, chunk do
+  added = added + redis.call(ARGV[3], KEYS[1], unpack(ARGV, i, math.min(i + chunk - 1, #ARGV)))
+end
+if ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return added`,
+);
+
+/** Arguments a plain command takes in one go; more go through ADD_MANY's chunks. */
+const PLAIN_ARGS = 2_000;
+
+type Arg = string | Buffer;
+type Run = <T>(operation: string, body: () => Promise<T>) => Promise<T>;
+
+const ms = (ttl: number) => String(Math.max(1, Math.ceil(ttl)));
+const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
+const scoreOf = (value: unknown): number => (typeof value === 'number' ? value : Number(text(value)));
+
+/** What Redis stores for a value: bytes and text as they are, numbers as their digits. */
+function toRedis(value: unknown): Arg {
+  if (Buffer.isBuffer(value) || typeof value === 'string') return value;
+  return String(value);
+}
+
+/** Pairs of a reply: a flat RESP2 array, nested RESP3 pairs, a Map or an object (RESP3 maps). */
+function pairsOf(reply: unknown): Array<[unknown, unknown]> {
+  if (reply instanceof Map) return [...reply];
+  if (Array.isArray(reply)) {
+    if (reply.length > 0 && Array.isArray(reply[0])) return reply.map((pair) => [pair[0], pair[1]]);
+    const pairs: Array<[unknown, unknown]> = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([reply[i], reply[i + 1]]);
+    return pairs;
+  }
+  if (reply !== null && typeof reply === 'object') return Object.entries(reply);
+  return [];
+}
+
+function listOf(reply: unknown): unknown[] {
+  if (Array.isArray(reply)) return reply;
+  if (reply instanceof Set) return [...reply];
+  return [];
+}
+
+/** Redis's refusals as memoir's errors: another type at the key, a sum that is not an integer. */
+export function structureError(error: unknown, key: string): unknown {
+  const message = String((error as Error)?.message ?? error);
+  if (/WRONGTYPE/.test(message)) {
+    return new MemoirError('WRONG_TYPE', `redis: key ${JSON.stringify(key)} holds another kind of value than this structure (${message}).`, { cause: error });
+  }
+  if (/not an integer|out of range|overflow/i.test(message)) {
+    return new MemoirError('NOT_A_NUMBER', `redis: the value of ${JSON.stringify(key)} is not an integer (or the sum leaves Redis's 64-bit range).`, { cause: error });
+  }
+  return error;
+}
+
+export function redisStructures(port: RedisPort, run: Run): NativeStructures {
+  const call = <T>(key: string, args: Arg[], read: (reply: unknown) => T): Promise<T> =>
+    run(String(args[0]), () =>
+      port.command(key, args).then(read, (error) => {
+        throw structureError(error, key);
+      }),
+    );
+  const scripted = <T>(key: string, which: Script, args: Arg[], read: (reply: unknown) => T): Promise<T> =>
+    run(`${args[1] ?? which.name} (script)`, () =>
+      runScript(port, which, [key], args).then(read, (error) => {
+        throw structureError(error, key);
+      }),
+    );
+  /** One write: the plain command, or the command and PEXPIRE in one script. */
+  const write = <T>(key: string, command: string, args: Arg[], ttl: number | undefined, read: (reply: unknown) => T): Promise<T> =>
+    ttl === undefined ? call(key, [command, key, ...args], read) : scripted(key, WRITE_THEN_EXPIRE, [ms(ttl), command, ...args], read);
+  /** Adds items (pairs or members), in one plain command when it can. */
+  const addMany = (key: string, command: string, step: number, items: Arg[], ttl: number | undefined, replace: boolean): Promise<number> => {
+    if (items.length === 0 && !replace) return Promise.resolve(0);
+    if (!replace && ttl === undefined && items.length <= PLAIN_ARGS) return call(key, [command, key, ...items], Number);
+    return scripted(key, ADD_MANY, [ttl === undefined ? '' : ms(ttl), replace ? '1' : '0', command, String(step), ...items], Number);
+  };
+  const popped = (reply: unknown): [number, string] | undefined => {
+    const [pair] = pairsOf(reply);
+    return pair ? [scoreOf(pair[1]), text(pair[0])] : undefined;
+  };
+
+  return {
+    valueGet: (key) => call(key, ['GET', key], (reply) => reply ?? undefined),
+    valueSet: (key, value, ttl) => call(key, ['SET', key, toRedis(value), ...(ttl === undefined ? [] : ['PX', ms(ttl)])], () => undefined),
+    valueAdd: (key, value, ttl) => call(key, ['SET', key, toRedis(value), 'NX', ...(ttl === undefined ? [] : ['PX', ms(ttl)])], (reply) => reply !== null),
+    valueIncrement: (key, delta, ttl) => write(key, 'INCRBY', [String(delta)], ttl, Number),
+
+    hashGet: (key, field) => call(key, ['HGET', key, field], (reply) => reply ?? undefined),
+    hashHas: (key, field) => call(key, ['HEXISTS', key, field], (reply) => reply === 1),
+    hashSet: (key, entries, ttl, replace) =>
+      addMany(key, 'HSET', 2, entries.flatMap(([field, value]) => [field, toRedis(value)]), ttl, replace),
+    hashDelete: (key, field, ttl) => write(key, 'HDEL', [field], ttl, (reply) => reply === 1),
+    hashSize: (key) => call(key, ['HLEN', key], Number),
+    hashEntries: (key) => call(key, ['HGETALL', key], (reply) => pairsOf(reply).map(([field, value]): [string, unknown] => [text(field), value])),
+
+    setAdd: (key, members, ttl, replace) => addMany(key, 'SADD', 1, [...members], ttl, replace),
+    setHas: (key, member) => call(key, ['SISMEMBER', key, member], (reply) => reply === 1),
+    setDelete: (key, member, ttl) => write(key, 'SREM', [member], ttl, (reply) => reply === 1),
+    setSize: (key) => call(key, ['SCARD', key], Number),
+    setMembers: (key) => call(key, ['SMEMBERS', key], (reply) => listOf(reply).map(text)),
+
+    zsetAdd: (key, entries, ttl, replace) =>
+      addMany(key, 'ZADD', 2, entries.flatMap(([score, member]) => [String(score), member]), ttl, replace),
+    zsetScore: (key, member) => call(key, ['ZSCORE', key, member], (reply) => (reply === null || reply === undefined ? undefined : scoreOf(reply))),
+    zsetDelete: (key, member, ttl) => write(key, 'ZREM', [member], ttl, (reply) => reply === 1),
+    zsetPop: (key, max, ttl) => write(key, max ? 'ZPOPMAX' : 'ZPOPMIN', [], ttl, popped),
+    zsetRange: (key, start, stop) =>
+      call(key, ['ZRANGE', key, String(start), String(stop), 'WITHSCORES'], (reply) =>
+        pairsOf(reply).map(([member, score]): [number, string] => [scoreOf(score), text(member)]),
+      ),
+    zsetSize: (key) => call(key, ['ZCARD', key], Number),
+  };
+}
