@@ -6,8 +6,8 @@ import { invalidOption } from '../../lib/errors';
 import { Faults, type Report } from './faults';
 import { LeftoverSweeper } from './leftovers';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
-import { asyncOperations, operationFlows, syncOperations } from './operations';
-import { storeContext } from './store';
+import { asyncOperations, syncOperations } from './operations';
+import { FileReader } from './reader';
 import { type Wait, waitForFile } from './watch';
 
 export interface FileCoreOptions {
@@ -32,17 +32,26 @@ export function createFileCore(name: string, options: FileCoreOptions = {}): Cor
   const dir = path.join(root, safeFileName(name));
   const layout: Layout = options.separateFiles ? separateFilesLayout(dir) : shardedLayout(dir);
   const faults = new Faults(name, options.report ?? warn, options.strict ?? false);
-  const leftovers = new LeftoverSweeper(dir);
-  const context = { name, layout, ...storeContext(dir, layout, faults, leftovers) };
-  const flows = operationFlows(context);
+  const reader = new FileReader(layout.kind, faults, layout.snapshots);
+  const context = {
+    name,
+    dir,
+    layout,
+    kind: layout.kind,
+    reader,
+    snapshots: layout.snapshots,
+    faults,
+    compactCheck: new Map<string, number>(),
+    leftovers: new LeftoverSweeper(dir),
+  };
   const waits = new Set<Wait>();
   let closed = false;
 
   return {
     name,
     path: dir,
-    sync: syncOperations(context, flows),
-    ...asyncOperations(context, flows),
+    sync: syncOperations(context),
+    ...asyncOperations(context),
 
     waitForChange(key, maxMs) {
       if (closed) return Promise.resolve();
@@ -55,10 +64,10 @@ export function createFileCore(name: string, options: FileCoreOptions = {}): Cor
       if (!closed) {
         closed = true;
         for (const wait of waits) wait.cancel();
-        context.indexes.clear(); // and the files it holds open
+        layout.snapshots.clear();
       }
       // A sweep started by a write or cleanup finishes before close() resolves.
-      await leftovers.idle();
+      await context.leftovers.idle();
     },
   };
 }

@@ -8,7 +8,7 @@ import { applyOp } from './records';
  * Appends from many processes are serialized by the kernel (O_APPEND writes to a local file
  * happen under the inode lock), so every reader sees the same frames in the same order and
  * computes the same records. An appender learns the outcome of its own change (did its claim
- * win?) by replaying up to its frame, found by the id it carries (`pending`).
+ * win?) by replaying up to its frame, found by the id it carries.
  *
  * Damage is skipped, never misread: a frame whose CRC does not match, or bytes that are not
  * a frame, are passed over to the next valid frame (frames start with the file's random
@@ -24,16 +24,8 @@ export interface Replay {
   sealed: boolean;
   /** The first damage met, if any. */
   problem?: string;
-}
-
-/**
- * What a replay reports besides the records: `pending`, the results of the frames whose ids it
- * holds (an appender's own frames, see file-index.ts); `carried`, the start and end of every
- * frame applied (a compaction copies them into the new file, see replace.ts).
- */
-export interface ReplayOutputs {
-  pending?: Map<string, { result: unknown } | undefined>;
-  carried?: Array<[start: number, end: number]>;
+  /** The result of the frame whose id was asked for, once replayed. */
+  found?: { result: unknown };
 }
 
 type FrameCheck = { status: 'ok'; end: number } | { status: 'incomplete' } | { status: 'bad' };
@@ -65,7 +57,7 @@ export function replayFrames(
   generation: string,
   records: Records,
   sealed: boolean,
-  outputs?: ReplayOutputs,
+  want?: string,
 ): Replay {
   const salt = Buffer.from(generation, 'latin1');
   const replay: Replay = { records, offset: base, sealed };
@@ -73,9 +65,7 @@ export function replayFrames(
   while (pos < bytes.length) {
     const frame = checkFrame(bytes, pos, salt);
     if (frame.status === 'ok') {
-      if (!replay.sealed && apply(replay, bytes.subarray(pos + FRAME_HEADER_SIZE, frame.end), outputs?.pending)) {
-        outputs?.carried?.push([pos, frame.end]);
-      }
+      if (!replay.sealed) apply(replay, bytes.subarray(pos + FRAME_HEADER_SIZE, frame.end), want);
       pos = frame.end;
       continue;
     }
@@ -97,25 +87,22 @@ export function replayFrames(
   return replay;
 }
 
-/** Applies one frame's change; false when it changed nothing (a seal, unreadable data). */
-function apply(replay: Replay, body: Buffer, pending: ReplayOutputs['pending']): boolean {
+function apply(replay: Replay, body: Buffer, want: string | undefined): void {
   let op: ReturnType<typeof decodeOp>;
   try {
     op = decodeOp(body);
   } catch (error) {
     replay.problem ??= `unreadable change (${(error as Error).message})`;
-    return false;
+    return;
   }
   if (op.op === 'seal') {
     replay.sealed = true;
-    return false;
+    return;
   }
   try {
     const result = applyOp(replay.records, op);
-    if (pending !== undefined && pending.size > 0 && 'id' in op && pending.has(op.id)) pending.set(op.id, { result });
-    return true;
+    if (want !== undefined && 'id' in op && op.id === want) replay.found = { result };
   } catch (error) {
     replay.problem ??= `unreadable change (${(error as Error).message})`;
-    return false;
   }
 }
