@@ -4,15 +4,15 @@ import * as path from 'node:path';
 import { closeConnections, createCache, type KeyValueCache, SortedSetCache } from '../../lib';
 import { type KvWorker, startKvWorkers } from '../support/kv-workers';
 import { REDIS_URL } from '../support/redis-fixtures';
-import { SCRATCH, type ScratchDatabase } from '../support/sql-databases';
+import { spawnStandin } from '../support/mongo-standin';
+import { ENGINES, SCRATCH, type ScratchDatabase } from '../support/sql-databases';
 
 /**
  * What only real processes prove about the structures: ValueCache.increment, SentinelCache.claim
  * and SortedSetCache.pop are atomic across processes. Eight child processes on Redis (native:
- * INCRBY, SET NX, ZPOPMIN), and on file and SQLite, where the structures are built on the
- * key-value commands (increment; add; one stored value changed by compare-and-set). The other
- * generic backends (mongo, PostgreSQL, MariaDB) run the same generic code, whose cross-process
- * atomicity rests on their key-value primitives, proven by test/caches/cross-process.test.ts.
+ * INCRBY, SET NX, ZPOPMIN), and on every backend where the structures are built on the
+ * key-value commands (increment; add; one stored value changed by compare-and-set): file, the
+ * mongo stand-in, PostgreSQL, MariaDB and SQLite.
  */
 jest.setTimeout(90_000);
 
@@ -20,23 +20,27 @@ const WORKERS = 8;
 const MEMBERS = 1_000;
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memoir-structures-cross-'));
 let workers: KvWorker[] = [];
-let sqlite: ScratchDatabase;
+let standin: { uri: string; stop(): Promise<void> };
+const databases = new Map<string, ScratchDatabase>();
 
 beforeAll(async () => {
-  [workers, sqlite] = await Promise.all([startKvWorkers(WORKERS), SCRATCH.sqlite('structures_cross')]);
+  const scratch = ENGINES.map(async (engine) => databases.set(engine, await SCRATCH[engine]('structures_cross')));
+  [workers, standin] = await Promise.all([startKvWorkers(WORKERS), spawnStandin(), ...scratch]);
 });
 
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.kill('SIGTERM')));
+  await standin?.stop();
   await closeConnections();
-  await sqlite?.drop();
+  for (const database of databases.values()) await database.drop();
   fs.rmSync(cacheDir, { recursive: true, force: true });
 });
 
 const backends: Array<[string, () => Record<string, unknown>]> = [
   ['redis', () => ({ backend: 'redis', redis: REDIS_URL })],
   ['file', () => ({ backend: 'file', cacheDir })],
-  ['sql (sqlite)', () => ({ backend: 'sql', sql: sqlite.url })],
+  ['mongo (stand-in)', () => ({ backend: 'mongo', mongetter: { uri: standin.uri, db: 'memoir_structures_cross', collection: 'kv' } })],
+  ...ENGINES.map((engine): [string, () => Record<string, unknown>] => [`sql (${engine})`, () => ({ backend: 'sql', sql: databases.get(engine)!.url })]),
 ];
 
 describe.each(backends)('structures on %s across 8 processes', (_label, backendOptions) => {
