@@ -1,12 +1,14 @@
 import type { Engine } from '../../../backends/sql/source';
 import { ENGINES, rawQuery, SCRATCH, type ScratchDatabase } from '../../support/sql-databases';
+import { PostgresServer, postgresBinaries } from '../../support/pg-server';
 import { SqlWorker } from '../../support/sql-workers';
 
 /**
  * Real processes sharing one database through the engine (`cached` on the sql backend), on
  * each engine: one calculation per key however many processes ask, a SIGKILLed calculator
  * taken over within the lease, and (PostgreSQL) every memoir connection terminated by the
- * server in the middle of a calculation.
+ * server in the middle of a calculation, and a server of the test's own restarted in the middle
+ * of one.
  *
  * The same eight warm processes serve every case, and the three engines run side by side
  * (each on its own database and keys): the issue's 20 rounds per engine cost what 20 rounds
@@ -140,5 +142,49 @@ describe('postgres, connections terminated by the server mid-calculation', () =>
     const third = await workers[2].call(url, key, 'quick', 10);
     expect(third.value).toBe(first.value);
     expect(runsOf(key)).toBe(1);
+  });
+});
+
+const pgBinaries = postgresBinaries();
+
+// A server of the test's own (initdb in a temp folder): the machine's shared one is never stopped.
+(pgBinaries ? describe : describe.skip)('postgres, the server restarted mid-calculation', () => {
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    server = await PostgresServer.start(pgBinaries!);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('no call hangs: the calculator and a waiter in another process get values, and the store works after it', async () => {
+    const url = server!.url;
+    const key = 'restarted';
+    const [calculator, waiter, third] = [workers[3], workers[4], workers[2]];
+    const calculating = calculator.call(url, key, 'quick', 1_500);
+    let calculated = false;
+    void calculating.then(() => {
+      calculated = true;
+    });
+    await calculator.next((message) => message.type === 'started' && message.key === key);
+    const waiting = waiter.call(url, key, 'quick', 10);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    await server!.restart(); // every connection terminated; refused until the server is back
+    expect(calculated).toBe(false); // the restart landed mid-calculation
+
+    const [first, second] = await Promise.all([calculating, waiting]);
+    expect(first.error).toBeUndefined();
+    expect(first.value).toBe(`value of ${key} from ${calculator.child.pid}`);
+    expect(second.error).toBeUndefined();
+    // The waiter got that value, or, had one of its polls met the restart, ran the function
+    // itself (uncached, as an outage demands) or took over a mark whose renewals it missed.
+    const computedByWaiter = `value of ${key} from ${waiter.child.pid}`;
+    expect([first.value, computedByWaiter]).toContain(second.value);
+
+    // The pools reconnected and a result was stored: a third process hits it.
+    const after = await third.call(url, key, 'quick', 10);
+    expect([first.value, computedByWaiter]).toContain(after.value);
+    expect(third.started(key)).toBe(0);
   });
 });
