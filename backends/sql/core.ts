@@ -127,7 +127,12 @@ export function createSqlCore(spec: CoreSpec): Core {
   }
 
   /** A read's entry; an unreadable one is a miss. */
-  function entryOf(key: string, read: Read, wallOffset: number, current: SqlConnection): Entry | undefined {
+  function entryOf(
+    key: string,
+    read: Read,
+    wallOffset: number,
+    current: SqlConnection,
+  ): Entry | undefined {
     const { row } = read;
     if (!row) return undefined;
     // Marks are rare on a hit: the caller's clock is read only when there is one.
@@ -146,7 +151,8 @@ export function createSqlCore(spec: CoreSpec): Core {
     return run('get', (statements, bounded, current) => {
       const offset = current.clockOffset();
       const read = bounded(statements.get(func, stored));
-      if (typeof offset === 'number') return read.then((found) => entryOf(key, found, offset, current));
+      if (typeof offset === 'number')
+        return read.then((found) => entryOf(key, found, offset, current));
       return Promise.all([read, bounded(offset)]).then(([found, wallOffset]) =>
         entryOf(key, found, wallOffset, current),
       );
