@@ -93,12 +93,24 @@ export function createSqlCore(spec: CoreSpec): Core {
     } catch (error) {
       work = Promise.reject(error);
     }
-    return work.catch((error: unknown) => {
-      // Every operation is safe to repeat (the same owner re-enters its own mark; a repeated
-      // fenced write finds its mark already cleared): one more try on a fresh connection.
-      if (attempt === 1 && !closed && isLostConnection(error)) return run(operation, body, 2);
-      throw backendError(cache, operation, where(current), error);
-    });
+    return work.catch((error: unknown) =>
+      retryOrFail(error, current, attempt, () => run(operation, body, 2), operation),
+    );
+  }
+
+  /**
+   * Every operation is safe to repeat (the same owner re-enters its own mark; a repeated fenced
+   * write finds its mark already cleared): one more try on a fresh connection after a lost one.
+   */
+  function retryOrFail<T>(
+    error: unknown,
+    current: SqlConnection,
+    attempt: number,
+    again: () => Promise<T>,
+    operation: string,
+  ): Promise<T> {
+    if (attempt === 1 && !closed && isLostConnection(error)) return again();
+    throw backendError(cache, operation, where(current), error);
   }
 
   /**
@@ -148,7 +160,7 @@ export function createSqlCore(spec: CoreSpec): Core {
       return Promise.reject(error);
     }
     const stored = toStored(key);
-    return run('get', (statements, bounded, current) => {
+    const body = (statements: Statements, bounded: Bounded, current: SqlConnection) => {
       const offset = current.clockOffset();
       const read = bounded(statements.get(func, stored));
       if (typeof offset === 'number')
@@ -156,7 +168,23 @@ export function createSqlCore(spec: CoreSpec): Core {
       return Promise.all([read, bounded(offset)]).then(([found, wallOffset]) =>
         entryOf(key, found, wallOffset, current),
       );
-    });
+    };
+    // A hit once the table and the clock offset are known: the statement's promise and one
+    // handler for its outcome, nothing else.
+    // (The offset is asked for only once the table is there: a measurement started here would
+    // otherwise fail unobserved while the table's creation fails first.)
+    const current = closed || badName ? undefined : connection();
+    const statements = current?.statements(table);
+    if (current && statements && !(statements instanceof Promise)) {
+      const offset = current.clockOffset();
+      if (typeof offset === 'number') {
+        return boundedOn(current, 'get')(statements.get(func, stored)).then(
+          (found) => entryOf(key, found, offset, current),
+          (error: unknown) => retryOrFail(error, current, 1, () => run('get', body, 2), 'get'),
+        );
+      }
+    }
+    return run('get', body);
   }
 
   /**
