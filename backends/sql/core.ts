@@ -5,16 +5,18 @@ import {
   type CoreSpec,
   type Entry,
   serializeFor,
+  WOULD_WAIT,
   type WriteOptions,
   type WriteResult,
 } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
+import { withTimeout } from '../../lib/util';
 import type { SqlConnection } from './connection';
-import { type Decoded, decodeRow } from './entries';
-import { backendError, isLostConnection, within } from './faults';
+import { decodeRow, Unreadable } from './entries';
+import { backendError, isLostConnection } from './faults';
 import { type ConnectionLease, leaseConnection } from './registry';
 import { checkKey, checkName, readSettings } from './settings';
-import { DELETE_BATCH, type StoredRow, type Statements } from './statements';
+import { DELETE_BATCH, type Read, type StoredRow, type Statements } from './statements';
 import { fromStored, toStored } from './stored-text';
 
 /**
@@ -54,46 +56,78 @@ export function createSqlCore(spec: CoreSpec): Core {
   const where = (connection: SqlConnection) => `${connection.location} (table ${table.name})`;
 
   /**
-   * Runs one operation: its statements, the table's creation on first use and the clock
-   * offset each wait at most `timeout`; every failure becomes a BACKEND_ERROR.
+   * Bounds one statement by `timeout` (one deadline sweeper for all of them, no timer each).
+   * SQLite runs in-process and bounds its own lock waits.
    */
-  async function run<T>(
+  const boundedOn =
+    (current: SqlConnection, operation: string): Bounded =>
+    (work) =>
+      current.inProcess
+        ? work
+        : withTimeout(work, timeoutMs, () => `${current.location}: ${operation}`);
+
+  /**
+   * Runs one operation: its statements, the table's creation on first use and the clock
+   * offset each wait at most `timeout`; every failure becomes a BACKEND_ERROR. No async
+   * function of its own: a hit pays for the statement's promise and one handler, nothing more.
+   */
+  function run<T>(
     operation: string,
     body: (statements: Statements, bounded: Bounded, connection: SqlConnection) => Promise<T>,
+    attempt = 1,
   ): Promise<T> {
-    if (closed) throw new MemoirError('BACKEND_ERROR', `Cache "${cache}": the SQL core is closed.`);
-    if (badName) throw badName;
+    if (closed)
+      return Promise.reject(
+        new MemoirError('BACKEND_ERROR', `Cache "${cache}": the SQL core is closed.`),
+      );
+    if (badName) return Promise.reject(badName);
     const current = connection();
-    // SQLite runs in-process and bounds its own lock waits; the network engines get a timer.
-    const bounded: Bounded = current.inProcess
-      ? (work) => work
-      : (work) => within(timeoutMs, () => `${current.location}: ${operation}`, work);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const ready = current.statements(table);
-        const statements = ready instanceof Promise ? await bounded(ready) : ready;
-        return await body(statements, bounded, current);
-      } catch (error) {
-        // Every operation is safe to repeat (the same owner re-enters its own mark; a repeated
-        // fenced write finds its mark already cleared): one more try on a fresh connection.
-        if (attempt === 1 && !closed && isLostConnection(error)) continue;
-        throw backendError(cache, operation, where(current), error);
-      }
+    const bounded = boundedOn(current, operation);
+    let work: Promise<T>;
+    try {
+      const ready = current.statements(table);
+      work =
+        ready instanceof Promise
+          ? bounded(ready).then((statements) => body(statements, bounded, current))
+          : body(ready, bounded, current);
+    } catch (error) {
+      work = Promise.reject(error);
     }
+    return work.catch((error: unknown) =>
+      retryOrFail(error, current, attempt, () => run(operation, body, 2), operation),
+    );
   }
 
-  /** Unreadable values are a miss; each key is reported once per core, not on every read. */
+  /**
+   * Every operation is safe to repeat (the same owner re-enters its own mark; a repeated fenced
+   * write finds its mark already cleared): one more try on a fresh connection after a lost one.
+   */
+  function retryOrFail<T>(
+    error: unknown,
+    current: SqlConnection,
+    attempt: number,
+    again: () => Promise<T>,
+    operation: string,
+  ): Promise<T> {
+    if (attempt === 1 && !closed && isLostConnection(error)) return again();
+    throw backendError(cache, operation, where(current), error);
+  }
+
+  /**
+   * The row as an entry on the caller's clock. An unreadable value is reported once per key
+   * per core, not on every read, and leaves only the row's mark.
+   */
   function decoded(
     key: string,
     row: StoredRow,
     markShift: number,
     wallOffset: number,
-    connection: SqlConnection,
-  ): Decoded {
+    current: SqlConnection,
+  ): Entry | Unreadable {
     const result = decodeRow(row, { markShift, wallOffset }, serializer);
-    if (!result.ok && !reportedKeys.has(key)) {
+    if (result instanceof Unreadable && !reportedKeys.has(key)) {
       reportedKeys.add(key);
-      const location = where(connection);
+      const location = where(current);
       spec.report({
         type: 'corrupt-entry',
         message: `Cache "${cache}": the entry for key ${JSON.stringify(key)} in ${location} is unreadable (${result.reason}); treating it as a miss.`,
@@ -104,17 +138,73 @@ export function createSqlCore(spec: CoreSpec): Core {
     return result;
   }
 
-  async function get(key: string): Promise<Entry | undefined> {
-    checkKey(cache, key);
+  /** A read's entry; an unreadable one is a miss. */
+  function entryOf(
+    key: string,
+    read: Read,
+    wallOffset: number,
+    current: SqlConnection,
+  ): Entry | undefined {
+    const { row } = read;
+    if (!row) return undefined;
+    // Marks are rare on a hit: the caller's clock is read only when there is one.
+    const markShift = row.owner === null ? 0 : clock() - read.dbNow;
+    const result = decoded(key, row, markShift, wallOffset, current);
+    return result instanceof Unreadable ? undefined : result;
+  }
+
+  function get(key: string): Promise<Entry | undefined> {
+    try {
+      checkKey(cache, key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const stored = toStored(key);
-    return run('get', async (statements, bounded, current) => {
-      const { row, dbNow } = await bounded(statements.get(func, stored));
-      if (!row) return undefined;
-      const offset = offsetOf(current, bounded);
-      const wallOffset = typeof offset === 'number' ? offset : await offset;
-      const result = decoded(key, row, clock() - dbNow, wallOffset, current);
-      return result.ok ? result.entry : undefined;
-    });
+    const body = (statements: Statements, bounded: Bounded, current: SqlConnection) => {
+      const offset = current.clockOffset();
+      const read = bounded(statements.get(func, stored));
+      if (typeof offset === 'number')
+        return read.then((found) => entryOf(key, found, offset, current));
+      return Promise.all([read, bounded(offset)]).then(([found, wallOffset]) =>
+        entryOf(key, found, wallOffset, current),
+      );
+    };
+    // A hit once the table and the clock offset are known: the statement's promise and one
+    // handler for its outcome, nothing else.
+    // (The offset is asked for only once the table is there: a measurement started here would
+    // otherwise fail unobserved while the table's creation fails first.)
+    const current = closed || badName ? undefined : connection();
+    const statements = current?.statements(table);
+    if (current && statements && !(statements instanceof Promise)) {
+      const offset = current.clockOffset();
+      if (typeof offset === 'number') {
+        return boundedOn(current, 'get')(statements.get(func, stored)).then(
+          (found) => entryOf(key, found, offset, current),
+          (error: unknown) => retryOrFail(error, current, 1, () => run('get', body, 2), 'get'),
+        );
+      }
+    }
+    return run('get', body);
+  }
+
+  /**
+   * The engine's hit path on SQLite: the read runs synchronously in this process, so a hit
+   * needs no promise of its own. Anything that would wait (the table not created yet, a lock,
+   * a failure, a key too long) is left to `get`, which meets it again.
+   */
+  function peek(key: string): Entry | undefined | typeof WOULD_WAIT {
+    if (closed || badName !== undefined) return WOULD_WAIT;
+    const current = connection();
+    const statements = current.statements(table);
+    const offset = current.clockOffset();
+    if (statements instanceof Promise || !statements.readNow || typeof offset !== 'number')
+      return WOULD_WAIT;
+    try {
+      checkKey(cache, key);
+      return entryOf(key, statements.readNow(func, toStored(key)), offset, current);
+    } catch {
+      return WOULD_WAIT;
+    }
   }
 
   async function acquire(key: string, claim: Claim): Promise<AcquireOutcome> {
@@ -128,13 +218,8 @@ export function createSqlCore(spec: CoreSpec): Core {
         if (outcome.row) {
           const offset = offsetOf(current, bounded);
           const wallOffset = typeof offset === 'number' ? offset : await offset;
-          const { entry } = decoded(
-            key,
-            outcome.row,
-            claim.now - outcome.dbNow,
-            wallOffset,
-            current,
-          );
+          const result = decoded(key, outcome.row, claim.now - outcome.dbNow, wallOffset, current);
+          const entry = result instanceof Unreadable ? result.entry : result;
           return { acquired: outcome.acquired, entry };
         }
         if (outcome.acquired) {
@@ -236,6 +321,8 @@ export function createSqlCore(spec: CoreSpec): Core {
       await lease?.release();
     },
   };
+  // Only SQLite reads in this process, so only there can a hit skip the promise.
+  if (settings.source.engine === 'sqlite') core.peek = peek;
   // Only PostgreSQL notifies; without waitForChange the engine polls with backoff.
   if (settings.source.engine === 'postgres') {
     core.waitForChange = (key, maxMs) =>

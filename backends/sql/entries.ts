@@ -22,10 +22,15 @@ export interface Clocks {
   wallOffset: number;
 }
 
-export type Decoded =
-  | { ok: true; entry: Entry }
-  /** An unreadable value: `entry` is what remains usable of the row (its mark, no value). */
-  | { ok: false; reason: string; error?: unknown; entry: Entry };
+/** A row whose value cannot be deserialized: what remains usable of it is its mark. */
+export class Unreadable {
+  constructor(
+    readonly reason: string,
+    readonly error: unknown,
+    /** The row's mark, no value. */
+    readonly entry: Entry,
+  ) {}
+}
 
 export function markOf(row: StoredRow, markShift: number): Mark | undefined {
   // An owner without a lease is damaged data: treated as no mark (acquire takes it over too).
@@ -33,24 +38,31 @@ export function markOf(row: StoredRow, markShift: number): Mark | undefined {
   return { owner: row.owner, since: row.since + markShift, leaseUntil: row.leaseUntil + markShift };
 }
 
-export function decodeRow(row: StoredRow, clocks: Clocks, serializer: Serializer): Decoded {
-  const processing = markOf(row, clocks.markShift);
-  const base: Entry = {
-    time: row.value === null && processing ? processing.since : row.storedAt - clocks.wallOffset,
-    completed: false,
-  };
-  if (processing) base.processing = processing;
-  if (row.value === null) return { ok: true, entry: base };
-  try {
-    const entry: Entry = { ...base, completed: true, value: serializer.deserialize(row.value) };
-    if (row.promised) entry.promised = true;
-    return { ok: true, entry };
-  } catch (error) {
-    return {
-      ok: false,
-      reason: `the stored value cannot be deserialized (${(error as Error).message})`,
-      error,
-      entry: base,
+/** The row as an entry on the caller's clock; a value that cannot be deserialized is Unreadable. */
+export function decodeRow(row: StoredRow, clocks: Clocks, serializer: Serializer): Entry | Unreadable {
+  const processing = row.owner === null ? undefined : markOf(row, clocks.markShift);
+  if (row.value === null) {
+    const placeholder: Entry = {
+      time: processing ? processing.since : row.storedAt - clocks.wallOffset,
+      completed: false,
     };
+    if (processing) placeholder.processing = processing;
+    return placeholder;
   }
+  let value: unknown;
+  try {
+    value = serializer.deserialize(row.value);
+  } catch (error) {
+    const entry: Entry = { time: row.storedAt - clocks.wallOffset, completed: false };
+    if (processing) entry.processing = processing;
+    return new Unreadable(
+      `the stored value cannot be deserialized (${(error as Error).message})`,
+      error,
+      entry,
+    );
+  }
+  const entry: Entry = { value, time: row.storedAt - clocks.wallOffset, completed: true };
+  if (row.promised) entry.promised = true;
+  if (processing) entry.processing = processing;
+  return entry;
 }

@@ -3,20 +3,11 @@ import { assertPeerDependency } from '../../lib/util';
 
 /**
  * How the SQL backend fails: fast and with a stable code. A statement that does not answer
- * within `timeout` rejects with TIMEOUT (the timer is ref'd on purpose: it is what keeps the
- * process alive while a statement is in flight, since idle sockets are unref'd); the core
- * turns every server failure into BACKEND_ERROR naming the cache, the statement and where.
+ * within `timeout` rejects with TIMEOUT (core.ts bounds it through the shared deadline
+ * sweeper, lib/util/deadline.ts, which is ref'd while statements are in flight since idle
+ * sockets are unref'd); the core turns every server failure into BACKEND_ERROR naming the
+ * cache, the statement and where.
  */
-export function within<T>(ms: number, what: () => string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new MemoirError('TIMEOUT', `${what()} did not answer within ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The server dropped the connection under a statement (a restart, `pg_terminate_backend`,

@@ -1,9 +1,18 @@
 import { offsetTracker } from './clock';
 import type { ConnectionSettings, SqlConnection } from './connection';
 import { requirePeer } from './faults';
-import { catalogColumns, catalogRow, funcSummary, num, storedRow, summarySql, text } from './rows';
+import {
+  catalogColumns,
+  catalogRow,
+  funcSummary,
+  num,
+  optionalNum,
+  storedRow,
+  summarySql,
+  text,
+} from './rows';
 import { mysqlExecutor, type Source } from './source';
-import { type Claimed, DELETE_BATCH, type StoredRow, type Statements } from './statements';
+import { type Claimed, DELETE_BATCH, type Read, type StoredRow, type Statements } from './statements';
 import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
 import { statementsPerTable } from './table-statements';
 
@@ -118,7 +127,9 @@ function mysqlStatements(exec: Exec, table: TableName): Statements {
   const t = quoted(table, '`');
   const columns = 'value, promised, stored_at, owner, since, lease_until';
   const sql = {
-    get: `SELECT ${columns}, ${NOW} AS db_now FROM ${t} WHERE func = ? AND entry_key = ?`,
+    // The database's now relates a mark's times to the caller's clock: without a mark (a hit)
+    // there is nothing to relate, so it is neither computed nor sent.
+    get: `SELECT ${columns}, CASE WHEN owner IS NULL THEN NULL ELSE ${NOW} END AS db_now FROM ${t} WHERE func = ? AND entry_key = ?`,
     insertMark:
       `INSERT IGNORE INTO ${t} (func, entry_key, value, stored_at, owner, since, lease_until) ` +
       `VALUES (?, ?, NULL, ${NOW}, ?, ${NOW}, ${NOW} + ?)`,
@@ -153,9 +164,10 @@ function mysqlStatements(exec: Exec, table: TableName): Statements {
     now: `SELECT ${NOW} AS db_now`,
   };
 
-  async function get(func: string, key: string) {
-    const [raw] = await exec(sql.get, [func, key]);
-    return raw ? { row: storedRow(raw), dbNow: num(raw.db_now) } : { row: undefined, dbNow: 0 };
+  function get(func: string, key: string): Promise<Read> {
+    return exec(sql.get, [func, key]).then(([raw]) =>
+      raw ? { row: storedRow(raw), dbNow: optionalNum(raw.db_now) ?? 0 } : { row: undefined, dbNow: 0 },
+    );
   }
   /** Only the batch size may be inlined; it is a constant, never user input. */
   const checkLimit = (limit: number) => {

@@ -3,9 +3,18 @@ import { offsetTracker } from './clock';
 import type { ConnectionSettings, SqlConnection } from './connection';
 import { requirePeer } from './faults';
 import { ChangeListener, channelOf, funcTopic, keyTopic, type ListenClient } from './notify';
-import { catalogColumns, catalogRow, funcSummary, num, storedRow, summarySql, text } from './rows';
+import {
+  catalogColumns,
+  catalogRow,
+  funcSummary,
+  num,
+  optionalNum,
+  storedRow,
+  summarySql,
+  text,
+} from './rows';
 import type { Source } from './source';
-import type { Claimed, Statements } from './statements';
+import type { Claimed, Read, Statements } from './statements';
 import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
 import { statementsPerTable } from './table-statements';
 
@@ -175,7 +184,9 @@ function postgresStatements(run: Run, table: TableName): Statements {
   const channel = channelOf(table);
   const columns = 'value, promised, stored_at, owner, since, lease_until';
   const sql = {
-    get: `SELECT ${columns}, ${NOW} AS db_now FROM ${t} WHERE func = $1 AND entry_key = $2`,
+    // The database's now relates a mark's times to the caller's clock: without a mark (a hit)
+    // there is nothing to relate, so it is neither computed nor sent.
+    get: `SELECT ${columns}, CASE WHEN owner IS NULL THEN NULL ELSE ${NOW} END AS db_now FROM ${t} WHERE func = $1 AND entry_key = $2`,
     // One statement either way: the upsert takes the mark when no live mark of another owner
     // exists; otherwise the second branch reads the holder's row.
     acquire:
@@ -229,9 +240,10 @@ function postgresStatements(run: Run, table: TableName): Statements {
   const all = (func: string) => [channel, funcTopic(func)];
   const one = (func: string, key: string) => [channel, keyTopic(func, key)];
 
-  async function get(func: string, key: string) {
-    const [raw] = (await run(sql.get, [func, key])).rows;
-    return raw ? { row: storedRow(raw), dbNow: num(raw.db_now) } : { row: undefined, dbNow: 0 };
+  function get(func: string, key: string): Promise<Read> {
+    return run(sql.get, [func, key]).then(({ rows: [raw] }) =>
+      raw ? { row: storedRow(raw), dbNow: optionalNum(raw.db_now) ?? 0 } : { row: undefined, dbNow: 0 },
+    );
   }
 
   return {

@@ -37,7 +37,7 @@ export function bytes(value: unknown): Buffer | null {
 }
 
 /** A boolean column: true/false (PostgreSQL), 1/0 (MariaDB, SQLite). */
-function flag(value: unknown): boolean {
+export function flag(value: unknown): boolean {
   return value === true || Number(value) === 1;
 }
 
@@ -50,6 +50,18 @@ export function storedRow(raw: RawRow): StoredRow {
     owner: optionalText(raw.owner),
     since: optionalNum(raw.since),
     leaseUntil: optionalNum(raw.lease_until),
+  };
+}
+
+/** The same columns as an array, in that order (a driver's raw row mode). */
+export function storedRowOf(raw: unknown[]): StoredRow {
+  return {
+    value: bytes(raw[0]),
+    promised: flag(raw[1]),
+    storedAt: num(raw[2]),
+    owner: optionalText(raw[3]),
+    since: optionalNum(raw[4]),
+    leaseUntil: optionalNum(raw[5]),
   };
 }
 

@@ -61,6 +61,11 @@ export interface Statements {
   now(): Promise<number>;
   get(func: string, key: string): Promise<Read>;
   /**
+   * SQLite only: `get` done synchronously in this process, for the engine's hit path. Throws
+   * when it cannot answer at once (the database locked by another process).
+   */
+  readNow?(func: string, key: string): Read;
+  /**
    * Marks the key for `owner` unless another owner's lease is live on the database clock:
    * inserts a placeholder, or takes over a missing/dead/own mark keeping any value. The new
    * lease runs `leaseMs` from the database's now. Returns the row as it stands afterwards.

@@ -125,6 +125,13 @@ export interface StoreOperations<Mode extends 'sync' | 'async'> {
   keys(): Result<string[], Mode>;
 }
 
+/**
+ * What `Core.peek` answers when it would have to wait: the engine asks `get` instead. A
+ * registered symbol, so a core built against another copy of memoir (ESM beside CJS) says
+ * the same thing.
+ */
+export const WOULD_WAIT: unique symbol = Symbol.for('memoir.wouldWait');
+
 /** Something a core reports instead of throwing: bad data on disk, a backend outage. */
 export interface CoreEvent {
   /** 'lease-lost': a calculation outlived its lease (its late result is not stored). */
@@ -147,6 +154,14 @@ export interface Core extends StoreOperations<'async'> {
    * functions through them without a promise round trip per lookup.
    */
   readonly nonBlocking?: boolean;
+  /**
+   * A synchronous lookup for the hit path of async functions, on cores that can read in this
+   * process without waiting (SQLite): the entry, undefined when there is none, or WOULD_WAIT
+   * when it cannot answer at once (first use, a locked database, any failure); the call then
+   * takes the async path, which meets that again. A hit so costs no promise per lookup,
+   * while sync functions still get no sync operations (the core keeps `sync` undefined).
+   */
+  peek?(key: string): Entry | undefined | typeof WOULD_WAIT;
   /** Directory of the entries for file-backed cores; undefined otherwise. */
   readonly path?: string;
   /**

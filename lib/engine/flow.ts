@@ -34,16 +34,20 @@ export type Op =
 
 export type Flow = Generator<Op, unknown, any>;
 
+/** What the hit path already read before handing a call to the flow: the entry, or the failure. */
+export type Prefetched = { entry: Entry | undefined } | { failure: unknown };
+
 /** A call after the fast path: look up (unless prefetched), then serve, refresh or compute. */
 export function* callFlow(
   host: MemoHost,
   key: string,
   policy: CallPolicy,
   site: CallSite,
-  prefetched?: { entry: Entry | undefined },
+  prefetched?: Prefetched,
 ): Flow {
   try {
     if (!policy.overwrite) {
+      if (prefetched && 'failure' in prefetched) throw new BackendFailure(prefetched.failure);
       const entry: Entry | undefined = prefetched ? prefetched.entry : yield { type: 'get', key };
       const state = freshness(entry, policy, host.settings.clock);
       if (state === FRESH) {

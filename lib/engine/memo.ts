@@ -1,11 +1,11 @@
 import { isPersistent, openBackend } from './backends';
 import { configState, currentParams } from '../config';
-import type { Core, Entry, StoreOperations } from '../contract';
+import { type Core, type Entry, type StoreOperations, WOULD_WAIT } from '../contract';
 import { driveAsync, driveSync } from './drivers';
 import { describe, MemoirError } from '../errors';
 import { noteBackendFault } from './backend-failure';
 import { CircuitBreaker } from './circuit-breaker';
-import { bypassFlow, callFlow, refreshFlow } from './flow';
+import { bypassFlow, callFlow, type Prefetched, refreshFlow } from './flow';
 import { FRESH, freshness } from './freshness';
 import type { CallSite, MemoHost } from './host';
 import { KeyFences } from './key-fences';
@@ -104,10 +104,11 @@ export class Memo implements MemoHost {
         }
         return this.callAsync(key, policy, { self, args }, { entry });
       }
-      return this.callAsync(key, policy, { self, args });
+      if (policy.overwrite || this.clearing !== undefined) return this.callAsync(key, policy, { self, args });
+      return this.lookUp(core, key, policy, self, args);
     }
 
-    let prefetched: { entry: Entry | undefined } | undefined;
+    let prefetched: Prefetched | undefined;
     if (!policy.overwrite) {
       try {
         const entry = sync.get(key);
@@ -131,12 +132,39 @@ export class Memo implements MemoHost {
     return driveSync(this, bypassFlow(this, key, policy), site, sync);
   }
 
-  private async callAsync(
-    key: string,
-    policy: CallPolicy,
-    site: CallSite,
-    prefetched?: { entry: Entry | undefined },
-  ): Promise<unknown> {
+  /**
+   * An async call's lookup, outside the flow: a hit is answered here, anything else goes to
+   * the flow with the entry (or the failure) in hand, so nothing is read twice. A core that
+   * can read at once (`peek`: SQLite) costs no promise but the answer's.
+   */
+  private lookUp(core: Core, key: string, policy: CallPolicy, self: unknown, args: readonly unknown[]): Promise<unknown> {
+    if (core.peek !== undefined) {
+      const entry = core.peek(key);
+      if (entry !== WOULD_WAIT) {
+        this.breaker.succeeded();
+        if (freshness(entry, policy, this.settings.clock) !== FRESH) return this.callAsync(key, policy, { self, args }, { entry });
+        this.record.hit(key, policy);
+        return Promise.resolve(this.answer(entry!));
+      }
+    }
+    let lookup: Promise<Entry | undefined>;
+    try {
+      lookup = core.get(key);
+    } catch (failure) {
+      return this.callAsync(key, policy, { self, args }, { failure });
+    }
+    return lookup.then(
+      (entry) => {
+        this.breaker.succeeded();
+        if (freshness(entry, policy, this.settings.clock) !== FRESH) return this.callAsync(key, policy, { self, args }, { entry });
+        this.record.hit(key, policy);
+        return this.answer(entry!);
+      },
+      (failure) => this.callAsync(key, policy, { self, args }, { failure }),
+    );
+  }
+
+  private async callAsync(key: string, policy: CallPolicy, site: CallSite, prefetched?: Prefetched): Promise<unknown> {
     if (this.clearing) await this.clearing;
     return driveAsync(this, callFlow(this, key, policy, site, prefetched), site);
   }

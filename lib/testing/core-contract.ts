@@ -1,4 +1,4 @@
-import type { Claim, Core, CoreEvent, StoreOperations } from '../contract';
+import { type Claim, type Core, type CoreEvent, type StoreOperations, WOULD_WAIT } from '../contract';
 
 /**
  * The one suite every core passes, shipped as `memoir/testing`. A backend's test file calls
@@ -454,6 +454,25 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
       await woken;
       // Far below the 20 s bound: the write woke the waiter, no timer did.
       expect(Date.now() - started).toBeLessThan(10_000);
+    });
+
+    it('peek (when offered) answers what get answers, or that it would wait', async () => {
+      const core = await open();
+      if (!core.peek) return; // optional member: the engine then asks get
+      await core.write('value', { a: 1 }, { time: T0, promised: true });
+      await core.acquire('marked', claim('A'));
+      await core.get('value'); // some cores open their connection on first use
+      const peeked = async (key: string) => {
+        const answer = core.peek!(key);
+        return answer === WOULD_WAIT ? core.get(key) : answer;
+      };
+      expect(await peeked('value')).toEqual({ value: { a: 1 }, time: T0, completed: true, promised: true });
+      expect(await peeked('missing')).toBeUndefined();
+      const marked = await peeked('marked');
+      expect(marked).toMatchObject({ completed: false, processing: { owner: 'A' } });
+      expectMarkTime(marked?.processing?.leaseUntil, C0 + 10_000);
+      await core.delete('value');
+      expect(await peeked('value')).toBeUndefined();
     });
 
     it('keeps namespaces apart and shares one namespace between instances', async () => {

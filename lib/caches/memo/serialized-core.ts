@@ -1,4 +1,4 @@
-import type { AcquireOutcome, Core, CoreEvent, Entry, StoreOperations } from '../../contract';
+import { type AcquireOutcome, type Core, type CoreEvent, type Entry, type StoreOperations, WOULD_WAIT } from '../../contract';
 import { isTagged, type MemoCodec } from './codec';
 
 /**
@@ -42,7 +42,8 @@ export function serializedCore(core: Core, codec: MemoCodec, report: (event: Omi
     name,
     nonBlocking: core.nonBlocking,
     path: core.path,
-    get: async (key) => read(key, await core.get(key)),
+    // Not an async function: a hit pays for the core's promise and one handler, no more.
+    get: (key) => core.get(key).then((entry) => read(key, entry)),
     acquire: async (key, claim) => outcome(key, await core.acquire(key, claim)),
     renew: (key, claim) => core.renew(key, claim),
     release: (key, owner) => core.release(key, owner),
@@ -69,6 +70,13 @@ export function serializedCore(core: Core, codec: MemoCodec, report: (event: Omi
       keys: () => sync.keys(),
     };
     (wrapped as { sync?: StoreOperations<'sync'> }).sync = syncOps;
+  }
+  const peek = core.peek;
+  if (peek) {
+    wrapped.peek = (key) => {
+      const entry = peek.call(core, key);
+      return entry === WOULD_WAIT ? entry : read(key, entry);
+    };
   }
   if (core.waitForChange) wrapped.waitForChange = (key, maxMs) => core.waitForChange!(key, maxMs);
   if (core.close) wrapped.close = () => core.close!();

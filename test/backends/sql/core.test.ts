@@ -169,6 +169,66 @@ describe.each(ENGINES)('sql core on %s', (engine: Engine) => {
   }, 60_000);
 });
 
+describe('sql core on sqlite: an embedded store', () => {
+  it('puts the database it opens in WAL mode and answers hits in this process (peek)', async () => {
+    const database = await SCRATCH.sqlite('wal');
+    try {
+      const core = createSqlCore({
+        name: uniqueName('wal'),
+        options: { sql: database.url },
+        report: () => {},
+      });
+      await core.write('k', 'v', { time: Date.now() });
+      // Readers never wait for the writer, and writers of other processes wait a short while.
+      expect(await rawQuery(database, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      expect(core.peek?.('k')).toMatchObject({ value: 'v', completed: true });
+      expect(core.peek?.('missing')).toBeUndefined();
+      await core.acquire('marked', { owner: 'A', now: Date.now(), leaseUntil: Date.now() + 5_000 });
+      expect(core.peek?.('marked')).toMatchObject({ completed: false, processing: { owner: 'A' } });
+      await core.close?.();
+    } finally {
+      await closeConnections();
+      await database.drop();
+    }
+  });
+});
+
+describe('sql core on postgres: acquire is one statement', () => {
+  it('whether it takes the mark or finds another owner’s', async () => {
+    const database = await SCRATCH.postgres('acquire');
+    const { Pool } = require('pg') as typeof import('pg');
+    const pool = new Pool({ connectionString: database.url });
+    const statements: string[] = [];
+    const query = pool.query.bind(pool) as (config: { text: string }) => Promise<unknown>;
+    (pool as unknown as { query: typeof query }).query = (config) => {
+      statements.push(config.text);
+      return query(config);
+    };
+    try {
+      const core = createSqlCore({
+        name: uniqueName('acquire'),
+        options: { sql: pool },
+        report: () => {},
+      });
+      await core.get('warm'); // creates the table, measures the clock offset
+      statements.length = 0;
+      const now = Date.now();
+      const claim = (owner: string) => ({ owner, now, leaseUntil: now + 5_000 });
+      expect((await core.acquire('k', claim('A'))).acquired).toBe(true);
+      expect(await core.acquire('k', claim('B'))).toMatchObject({
+        acquired: false,
+        entry: { processing: { owner: 'A' } },
+      });
+      expect(statements).toHaveLength(2);
+      for (const text of statements) expect(text).toMatch(/^WITH claimed AS \(INSERT INTO/);
+    } finally {
+      await closeConnections();
+      await pool.end();
+      await database.drop();
+    }
+  });
+});
+
 describe('sql core: a handle memoir did not open is never closed', () => {
   it('pg Pool and Client', async () => {
     const database = await SCRATCH.postgres('handles');

@@ -237,6 +237,70 @@ describe('a database that is down', () => {
   });
 });
 
+describe('a statement held up by a lock another session holds', () => {
+  /**
+   * The connection is up and the server answers, but memoir's statement waits on a table lock
+   * of another session: only the statement timeout ends the wait. On PostgreSQL through the
+   * user's own pool, which sets no server-side statement_timeout: memoir's bound alone acts.
+   */
+  async function holdTable(database: ScratchDatabase): Promise<() => Promise<void>> {
+    if (database.engine === 'postgres') {
+      const { Client } = require('pg') as typeof import('pg');
+      const locker = new Client({ connectionString: database.url });
+      await locker.connect();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE memoir_entries IN ACCESS EXCLUSIVE MODE');
+      return async () => {
+        await locker.query('ROLLBACK');
+        await locker.end();
+      };
+    }
+    const mysql = require('mysql2/promise') as typeof import('mysql2/promise');
+    const locker = await mysql.createConnection({ uri: database.url });
+    await locker.query('LOCK TABLES memoir_entries WRITE');
+    return async () => {
+      await locker.query('UNLOCK TABLES');
+      await locker.end();
+    };
+  }
+
+  it.each(['postgres', 'mysql'] as const)(
+    '%s: the call answers within the timeout, reported once',
+    async (engine) => {
+      const database = await SCRATCH[engine]('held');
+      const { Pool } = require('pg') as typeof import('pg');
+      const pool = engine === 'postgres' ? new Pool({ connectionString: database.url }) : undefined;
+      let release: (() => Promise<void>) | undefined;
+      try {
+        const events: MemoirEvent[] = [];
+        let runs = 0;
+        const fn = cached(async (x: number) => x * 2 + ++runs * 0, {
+          name: uniqueName('held'),
+          backend: 'sql',
+          sql: pool ?? database.url,
+          timeout: '300ms',
+          logger: silent,
+          onEvent: (event) => events.push(event),
+        });
+        expect(await fn(1)).toBe(2); // creates the table, stores the entry
+        release = await holdTable(database);
+        const started = Date.now();
+        expect(await fn(1)).toBe(2); // the lookup waits on the lock until the timeout
+        expect(Date.now() - started).toBeLessThan(300 + 1_500);
+        expect(runs).toBe(2);
+        const reports = events.filter((event) => event.type === 'backend-error');
+        expect(reports).toHaveLength(1);
+        expect(reports[0].message).toMatch(/within 300 ms/);
+      } finally {
+        await release?.();
+        await closeConnections();
+        await pool?.end();
+        await database.drop();
+      }
+    },
+  );
+});
+
 describe('idle connections', () => {
   it('do not keep a process alive once its calls are done', async () => {
     const [postgres, mysql, sqlite] = await Promise.all([
