@@ -1,21 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeFile, encodeFrame, newGeneration, type Op, type Records } from './format';
-import type { CaughtUp } from './reader';
+import { type FileIndex, RecordMap } from './file-index';
+import { encodeFrame, type Op } from './format';
+import { pin, unpin } from './handles';
+import type { FileFlow } from './io';
+import { adopt, catchUp, inspect, load } from './reader';
 import { applyOp } from './records';
-import { maybeCompact, replaceSync, sameFileAs } from './replace';
-import { emptySnapshot } from './snapshots';
-import { APPEND_FLAGS, install, isUnusable, type StoreContext, writeFrame, writeFrameAsync } from './store';
+import { awaitReplacement, maybeCompact, repair } from './replace';
+import { APPEND_FLAGS, isUnusable, type StoreContext } from './store';
 import { notifyChange } from './watch';
-import { linkNewFile } from './whole-file';
+import { discard, linkedInto, prepareFile } from './whole-file';
 
 /**
- * Changing a file: append one frame, then replay up to it to learn its outcome (log.ts).
- * A file that does not exist yet is created complete (header and first frame) and linked
- * into place (whole-file.ts); if another process created it first, the change is appended to
- * theirs. A frame that lands after a seal does not count: the file is being replaced
- * (replace.ts), and the change is appended again to the new file once that is done.
+ * Changing a file: append frames, then learn their outcome from the replay (log.ts). When
+ * nothing was appended between this process's last replay and its frames — the usual case — the
+ * outcome is the change applied to the index, and nothing is read back. A file that does not
+ * exist yet is created complete (header and first frames) and linked into place
+ * (whole-file.ts); if another process created it first, the change is appended to theirs. A
+ * frame that lands after a seal does not count: the file is being replaced (replace.ts), and
+ * the change is appended again to the new file once that is done.
  */
 
 /** A change an operation appends; `id` lets its writer find its own frame. */
@@ -29,133 +33,138 @@ export function changeId(): string {
 }
 
 const MAX_ATTEMPTS = 10_000;
-/** Frames above this are written and read back asynchronously on the async path. */
-const ASYNC_WRITE_BYTES = 64 * 1024;
+/** The attempt has to start over: the file was created by someone else first, or replaced. */
+const AGAIN = Symbol('again');
 
-type Attempt = { done: true; result: unknown } | { done: false };
-const AGAIN: Attempt = { done: false };
-
-export function appendSync(context: StoreContext, file: string, change: Change): unknown {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const log = openLog(context, file, change);
-    if (log.done !== undefined) {
-      if (log.done) return log.result;
-      continue;
-    }
-    try {
-      writeFrame(log.fd, encodeFrame(log.generation, change));
-      const outcome = settle(context, file, log.fd, context.reader.catchUpSync(file, log.fd, change.id));
-      if (outcome.done) return outcome.result;
-    } finally {
-      fs.closeSync(log.fd);
-    }
-  }
-  throw tooManyConflicts(file);
+/** Appends one change to `file`; its result. */
+export function* append(context: StoreContext, file: string, change: Change): FileFlow<unknown> {
+  return (yield* appendAll(context, file, [change]))[0];
 }
 
-/** appendSync's steps, with a large value's write and read-back off the event loop. */
-export async function appendAsync(context: StoreContext, file: string, change: Change): Promise<unknown> {
-  // A small change is a few µs of page-cache calls: cheaper than any thread-pool round trip.
-  const bytes = change.op === 'write' || change.op === 'kv' ? change.bytes : null;
-  if (bytes === null || bytes.length <= ASYNC_WRITE_BYTES) return appendSync(context, file, change);
+/**
+ * Appends `changes` to `file` in one write (so one after the other, with nothing between them);
+ * their results. Bulk stores (precache) batch their writes this way.
+ */
+export function* appendAll(context: StoreContext, file: string, changes: Change[]): FileFlow<unknown[]> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const log = openLog(context, file, change);
-    if (log.done !== undefined) {
-      if (log.done) return log.result;
-      continue;
-    }
-    try {
-      await writeFrameAsync(log.fd, encodeFrame(log.generation, change));
-      const outcome = settle(context, file, log.fd, await context.reader.catchUpAsync(file, log.fd, change.id));
-      if (outcome.done) return outcome.result;
-    } finally {
-      fs.closeSync(log.fd);
-    }
+    const target = yield* writableIndex(context, file, changes);
+    if (target === AGAIN) continue;
+    if (Array.isArray(target)) return target; // the changes created the file
+    const results = yield* appendTo(context, file, target, changes);
+    if (results !== AGAIN) return results;
   }
   throw tooManyConflicts(file);
 }
 
 /**
- * The start of an attempt: the file open for appending, with the generation to salt the frame,
- * or the attempt already over — `change` created the file (done), or the file had to be
- * created by someone else first or replaced (not done: try again).
+ * The index of `file` with a descriptor open for appending; or the results of `changes` when
+ * they created the file; or AGAIN when the file had to be replaced first (sealed, unusable).
  */
-type OpenLog = { done?: undefined; fd: number; generation: string } | Attempt;
-
-function openLog(context: StoreContext, file: string, change: Change): OpenLog {
-  const fd = openForAppend(context, file);
-  if (fd === undefined) return createFile(context, file, change);
-  let generation: string | undefined;
+function* writableIndex(context: StoreContext, file: string, changes: Change[]): FileFlow<FileIndex | unknown[] | typeof AGAIN> {
+  const known = context.indexes.get(file);
+  if (known?.handle?.held && known.handle.writable && !known.sealed) return known;
+  let fd: number;
   try {
-    generation = usableGeneration(context, file, fd);
-  } finally {
-    if (generation === undefined) fs.closeSync(fd);
+    fd = fs.openSync(file, APPEND_FLAGS);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return yield* createFile(context, file, changes);
+    if (!isUnusable(error)) throw error;
+    // It exists but cannot be opened (permissions, a symlink loop): unusable, removed under the lock.
+    yield* load(context, file); // reports the fault (once) before it is repaired
+    yield* repair(context, file);
+    return AGAIN;
   }
-  return generation === undefined ? AGAIN : { fd, generation };
+  let inspection: ReturnType<typeof inspect>;
+  try {
+    inspection = inspect(context.kind, fd);
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+  if (!inspection.usable) {
+    fs.closeSync(fd);
+    yield* load(context, file); // reports the bad file (once) before it goes
+    yield* repair(context, file, inspection.stat.ino);
+    return AGAIN;
+  }
+  if (known?.identity === inspection.identity && known.sealed) {
+    fs.closeSync(fd);
+    yield* awaitReplacement(context, file, known);
+    return AGAIN;
+  }
+  return adopt(context, file, known, fd, inspection, true);
 }
 
-/**
- * The generation to salt a frame for the file open as `fd`; undefined when the file is
- * unusable (bad header, truncated), in which case it has been reported and replaced and the
- * caller starts over.
- */
-function usableGeneration(context: StoreContext, file: string, fd: number): string | undefined {
-  const inspection = context.reader.inspect(fd);
-  if (inspection.usable) return inspection.generation;
-  context.reader.catchUpSync(file, fd); // reports the bad file (once) before it goes
-  replaceSync(context, file, sameFileAs(fd), true);
-  return undefined;
-}
-
-/**
- * What the replay says about the frame just appended: its result, or that it landed after a
- * seal (wait for the compaction to finish, then append again).
- */
-function settle(context: StoreContext, file: string, fd: number, caught: CaughtUp): Attempt {
-  if (caught.found) {
-    notifyChange(context.dir, path.basename(file));
-    maybeCompact(context, file, caught.snapshot);
-    return { done: true, result: caught.found.result };
-  }
-  if (!caught.snapshot.sealed) {
-    // Our frame is complete and nothing before it can hide it (log.ts): a file changed under
-    // us by something other than memoir. Reported like an fs failure; the call goes on uncached.
+/** Appends `changes` to the file `index` holds; their results, or AGAIN when they landed after a seal. */
+function* appendTo(context: StoreContext, file: string, index: FileIndex, changes: Change[]): FileFlow<unknown[] | typeof AGAIN> {
+  const handle = index.handle!;
+  const data = encodeFrames(index.generation, changes);
+  for (const change of changes) index.pending.set(change.id, undefined);
+  pin(handle);
+  try {
+    yield { io: 'append', fd: handle.fd, data };
+    const stat = fs.fstatSync(handle.fd);
+    const first = changes[0].id;
+    if (stat.nlink > 0 && !index.sealed && stat.size === index.offset + data.length && index.pending.get(first) === undefined) {
+      // Nothing landed between the last replay and these frames: their outcome is the changes
+      // applied to the index, exactly what any replay of the file computes.
+      const before = index.records.live;
+      for (const change of changes) index.pending.set(change.id, { result: applyOp(index.records, change) });
+      index.offset = stat.size;
+      index.mtimeMs = stat.mtimeMs;
+      context.indexes.resized(file, index, before);
+    } else if (index.pending.get(first) === undefined) {
+      yield* catchUp(context, file, index, handle, true);
+    }
+    if (!index.sealed && stat.nlink === 0) {
+      // Removed by something other than memoir (memoir seals a file before it removes it): the
+      // frames went with it.
+      context.indexes.forget(file, index);
+      return AGAIN;
+    }
+    const results: unknown[] = [];
+    for (const change of changes) {
+      const settled = index.pending.get(change.id);
+      if (settled === undefined) break;
+      results.push(settled.result);
+    }
+    if (results.length === changes.length) {
+      notifyChange(context.dir, path.basename(file));
+      yield* maybeCompact(context, file, index);
+      return results;
+    }
+    if (index.sealed) {
+      yield* awaitReplacement(context, file, index);
+      return AGAIN;
+    }
+    // The frames are complete and nothing before them can hide them (log.ts): a file changed
+    // under us by something other than memoir. Reported like an fs failure; the call goes on
+    // uncached.
     throw Object.assign(new Error(`${file} changed outside memoir while a change was appended`), {
       code: 'EIO',
       syscall: 'write',
     });
+  } finally {
+    unpin(handle);
+    for (const change of changes) index.pending.delete(change.id);
   }
-  replaceSync(context, file, sameFileAs(fd), false);
-  return AGAIN;
 }
 
-/** Creates the file with `change` as its first frame; AGAIN when another process was first. */
-function createFile(context: StoreContext, file: string, change: Change): Attempt {
-  const records: Records = new Map();
-  const result = applyOp(records, change);
-  const generation = newGeneration();
-  const data = encodeFile(context.kind, generation, encodeFrame(generation, change));
-  const mtimeMs = linkNewFile(context, file, data);
-  if (mtimeMs === undefined) return AGAIN;
-  install(context, file, { ...emptySnapshot(`g:${generation}`), records, offset: data.length, mtimeMs });
-  return { done: true, result };
-}
-
-/**
- * Opens `file` for appending; undefined when it does not exist. A file that exists but cannot
- * be opened (permissions, a symlink loop) is unusable: it is removed under the lock, and the
- * caller creates a new one.
- */
-function openForAppend(context: StoreContext, file: string): number | undefined {
+/** Creates `file` with `changes` as its first frames; AGAIN when another process was first. */
+function* createFile(context: StoreContext, file: string, changes: Change[]): FileFlow<unknown[] | typeof AGAIN> {
+  const records = new RecordMap();
+  const results = changes.map((change) => applyOp(records, change));
+  const prepared = yield* prepareFile(context, file, records, (generation) => encodeFrames(generation, changes));
   try {
-    return fs.openSync(file, APPEND_FLAGS);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if (!isUnusable(error)) throw error;
-    context.reader.loadSync(file); // reports the fault (once) before it is repaired
-    replaceSync(context, file, () => true, true);
-    return undefined;
+    return linkedInto(context, file, prepared) ? results : AGAIN;
+  } finally {
+    discard(prepared);
   }
+}
+
+function encodeFrames(generation: string, changes: Change[]): Buffer {
+  if (changes.length === 1) return encodeFrame(generation, changes[0]);
+  return Buffer.concat(changes.map((change) => encodeFrame(generation, change)));
 }
 
 function tooManyConflicts(file: string): Error {

@@ -2,14 +2,15 @@ import * as path from 'node:path';
 import type { CacheStore, CacheStoreFactory } from '../../lib/contract';
 import { defaultCacheDirectory, safeFileName } from '../../lib/util';
 import { invalidOption, MemoirError } from '../../lib/errors';
-import { appendAsync, type Change, changeId } from './append';
+import { append, type Change, changeId } from './append';
 import { Faults, isFsError } from './faults';
 import type { Records } from './format';
+import { runAsync } from './io';
 import { decodeEnvelope, envelopeOf, isLive, liveEnvelope, NOT_A_NUMBER, TAG_LOCK, encodeEnvelope, storedValue } from './kv-records';
 import { type Layout, listDataFiles, shardedLayout } from './layout';
-import { FileReader } from './reader';
-import { resetAsync } from './replace';
-import type { StoreContext } from './store';
+import { load } from './reader';
+import { reset } from './replace';
+import { type StoreContext, storeContext } from './store';
 import { waitForFile } from './watch';
 
 /**
@@ -34,9 +35,7 @@ interface Shards {
 
 function shards(dir: string, faults: Faults): Shards {
   const layout = shardedLayout(dir);
-  const reader = new FileReader(layout.kind, faults, layout.snapshots);
-  const context: StoreContext = { dir, kind: layout.kind, reader, snapshots: layout.snapshots, faults, compactCheck: new Map() };
-  return { context, layout, appends: new Map() };
+  return { context: storeContext(dir, layout, faults), layout, appends: new Map() };
 }
 
 export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, report }) => {
@@ -56,7 +55,7 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
     const change: Change = { op: 'kv', id, key, cmd, now: clock(), bytes, arg };
     try {
       await maybePurge(target, file);
-      return await appendAsync(target.context, file, change);
+      return await runAsync(append(target.context, file, change));
     } catch (error) {
       throw failure(error, `${cmd} ${JSON.stringify(key)}`, file);
     }
@@ -66,7 +65,7 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
     const count = (target.appends.get(file) ?? 0) + 1;
     target.appends.set(file, count);
     if (count % PURGE_EVERY !== 0) return;
-    await appendAsync(target.context, file, { op: 'kv', id: changeId(), key: '', cmd: 'purge', now: clock(), bytes: null, arg: null });
+    await runAsync(append(target.context, file, { op: 'kv', id: changeId(), key: '', cmd: 'purge', now: clock(), bytes: null, arg: null }));
   }
 
   function failure(error: unknown, what: string, location: string): unknown {
@@ -77,7 +76,7 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
   async function readFrom(target: Shards, key: string) {
     const file = target.layout.fileFor(key);
     try {
-      return liveEnvelope((await target.context.reader.loadAsync(file)).records, key, clock());
+      return liveEnvelope((await runAsync(load(target.context, file))).records, key, clock());
     } catch (error) {
       throw failure(error, `read ${JSON.stringify(key)}`, file);
     }
@@ -103,7 +102,7 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
         let records = byFile.get(file);
         if (!records) {
           try {
-            records = (await data.context.reader.loadAsync(file)).records;
+            records = (await runAsync(load(data.context, file))).records;
           } catch (error) {
             throw failure(error, 'read', file);
           }
@@ -149,8 +148,8 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
     async clear() {
       let files: string[];
       try {
-        files = await listDataFiles(dir, data.layout);
-        for (const file of files) await resetAsync(data.context, file);
+        files = await runAsync(listDataFiles(dir, data.layout));
+        for (const file of files) await runAsync(reset(data.context, file));
       } catch (error) {
         throw failure(error, 'clear', dir);
       }
@@ -159,8 +158,8 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
       const now = clock();
       const keys: string[] = [];
       try {
-        for (const file of await listDataFiles(dir, data.layout)) {
-          for (const [key, record] of (await data.context.reader.loadAsync(file)).records) {
+        for (const file of await runAsync(listDataFiles(dir, data.layout))) {
+          for (const [key, record] of (await runAsync(load(data.context, file))).records) {
             if (isLive(decodeEnvelope(record.bytes), now)) keys.push(key);
           }
         }
@@ -196,8 +195,8 @@ export const createFileStore: CacheStoreFactory = ({ namespace, clock, options, 
       return waitForFile(path.dirname(file), path.basename(file), maxMs).promise;
     },
     close() {
-      data.layout.snapshots.clear();
-      locks.layout.snapshots.clear();
+      data.context.indexes.clear();
+      locks.context.indexes.clear();
     },
   };
   return store;

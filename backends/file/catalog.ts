@@ -10,8 +10,7 @@ import {
 } from '../../lib/contract';
 import { isLive } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { serializeFor } from '../../lib/contract';
-import { appendAsync, type Change, changeId } from './append';
+import { append, appendAll, type Change, changeId } from './append';
 import {
   type CacheDirectory,
   entryInfo,
@@ -23,10 +22,12 @@ import {
 } from './catalog-read';
 import { Faults } from './faults';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
-import { FileReader } from './reader';
+import { runAsync } from './io';
 import { removeLeftovers } from './leftovers';
-import { resetAsync } from './replace';
-import type { StoreContext } from './store';
+import { load } from './reader';
+import { serializedValue } from './records';
+import { reset } from './replace';
+import { type StoreContext, storeContext } from './store';
 
 /**
  * The caches of one cache directory, for the CLI. Reads go straight to the data files;
@@ -77,16 +78,19 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     throw new MemoirError('UNKNOWN_CACHE', `No cache named "${name}" in ${location} (${hint}).`);
   }
 
-  function storeContext(cache: CacheDirectory, layout: Layout): StoreContext {
-    const faults = new Faults(cache.name, (event) => warn(event.message), false);
-    return {
-      dir: cache.dir,
-      kind: layout.kind,
-      reader: new FileReader(layout.kind, faults, layout.snapshots),
-      snapshots: layout.snapshots,
-      faults,
-      compactCheck: new Map(),
-    };
+  /**
+   * One store context per cache directory and layout for the catalog's lifetime: its indexes
+   * stay read between calls (a precache in batches replays nothing it wrote itself).
+   */
+  const contexts = new Map<string, StoreContext>();
+  function contextFor(cache: CacheDirectory, layout: Layout): StoreContext {
+    const id = `${layout.kind}:${cache.dir}`;
+    let context = contexts.get(id);
+    if (!context) {
+      context = storeContext(cache.dir, layout, new Faults(cache.name, (event) => warn(event.message), false));
+      contexts.set(id, context);
+    }
+    return context;
   }
 
   /** Runs `each` on every data file of the cache; returns the summed counts. */
@@ -101,7 +105,7 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     let counted = 0;
     progress?.(0, total);
     for (const { layout, files } of cache.layouts) {
-      const context = storeContext(cache, layout);
+      const context = contextFor(cache, layout);
       for (const file of files) {
         counted += await each(context, file);
         progress?.(++done, total);
@@ -112,7 +116,7 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
 
   /** Appends one change to every data file; its results are the counts. */
   const changeEachFile = (name: string, made: () => Change, progress?: ProgressListener) =>
-    eachFile(name, async (context, file) => (await appendAsync(context, file, made())) as number, progress);
+    eachFile(name, async (context, file) => (await runAsync(append(context, file, made()))) as number, progress);
 
   return {
     location,
@@ -160,8 +164,8 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
         name,
         async (context, file) => {
           // Counted just before the reset: entries a concurrent writer adds meanwhile go too.
-          const entries = (await context.reader.loadAsync(file)).records.size;
-          await resetAsync(context, file);
+          const entries = (await runAsync(load(context, file))).records.size;
+          await runAsync(reset(context, file));
           return entries;
         },
         progress,
@@ -187,17 +191,38 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
         strays: [],
       };
       const layout = chooseLayout(cache, options?.separateFiles);
-      const context = storeContext(cache, layout);
+      const context = contextFor(cache, layout);
       progress?.(0, items.length, 'entries');
-      for (const [index, { key, value }] of items.entries()) {
-        progress?.(index + 1, items.length, 'entries');
-        const bytes = serializeFor(name, value);
-        await appendAsync(context, layout.fileFor(key), { op: 'write', id: changeId(), key, bytes, time: now, owner: null });
+      // Grouped by file and appended in batches: one write of many frames instead of one per entry.
+      const byFile = new Map<string, Change[]>();
+      let bytes = 0;
+      let done = 0;
+      const flush = async () => {
+        for (const [file, changes] of byFile) {
+          await runAsync(appendAll(context, file, changes));
+          done += changes.length;
+          progress?.(done, items.length, 'entries');
+        }
+        byFile.clear();
+        bytes = 0;
+      };
+      for (const { key, value } of items) {
+        const change: Change = { op: 'write', id: changeId(), key, bytes: serializedValue(name, value), time: now, owner: null };
+        const file = layout.fileFor(key);
+        const batch = byFile.get(file);
+        if (batch) batch.push(change);
+        else byFile.set(file, [change]);
+        bytes += change.bytes.length + 100;
+        if (bytes >= PRECACHE_BATCH_BYTES) await flush();
       }
+      await flush();
       return items.length;
     },
 
-    async close() {},
+    async close() {
+      for (const context of contexts.values()) context.indexes.clear();
+      contexts.clear();
+    },
   };
 
   function fileCount(cache: CacheDirectory): number {
@@ -232,6 +257,9 @@ export function openFileCatalog(root: string, warn: (message: string) => void): 
     return summary;
   }
 }
+
+/** What a precache buffers before it writes: about 4 MB of frames, spread over the files. */
+const PRECACHE_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** The cache directory cannot be listed: why, without a stack trace (the CLI shows it). */
 function unusableLocation(location: string, error: unknown): MemoirError {

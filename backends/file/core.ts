@@ -6,8 +6,8 @@ import { invalidOption } from '../../lib/errors';
 import { Faults, type Report } from './faults';
 import { LeftoverSweeper } from './leftovers';
 import { type Layout, separateFilesLayout, shardedLayout } from './layout';
-import { asyncOperations, syncOperations } from './operations';
-import { FileReader } from './reader';
+import { asyncOperations, operationFlows, syncOperations } from './operations';
+import { storeContext } from './store';
 import { type Wait, waitForFile } from './watch';
 
 export interface FileCoreOptions {
@@ -32,26 +32,17 @@ export function createFileCore(name: string, options: FileCoreOptions = {}): Cor
   const dir = path.join(root, safeFileName(name));
   const layout: Layout = options.separateFiles ? separateFilesLayout(dir) : shardedLayout(dir);
   const faults = new Faults(name, options.report ?? warn, options.strict ?? false);
-  const reader = new FileReader(layout.kind, faults, layout.snapshots);
-  const context = {
-    name,
-    dir,
-    layout,
-    kind: layout.kind,
-    reader,
-    snapshots: layout.snapshots,
-    faults,
-    compactCheck: new Map<string, number>(),
-    leftovers: new LeftoverSweeper(dir),
-  };
+  const leftovers = new LeftoverSweeper(dir);
+  const context = { name, layout, ...storeContext(dir, layout, faults, leftovers) };
+  const flows = operationFlows(context);
   const waits = new Set<Wait>();
   let closed = false;
 
   return {
     name,
     path: dir,
-    sync: syncOperations(context),
-    ...asyncOperations(context),
+    sync: syncOperations(context, flows),
+    ...asyncOperations(context, flows),
 
     waitForChange(key, maxMs) {
       if (closed) return Promise.resolve();
@@ -64,10 +55,10 @@ export function createFileCore(name: string, options: FileCoreOptions = {}): Cor
       if (!closed) {
         closed = true;
         for (const wait of waits) wait.cancel();
-        layout.snapshots.clear();
+        context.indexes.clear(); // and the files it holds open
       }
       // A sweep started by a write or cleanup finishes before close() resolves.
-      await context.leftovers.idle();
+      await leftovers.idle();
     },
   };
 }

@@ -2,6 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import * as v8 from 'node:v8';
 import type { Mark } from '../../lib/contract';
 import { crc32 } from './crc32';
+import { decodeFlat, encodeFlat } from './op-codec';
 
 /**
  * The on-disk format of every file the file core writes (a shard of records, or one entry):
@@ -33,7 +34,11 @@ const MAGIC = Buffer.from('MEMOIR', 'latin1');
 
 export type FileKind = 'S' | 'E';
 
-/** One key's stored state. `bytes` is the serialized value, present only when completed. */
+/**
+ * One key's stored state. `bytes` is the serialized value, present only when completed. A
+ * record is never changed once it is in a file's records (a change replaces it), so `plain`
+ * can remember its value once decoded, when that value is a primitive (records.ts).
+ */
 export interface StoredRecord {
   time: number;
   completed: boolean;
@@ -41,6 +46,8 @@ export interface StoredRecord {
   bytes?: Uint8Array;
   /** The function answered with a Promise when this value was computed. */
   promised?: boolean;
+  /** The value, decoded once: only for immutable values (primitives), which need no copy. */
+  plain?: { value: unknown };
 }
 
 export type Records = Map<string, StoredRecord>;
@@ -130,12 +137,16 @@ export function readHeader(header: Buffer, available: number, kind: FileKind): H
 }
 
 export function encodeFrame(generation: string, op: Op): Buffer {
-  const body = v8.serialize(op);
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + body.length);
+  let frame = encodeFlat(op, FRAME_HEADER_SIZE);
+  if (frame === undefined) {
+    const body = v8.serialize(op);
+    frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + body.length);
+    body.copy(frame, FRAME_HEADER_SIZE);
+  }
+  const body = frame.subarray(FRAME_HEADER_SIZE);
   frame.write(generation, 0, 8, 'latin1');
   frame.writeUInt32LE(body.length, 8);
   frame.writeUInt32LE(crc32(body), 12);
-  body.copy(frame, FRAME_HEADER_SIZE);
   return frame;
 }
 
@@ -175,11 +186,11 @@ export function recordsOf(tuples: unknown): Records {
 
 /** Decodes a frame body; throws when it is not one of the ops above. */
 export function decodeOp(body: Uint8Array): Op {
-  const op = v8.deserialize(body) as Op;
-  if (typeof op !== 'object' || op === null || typeof op.op !== 'string' || !(op.op in OP_FIELDS)) {
+  const op = decodeFlat(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as Op;
+  if (typeof op !== 'object' || op === null || typeof op.op !== 'string' || !Object.hasOwn(OP_FIELDS, op.op)) {
     throw new Error('frame is not a change');
   }
-  for (const [field, type] of Object.entries(OP_FIELDS[op.op])) {
+  for (const [field, type] of OP_FIELDS[op.op]) {
     const value = (op as unknown as Record<string, unknown>)[field];
     const ok =
       type === 'bytes'
@@ -195,17 +206,18 @@ export function decodeOp(body: Uint8Array): Op {
 }
 
 type FieldType = 'string' | 'number' | 'bytes' | 'owner' | 'array';
-const OP_FIELDS: Record<Op['op'], Record<string, FieldType>> = {
-  state: { records: 'array' },
-  acquire: { id: 'string', key: 'string', owner: 'string', now: 'number', leaseUntil: 'number' },
-  renew: { id: 'string', key: 'string', owner: 'string', now: 'number', leaseUntil: 'number' },
-  release: { id: 'string', key: 'string', owner: 'owner' },
-  write: { id: 'string', key: 'string', bytes: 'bytes', time: 'number', owner: 'owner' },
-  delete: { id: 'string', key: 'string' },
-  dropMarks: { id: 'string' },
-  dropStale: { id: 'string', before: 'number' },
-  kv: { id: 'string', key: 'string', cmd: 'string', now: 'number' },
-  seal: {},
+/** Each op's fields and their types, as pairs: replaying a million frames checks them a million times. */
+const OP_FIELDS: Record<Op['op'], Array<[string, FieldType]>> = {
+  state: [['records', 'array']],
+  acquire: [['id', 'string'], ['key', 'string'], ['owner', 'string'], ['now', 'number'], ['leaseUntil', 'number']],
+  renew: [['id', 'string'], ['key', 'string'], ['owner', 'string'], ['now', 'number'], ['leaseUntil', 'number']],
+  release: [['id', 'string'], ['key', 'string'], ['owner', 'owner']],
+  write: [['id', 'string'], ['key', 'string'], ['bytes', 'bytes'], ['time', 'number'], ['owner', 'owner']],
+  delete: [['id', 'string'], ['key', 'string']],
+  dropMarks: [['id', 'string']],
+  dropStale: [['id', 'string'], ['before', 'number']],
+  kv: [['id', 'string'], ['key', 'string'], ['cmd', 'string'], ['now', 'number']],
+  seal: [],
 };
 
 function isTuple(value: unknown): value is Tuple {

@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileKind } from './format';
-import { SnapshotCache } from './snapshots';
+import type { FileFlow } from './io';
+
+/** What kind of files a store holds, and how many of their indexes a process keeps (file-index.ts). */
+export interface StorePlace {
+  readonly kind: FileKind;
+  readonly indexBounds: { maxFiles?: number; maxBytes?: number };
+}
 
 /**
  * Which file holds a key.
@@ -15,7 +20,7 @@ import { SnapshotCache } from './snapshots';
  *   the digest is a safe, fixed-length file name). Good for large values: compacting a file
  *   rewrites only its own entry. A bounded working set of entries stays replayed in memory.
  */
-export interface Layout {
+export interface Layout extends StorePlace {
   readonly kind: FileKind;
   /** The file that holds `key`. */
   fileFor(key: string): string;
@@ -23,7 +28,6 @@ export interface Layout {
   holds(file: string, key: string): boolean;
   /** Whether a directory entry is one of this layout's data files. */
   isDataFile(name: string): boolean;
-  readonly snapshots: SnapshotCache;
 }
 
 /** Fixed per format version: every process must route a key to the same shard. */
@@ -50,42 +54,38 @@ export function shardedLayout(dir: string): Layout {
     fileFor: (key) => files[shardOf(key)],
     holds: (file, key) => files[shardOf(key)] === file,
     isDataFile: (name) => SHARD_FILE.test(name),
-    snapshots: new SnapshotCache(),
+    indexBounds: {},
   };
 }
 
+/** Files of the one-file-per-entry layout whose index a process keeps at most. */
+const ENTRY_INDEXES = 20_000;
+
 export function separateFilesLayout(dir: string): Layout {
-  const fileFor = (key: string) =>
-    path.join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.entry`);
+  // A hit looks its key's file up here first: a SHA-256 and a path join cost more than the
+  // rest of the hit. Bounded like the indexes (refilled after a clear of it).
+  const known = new Map<string, string>();
+  const fileFor = (key: string) => {
+    let file = known.get(key);
+    if (file === undefined) {
+      file = path.join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.entry`);
+      if (known.size >= ENTRY_INDEXES) known.clear();
+      known.set(key, file);
+    }
+    return file;
+  };
   return {
     kind: 'E',
     fileFor,
     holds: (file, key) => fileFor(key) === file,
     isDataFile: (name) => ENTRY_FILE.test(name),
     // Enough to keep a hot working set parsed; beyond it a hit costs one small file read.
-    snapshots: new SnapshotCache(20_000, 256 * 1024 * 1024),
+    indexBounds: { maxFiles: ENTRY_INDEXES, maxBytes: 256 * 1024 * 1024 },
   };
 }
 
 /** The data files present in `dir` (none when it does not exist yet). */
-export function listDataFilesSync(dir: string, layout: Layout): string[] {
-  try {
-    return fs
-      .readdirSync(dir)
-      .filter(layout.isDataFile)
-      .map((name) => path.join(dir, name));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-export async function listDataFiles(dir: string, layout: Layout): Promise<string[]> {
-  try {
-    const names = await fs.promises.readdir(dir);
-    return names.filter(layout.isDataFile).map((name) => path.join(dir, name));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+export function* listDataFiles(dir: string, layout: Layout): FileFlow<string[]> {
+  const names = (yield { io: 'list', dir }) as string[];
+  return names.filter(layout.isDataFile).map((name) => path.join(dir, name));
 }

@@ -8,7 +8,7 @@ import { applyOp } from './records';
  * Appends from many processes are serialized by the kernel (O_APPEND writes to a local file
  * happen under the inode lock), so every reader sees the same frames in the same order and
  * computes the same records. An appender learns the outcome of its own change (did its claim
- * win?) by replaying up to its frame, found by the id it carries.
+ * win?) by replaying up to its frame, found by the id it carries (`pending`).
  *
  * Damage is skipped, never misread: a frame whose CRC does not match, or bytes that are not
  * a frame, are passed over to the next valid frame (frames start with the file's random
@@ -24,8 +24,16 @@ export interface Replay {
   sealed: boolean;
   /** The first damage met, if any. */
   problem?: string;
-  /** The result of the frame whose id was asked for, once replayed. */
-  found?: { result: unknown };
+}
+
+/**
+ * What a replay reports besides the records: `pending`, the results of the frames whose ids it
+ * holds (an appender's own frames, see file-index.ts); `carried`, the start and end of every
+ * frame applied (a compaction copies them into the new file, see replace.ts).
+ */
+export interface ReplayOutputs {
+  pending?: Map<string, { result: unknown } | undefined>;
+  carried?: Array<[start: number, end: number]>;
 }
 
 type FrameCheck = { status: 'ok'; end: number } | { status: 'incomplete' } | { status: 'bad' };
@@ -57,7 +65,7 @@ export function replayFrames(
   generation: string,
   records: Records,
   sealed: boolean,
-  want?: string,
+  outputs?: ReplayOutputs,
 ): Replay {
   const salt = Buffer.from(generation, 'latin1');
   const replay: Replay = { records, offset: base, sealed };
@@ -65,7 +73,9 @@ export function replayFrames(
   while (pos < bytes.length) {
     const frame = checkFrame(bytes, pos, salt);
     if (frame.status === 'ok') {
-      if (!replay.sealed) apply(replay, bytes.subarray(pos + FRAME_HEADER_SIZE, frame.end), want);
+      if (!replay.sealed && apply(replay, bytes.subarray(pos + FRAME_HEADER_SIZE, frame.end), outputs?.pending)) {
+        outputs?.carried?.push([pos, frame.end]);
+      }
       pos = frame.end;
       continue;
     }
@@ -87,22 +97,25 @@ export function replayFrames(
   return replay;
 }
 
-function apply(replay: Replay, body: Buffer, want: string | undefined): void {
+/** Applies one frame's change; false when it changed nothing (a seal, unreadable data). */
+function apply(replay: Replay, body: Buffer, pending: ReplayOutputs['pending']): boolean {
   let op: ReturnType<typeof decodeOp>;
   try {
     op = decodeOp(body);
   } catch (error) {
     replay.problem ??= `unreadable change (${(error as Error).message})`;
-    return;
+    return false;
   }
   if (op.op === 'seal') {
     replay.sealed = true;
-    return;
+    return false;
   }
   try {
     const result = applyOp(replay.records, op);
-    if (want !== undefined && 'id' in op && op.id === want) replay.found = { result };
+    if (pending !== undefined && pending.size > 0 && 'id' in op && pending.has(op.id)) pending.set(op.id, { result });
+    return true;
   } catch (error) {
     replay.problem ??= `unreadable change (${(error as Error).message})`;
+    return false;
   }
 }

@@ -1,18 +1,30 @@
 import type { Claim, Entry, StoreOperations, WriteOptions } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { serializeFor } from '../../lib/contract';
-import { appendAsync, appendSync, type Change, changeId } from './append';
+import { append, type Change, changeId } from './append';
 import { isFsError } from './faults';
-import type { StoredRecord } from './format';
-import { type Layout, listDataFiles, listDataFilesSync } from './layout';
-import { type AcquireResult, acquireOutcome, toEntry } from './records';
-import { resetAsync, resetSync } from './replace';
+import type { FileIndex, RecordMap } from './file-index';
+import { type FileFlow, runAsync, runSync } from './io';
+import { type Layout, listDataFiles } from './layout';
+import { currentIndex, load } from './reader';
+import { type AcquireResult, acquireOutcome, serializedValue, toEntry } from './records';
+import { reset } from './replace';
 import type { StoreContext } from './store';
 
+/**
+ * The ten operations of the core contract, written once as flows (io.ts) and driven by
+ * `runSync` for `core.sync` and by `runAsync` for the core's async members: the two flavours
+ * cannot drift apart. `get` first tries the hit path, which needs no flow: one fstat of the file
+ * this process holds open, a Map lookup, and the value's deserialization (reader.ts).
+ */
 export interface OperationsContext extends StoreContext {
   name: string;
   layout: Layout;
 }
+
+type SyncOperations = StoreOperations<'sync'>;
+type OperationFlows = {
+  [K in keyof SyncOperations]: (...args: Parameters<SyncOperations[K]>) => FileFlow<ReturnType<SyncOperations[K]>>;
+};
 
 /**
  * What an operation returns when the disk fails it (non-strict): the cache behaves as if the
@@ -37,7 +49,7 @@ function recover<R>(context: OperationsContext, error: unknown, operation: strin
   return value;
 }
 
-function keysOf(context: OperationsContext, file: string, records: Map<string, StoredRecord>): string[] {
+function keysOf(context: OperationsContext, file: string, records: RecordMap): string[] {
   const keys: string[] = [];
   for (const key of records.keys()) if (context.layout.holds(file, key)) keys.push(key);
   return keys;
@@ -47,7 +59,7 @@ function keysOf(context: OperationsContext, file: string, records: Map<string, S
  * Periodic cleanup skips files with nothing to drop instead of appending a no-op frame to
  * each. (Entries that go stale between this look and the next cleanup wait for that one.)
  */
-function holdsStale(records: Map<string, StoredRecord>, before: number): boolean {
+function holdsStale(records: RecordMap, before: number): boolean {
   for (const record of records.values()) if (record.completed && record.time < before) return true;
   return false;
 }
@@ -71,144 +83,112 @@ const changes = {
   dropStale: (before: number): Change => ({ op: 'dropStale', id: changeId(), before }),
 };
 
-export function syncOperations(context: OperationsContext): StoreOperations<'sync'> {
-  const { layout, reader, dir } = context;
+function entryOf(index: FileIndex, key: string): Entry | undefined {
+  const record = index.records.get(key);
+  return record === undefined ? undefined : toEntry(record);
+}
 
-  const change = <R>(file: string, operation: string, made: Change, otherwise: R): R => {
+export function operationFlows(context: OperationsContext): OperationFlows {
+  const { layout, dir } = context;
+
+  function* change<R>(file: string, operation: string, made: Change, otherwise: R): FileFlow<R> {
     try {
-      return appendSync(context, file, made) as R;
+      return (yield* append(context, file, made)) as R;
     } catch (error) {
       return recover(context, error, operation, file, otherwise);
     }
-  };
+  }
 
-  const files = (operation: string): string[] => {
+  function* files(operation: string): FileFlow<string[]> {
     try {
-      return listDataFilesSync(dir, layout);
+      return yield* listDataFiles(dir, layout);
     } catch (error) {
       return recover(context, error, operation, dir, []);
     }
-  };
+  }
 
   return {
-    get(key) {
-      const record = reader.loadSync(layout.fileFor(key)).records.get(key);
-      return record && toEntry(record);
+    *get(key) {
+      return entryOf(yield* load(context, layout.fileFor(key)), key);
     },
-    acquire(key, claim) {
-      const result = change<AcquireResult | undefined>(layout.fileFor(key), 'mark', changes.acquire(key, claim), undefined);
+    *acquire(key, claim) {
+      const result = yield* change<AcquireResult | undefined>(layout.fileFor(key), 'mark', changes.acquire(key, claim), undefined);
       return result ? acquireOutcome(result) : fallback.acquire(claim);
     },
     renew: (key, claim) => change(layout.fileFor(key), 'renew', changes.renew(key, claim), true),
     release: (key, owner) => change(layout.fileFor(key), 'release', changes.release(key, owner), undefined),
-    write(key, value, options) {
+    *write(key, value, options) {
       const file = layout.fileFor(key);
-      const bytes = serializeFor(context.name, value);
+      const bytes = serializedValue(context.name, value);
       if (options.sizeLimit !== undefined && bytes.length > options.sizeLimit) {
-        change(file, 'release', changes.release(key, options.owner), undefined);
+        yield* change(file, 'release', changes.release(key, options.owner), undefined);
         return false;
       }
       // A failure was reported as a fault; `false` would claim a sizeLimit rejection.
-      const written = change(file, 'write', changes.write(key, bytes, options), true);
+      const written = yield* change(file, 'write', changes.write(key, bytes, options), true);
       context.leftovers?.afterWrite();
       return written;
     },
     delete: (key) => change(layout.fileFor(key), 'delete from', changes.delete(key), undefined),
-    clear() {
+    *clear() {
       void context.leftovers?.sweep();
-      for (const file of files('clear')) {
+      for (const file of yield* files('clear')) {
         try {
-          resetSync(context, file);
+          yield* reset(context, file);
         } catch (error) {
           recover(context, error, 'clear', file, undefined);
         }
       }
     },
-    clearBeingCalculated() {
-      for (const file of files('clear marks in')) change(file, 'clear marks in', changes.dropMarks(), 0);
+    *clearBeingCalculated() {
+      for (const file of yield* files('clear marks in')) yield* change(file, 'clear marks in', changes.dropMarks(), 0);
     },
-    deleteStale(before) {
+    *deleteStale(before) {
       void context.leftovers?.sweep();
       let removed = 0;
-      for (const file of files('clean up')) {
-        if (holdsStale(reader.loadSync(file).records, before)) removed += change(file, 'clean up', changes.dropStale(before), 0);
+      for (const file of yield* files('clean up')) {
+        if (holdsStale((yield* load(context, file)).records, before)) removed += yield* change(file, 'clean up', changes.dropStale(before), 0);
       }
       return removed;
     },
-    keys() {
-      return files('list').flatMap((file) => keysOf(context, file, reader.loadSync(file).records));
+    *keys() {
+      const keys: string[] = [];
+      for (const file of yield* files('list')) keys.push(...keysOf(context, file, (yield* load(context, file)).records));
+      return keys;
     },
   };
 }
 
-export function asyncOperations(context: OperationsContext): StoreOperations<'async'> {
-  const { layout, reader, dir } = context;
+const NAMES = ['get', 'acquire', 'renew', 'release', 'write', 'delete', 'clear', 'clearBeingCalculated', 'deleteStale', 'keys'] as const;
 
-  const change = async <R>(file: string, operation: string, made: Change, otherwise: R): Promise<R> => {
-    try {
-      return (await appendAsync(context, file, made)) as R;
-    } catch (error) {
-      return recover(context, error, operation, file, otherwise);
-    }
-  };
+/** The operations, each its flow run by `run`. */
+function driven(flows: OperationFlows, run: (flow: FileFlow<unknown>) => unknown): Record<(typeof NAMES)[number], (...args: never[]) => unknown> {
+  const operations = {} as Record<(typeof NAMES)[number], (...args: never[]) => unknown>;
+  for (const name of NAMES) {
+    const flow = flows[name] as (...args: unknown[]) => FileFlow<unknown>;
+    operations[name] = (...args: unknown[]) => run(flow(...args));
+  }
+  return operations;
+}
 
-  const files = async (operation: string): Promise<string[]> => {
-    try {
-      return await listDataFiles(dir, layout);
-    } catch (error) {
-      return recover(context, error, operation, dir, []);
-    }
-  };
-
+export function syncOperations(context: OperationsContext, flows = operationFlows(context)): SyncOperations {
+  const { layout } = context;
   return {
-    async get(key) {
-      const record = (await reader.loadAsync(layout.fileFor(key))).records.get(key);
-      return record && toEntry(record);
-    },
-    async acquire(key, claim) {
-      const result = await change<AcquireResult | undefined>(layout.fileFor(key), 'mark', changes.acquire(key, claim), undefined);
-      return result ? acquireOutcome(result) : fallback.acquire(claim);
-    },
-    renew: (key, claim) => change(layout.fileFor(key), 'renew', changes.renew(key, claim), true),
-    release: (key, owner) => change(layout.fileFor(key), 'release', changes.release(key, owner), undefined),
-    async write(key, value, options) {
+    ...(driven(flows, runSync) as unknown as SyncOperations),
+    get(key) {
       const file = layout.fileFor(key);
-      const bytes = serializeFor(context.name, value);
-      if (options.sizeLimit !== undefined && bytes.length > options.sizeLimit) {
-        await change(file, 'release', changes.release(key, options.owner), undefined);
-        return false;
-      }
-      const written = await change(file, 'write', changes.write(key, bytes, options), true);
-      context.leftovers?.afterWrite();
-      return written;
+      return entryOf(currentIndex(context, file) ?? runSync(load(context, file)), key);
     },
-    delete: (key) => change(layout.fileFor(key), 'delete from', changes.delete(key), undefined),
-    async clear() {
-      void context.leftovers?.sweep();
-      for (const file of await files('clear')) {
-        try {
-          await resetAsync(context, file);
-        } catch (error) {
-          recover(context, error, 'clear', file, undefined);
-        }
-      }
-    },
-    async clearBeingCalculated() {
-      for (const file of await files('clear marks in')) await change(file, 'clear marks in', changes.dropMarks(), 0);
-    },
-    async deleteStale(before) {
-      void context.leftovers?.sweep();
-      let removed = 0;
-      for (const file of await files('clean up')) {
-        if (!holdsStale((await reader.loadAsync(file)).records, before)) continue;
-        removed += await change(file, 'clean up', changes.dropStale(before), 0);
-      }
-      return removed;
-    },
-    async keys() {
-      const keys: string[] = [];
-      for (const file of await files('list')) keys.push(...keysOf(context, file, (await reader.loadAsync(file)).records));
-      return keys;
+  };
+}
+
+export function asyncOperations(context: OperationsContext, flows = operationFlows(context)): StoreOperations<'async'> {
+  const { layout } = context;
+  return {
+    ...(driven(flows, runAsync) as unknown as StoreOperations<'async'>),
+    async get(key) {
+      const file = layout.fileFor(key);
+      return entryOf(currentIndex(context, file) ?? (await runAsync(load(context, file))), key);
     },
   };
 }

@@ -1,207 +1,244 @@
 import * as fs from 'node:fs';
-import { type Faults, isFsError } from './faults';
+import { isFsError } from './faults';
+import { FileIndex, NO_FILE } from './file-index';
 import { type FileKind, HEADER_SIZE, readHeader } from './format';
+import { type Handle, hold, pin, release, touch, unpin } from './handles';
+import type { FileFlow } from './io';
 import { replayFrames } from './log';
-import { emptySnapshot, NO_FILE, type Snapshot, type SnapshotCache } from './snapshots';
+import { APPEND_FLAGS, isUnusable, type StoreContext } from './store';
 
 /**
- * Reads files into snapshots, replaying only what was appended since the last read.
+ * Reading files into their indexes (file-index.ts), replaying only what was appended since the
+ * last read.
  *
- * Revalidation is one 24-byte header read plus an fstat (about 8 µs here): same generation
- * and same size means nothing changed; a larger size means frames were appended, and only
- * those are read. The async path does this probe synchronously too, and reads small tails
- * synchronously: these are page-cache reads of a few µs, while one promise-based read round
- * trip through the thread pool costs about 190 µs, so a hit could never meet its 30 µs budget
- * otherwise. Tails above ASYNC_READ_BYTES (large values) are read asynchronously.
+ * A hit on a file this process holds open (handles.ts) costs one fstat: same size, same mtime,
+ * still linked means nothing changed (`currentIndex`). A larger size means frames were
+ * appended, and only those are read and replayed onto the index in place. A file whose path
+ * now leads elsewhere (no links left, or sealed for a replacement) is opened again by path,
+ * and its header tells whether it is still the file the index was read from (the generation).
  */
-const ASYNC_READ_BYTES = 64 * 1024;
-
-/** A snapshot brought up to date, and the result of the frame that was asked for. */
-export interface CaughtUp {
-  snapshot: Snapshot;
-  found?: { result: unknown };
-}
 
 export type Inspection =
   | { usable: true; stat: fs.Stats; identity: string; generation: string }
   | { usable: false; stat: fs.Stats; identity: string; problem: string };
 
-type Plan =
-  | { kind: 'current'; snapshot: Snapshot }
-  | { kind: 'unusable'; identity: string; problem: string }
-  | {
-      kind: 'replay';
-      identity: string;
-      generation: string;
-      base?: Snapshot;
-      from: number;
-      to: number;
-      mtimeMs: number;
-    };
+/** How a catch-up went: the index is current now, or it no longer describes the file's contents. */
+type CatchUp = 'current' | 'gone' | 'rewritten';
 
-export class FileReader {
-  private readonly header = Buffer.alloc(HEADER_SIZE);
+/** The index of `file` if nothing changed since this process last read it: one fstat, no read. */
+export function currentIndex(context: StoreContext, file: string): FileIndex | undefined {
+  const index = context.indexes.get(file);
+  if (index === undefined || index.sealed) return undefined;
+  const handle = index.handle;
+  if (handle === undefined) return index.identity === NO_FILE && !fs.existsSync(file) ? index : undefined;
+  if (!handle.held) return undefined;
+  touch(handle);
+  const stat = fs.fstatSync(handle.fd);
+  return stat.nlink > 0 && stat.size === index.offset && stat.mtimeMs === index.mtimeMs ? index : undefined;
+}
 
-  constructor(
-    private readonly kind: FileKind,
-    private readonly faults: Faults,
-    private readonly snapshots: SnapshotCache,
-  ) {}
-
-  loadSync(file: string): Snapshot {
-    const fd = this.open(file);
-    if (typeof fd !== 'number') return fd;
+/**
+ * `file`'s index, up to date. A file that cannot be read is reported (once) and reads as empty;
+ * nothing here throws for the state of a file.
+ */
+export function* load(context: StoreContext, file: string): FileFlow<FileIndex> {
+  let known = context.indexes.get(file);
+  const handle = known?.handle;
+  if (known !== undefined && handle?.held && !known.sealed) {
+    let outcome: CatchUp;
     try {
-      return this.catchUpSync(file, fd).snapshot;
+      outcome = yield* catchUp(context, file, known, handle);
     } catch (error) {
-      return this.unreadable(file, error);
-    } finally {
-      fs.closeSync(fd);
+      return unreadable(context, file, error);
     }
+    if (outcome === 'current') return known;
+    // Removed or replaced (the path may lead to another file now), or edited in place (read it
+    // again from the start): open the path afresh.
+    context.indexes.forget(file, known);
+    if (outcome === 'rewritten') known = undefined;
   }
+  for (let attempt = 0; ; attempt++) {
+    const index = yield* open(context, file, known, attempt < 3);
+    if (index !== undefined) return index;
+    known = undefined;
+  }
+}
 
-  async loadAsync(file: string): Promise<Snapshot> {
-    const fd = this.open(file);
-    if (typeof fd !== 'number') return fd;
+/**
+ * Opens `file` by path and brings its index up to date: the known one if the file is still the
+ * one it was read from, else a new one read from the start. Undefined: look again (the file
+ * changed while it was being read).
+ */
+function* open(context: StoreContext, file: string, known: FileIndex | undefined, again: boolean): FileFlow<FileIndex | undefined> {
+  let fd: number;
+  let writable = true;
+  try {
     try {
-      return (await this.catchUpAsync(file, fd)).snapshot;
+      fd = fs.openSync(file, APPEND_FLAGS);
     } catch (error) {
-      return this.unreadable(file, error);
-    } finally {
-      fs.closeSync(fd);
+      // A file this process may not write can still be read; a write then repairs it (append.ts).
+      if (!isUnusable(error) || (error as NodeJS.ErrnoException).code === 'ELOOP') throw error;
+      fd = fs.openSync(file, 'r');
+      writable = false;
     }
+  } catch (error) {
+    return unopenable(context, file, known, error);
   }
+  let inspection: Inspection;
+  try {
+    inspection = inspect(context.kind, fd);
+  } catch (error) {
+    fs.closeSync(fd);
+    return unreadable(context, file, error);
+  }
+  if (!inspection.usable) {
+    fs.closeSync(fd);
+    return unusable(context, file, inspection);
+  }
+  if (known?.identity === inspection.identity && known.sealed) {
+    fs.closeSync(fd); // still the sealed file: its records are final
+    return known;
+  }
+  const index = adopt(context, file, known, fd, inspection, writable);
+  let outcome: CatchUp;
+  try {
+    outcome = yield* catchUp(context, file, index, index.handle!);
+  } catch (error) {
+    return unreadable(context, file, error);
+  }
+  if (outcome === 'current') return index;
+  context.indexes.forget(file, index);
+  return again ? undefined : unreadable(context, file, changingUnderfoot(file));
+}
 
-  /** The file open for reading, or the snapshot that stands for it when it cannot be opened. */
-  private open(file: string): number | Snapshot {
-    try {
-      return fs.openSync(file, 'r');
-    } catch (error) {
-      return this.unopenable(file, error);
+/**
+ * The index for the file just opened as `fd`: `known` if it was read from that file, else a new
+ * one to be read from the start; it holds `fd` from now on and is installed for `file`.
+ */
+export function adopt(
+  context: StoreContext,
+  file: string,
+  known: FileIndex | undefined,
+  fd: number,
+  inspection: Extract<Inspection, { usable: true }>,
+  writable: boolean,
+): FileIndex {
+  const { identity, stat, generation } = inspection;
+  let index: FileIndex;
+  if (known?.identity === identity && known.ino === stat.ino) {
+    index = known;
+    release(known.handle);
+  } else {
+    index = new FileIndex(identity, stat.ino, generation);
+    index.offset = HEADER_SIZE;
+  }
+  index.handle = hold(fd, stat.ino, writable);
+  context.indexes.set(file, index);
+  return index;
+}
+
+/**
+ * Replays what `index`'s own file holds beyond `index.offset`, in place. The file is the one the
+ * index holds open, wherever its path leads now. A reader stops at a file with no links left
+ * ('gone': the path leads elsewhere); an appender (`own`) reads it all the same, to learn the
+ * outcome of the frames it appended to that file. `handle` is the index's (the caller makes
+ * sure it is open). Throws fs errors.
+ */
+export function* catchUp(context: StoreContext, file: string, index: FileIndex, handle: Handle, own = false): FileFlow<CatchUp> {
+  pin(handle);
+  try {
+    for (;;) {
+      const stat = fs.fstatSync(handle.fd);
+      if (stat.nlink === 0 && !own) return 'gone';
+      if (stat.size === index.offset) {
+        if (stat.mtimeMs !== index.mtimeMs && index.mtimeMs >= 0) return 'rewritten';
+        index.mtimeMs = stat.mtimeMs;
+        return 'current';
+      }
+      if (stat.size < index.offset) return 'rewritten';
+      const from = index.offset;
+      const bytes = (yield { io: 'read', fd: handle.fd, from, to: stat.size }) as Buffer;
+      // Another operation of this process replayed meanwhile (this read awaited): look again.
+      if (index.offset !== from) continue;
+      // memoir only ever appends frames, and each starts with the file's generation: appended
+      // bytes that do not were written by something else, over what was read before. (Unless
+      // the last replay stopped inside damage it skipped.)
+      if (index.mtimeMs >= 0 && !index.damaged && !startsWithSalt(bytes, index.generation)) return 'rewritten';
+      replayTail(context, file, index, bytes, stat.mtimeMs);
+      return 'current';
     }
+  } finally {
+    unpin(handle);
   }
+}
 
-  /** Replays what `fd` (open on `file`) holds beyond the known snapshot. Throws fs errors. */
-  catchUpSync(file: string, fd: number, want?: string): CaughtUp {
-    const plan = this.plan(file, fd);
-    if (plan.kind !== 'replay') return { snapshot: this.settle(file, plan) };
-    return this.replay(file, plan, readRangeSync(fd, plan.from, plan.to), want);
-  }
+function startsWithSalt(bytes: Buffer, generation: string): boolean {
+  const n = Math.min(bytes.length, generation.length);
+  return bytes.toString('latin1', 0, n) === generation.slice(0, n);
+}
 
-  async catchUpAsync(file: string, fd: number, want?: string): Promise<CaughtUp> {
-    const plan = this.plan(file, fd);
-    if (plan.kind !== 'replay') return { snapshot: this.settle(file, plan) };
-    const bytes =
-      plan.to - plan.from > ASYNC_READ_BYTES
-        ? await readRangeAsync(fd, plan.from, plan.to)
-        : readRangeSync(fd, plan.from, plan.to);
-    return this.replay(file, plan, bytes, want);
+/** Replays `bytes` (read from `index.offset` on) onto the index. */
+function replayTail(context: StoreContext, file: string, index: FileIndex, bytes: Buffer, mtimeMs: number): void {
+  const before = index.records.live;
+  const replay = replayFrames(bytes, index.offset, index.generation, index.records, index.sealed, { pending: index.pending });
+  index.offset = replay.offset;
+  index.mtimeMs = mtimeMs;
+  index.sealed = replay.sealed;
+  if (replay.problem !== undefined) {
+    index.damaged = true;
+    context.faults.corrupt(file, replay.problem);
+  } else if (!index.damaged) {
+    context.faults.cleared(file);
   }
+  context.indexes.resized(file, index, before);
+}
 
-  /**
-   * What the open file is: a usable one (its generation) or not (why: a bad header, or shorter
-   * than the frames it was created with), with the identity its snapshots are tagged with.
-   */
-  inspect(fd: number): Inspection {
-    const n = fs.readSync(fd, this.header, 0, HEADER_SIZE, 0);
-    const stat = fs.fstatSync(fd);
-    const header = readHeader(this.header, n, this.kind);
-    if (!header.ok) return { usable: false, stat, identity: unusableIdentity(stat), problem: header.problem };
-    if (stat.size < HEADER_SIZE + header.baseLength) {
-      const problem = `truncated: ${stat.size - HEADER_SIZE} bytes after the header, which says at least ${header.baseLength}`;
-      return { usable: false, stat, identity: unusableIdentity(stat), problem };
-    }
-    return { usable: true, stat, identity: `g:${header.generation}`, generation: header.generation };
+/**
+ * What the open file is: a usable one (its generation) or not (why: a bad header, or shorter
+ * than the frames it was created with), with the identity its index is tagged with.
+ */
+export function inspect(kind: FileKind, fd: number): Inspection {
+  const header = Buffer.allocUnsafe(HEADER_SIZE);
+  const n = fs.readSync(fd, header, 0, HEADER_SIZE, 0);
+  const stat = fs.fstatSync(fd);
+  const reading = readHeader(header, n, kind);
+  if (!reading.ok) return { usable: false, stat, identity: unusableIdentity(stat), problem: reading.problem };
+  if (stat.size < HEADER_SIZE + reading.baseLength) {
+    const problem = `truncated: ${stat.size - HEADER_SIZE} bytes after the header, which says at least ${reading.baseLength}`;
+    return { usable: false, stat, identity: unusableIdentity(stat), problem };
   }
+  return { usable: true, stat, identity: `g:${reading.generation}`, generation: reading.generation };
+}
 
-  /** What to read: nothing (the snapshot is current), the appended tail, or the whole file. */
-  private plan(file: string, fd: number): Plan {
-    const inspection = this.inspect(fd);
-    if (!inspection.usable) return { kind: 'unusable', identity: inspection.identity, problem: inspection.problem };
-    const { stat, identity, generation } = inspection;
-    const known = this.snapshots.get(file);
-    // The hit path: same file, nothing appended since the last replay.
-    if (known?.identity === identity && (known.sealed || (stat.size === known.offset && stat.mtimeMs === known.mtimeMs))) {
-      return { kind: 'current', snapshot: known };
-    }
-    const replay = { kind: 'replay', identity, generation, to: stat.size, mtimeMs: stat.mtimeMs } as const;
-    if (known?.identity === identity && stat.size > known.offset) return { ...replay, base: known, from: known.offset };
-    // A new file, or one edited in place by something other than memoir: replay it all.
-    return { ...replay, from: HEADER_SIZE };
-  }
+/** An unusable file reads as empty (reported once); the next change replaces it. */
+function unusable(context: StoreContext, file: string, inspection: Extract<Inspection, { usable: false }>): FileIndex {
+  context.faults.corrupt(file, inspection.problem);
+  const index = new FileIndex(inspection.identity, inspection.stat.ino);
+  index.damaged = true;
+  context.indexes.set(file, index);
+  return index;
+}
 
-  private settle(file: string, plan: Exclude<Plan, { kind: 'replay' }>): Snapshot {
-    if (plan.kind === 'current') return plan.snapshot;
-    this.faults.corrupt(file, plan.problem);
-    const snapshot = { ...emptySnapshot(plan.identity), damaged: true };
-    this.snapshots.set(file, snapshot);
-    return snapshot;
-  }
+function unopenable(context: StoreContext, file: string, known: FileIndex | undefined, error: unknown): FileIndex {
+  if (!isFsError(error) || error.code !== 'ENOENT') return unreadable(context, file, error);
+  if (known?.identity === NO_FILE) return known;
+  const index = new FileIndex(NO_FILE);
+  context.indexes.set(file, index);
+  return index;
+}
 
-  private replay(file: string, plan: Extract<Plan, { kind: 'replay' }>, bytes: Buffer, want?: string): CaughtUp {
-    const { base } = plan;
-    const records = base ? new Map(base.records) : new Map();
-    const replay = replayFrames(bytes, plan.from, plan.generation, records, base?.sealed ?? false, want);
-    const snapshot: Snapshot = {
-      identity: plan.identity,
-      records,
-      offset: replay.offset,
-      mtimeMs: plan.mtimeMs,
-      sealed: replay.sealed,
-      damaged: (base?.damaged ?? false) || replay.problem !== undefined,
-    };
-    if (replay.problem !== undefined) this.faults.corrupt(file, replay.problem);
-    else if (!snapshot.damaged) this.faults.cleared(file);
-    this.snapshots.set(file, snapshot);
-    return { snapshot, found: replay.found };
-  }
+function unreadable(context: StoreContext, file: string, error: unknown): FileIndex {
+  if (!isFsError(error)) throw error;
+  context.faults.io(file, 'read', error);
+  // Not kept: the next call tries again, and the fault is only reported once.
+  return new FileIndex(`e:${error.code}`);
+}
 
-  private unopenable(file: string, error: unknown): Snapshot {
-    if (isFsError(error) && error.code === 'ENOENT') {
-      const known = this.snapshots.get(file);
-      if (known?.identity === NO_FILE) return known;
-      const snapshot = emptySnapshot();
-      this.snapshots.set(file, snapshot);
-      return snapshot;
-    }
-    return this.unreadable(file, error);
-  }
-
-  private unreadable(file: string, error: unknown): Snapshot {
-    if (!isFsError(error)) throw error;
-    this.faults.io(file, 'read', error);
-    // Not kept: the next call tries again, and the fault is only reported once.
-    return emptySnapshot(`e:${error.code}`);
-  }
+function changingUnderfoot(file: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${file} kept changing while it was read`), { code: 'EIO', syscall: 'read' });
 }
 
 /** How an unusable file is told apart from its next state: inode, size and mtime. */
 function unusableIdentity(stat: fs.Stats): string {
   return `x:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-}
-
-function readRangeSync(fd: number, from: number, to: number): Buffer {
-  const bytes = Buffer.allocUnsafe(to - from);
-  let read = 0;
-  while (read < bytes.length) {
-    const n = fs.readSync(fd, bytes, read, bytes.length - read, from + read);
-    if (n === 0) break;
-    read += n;
-  }
-  return bytes.subarray(0, read);
-}
-
-async function readRangeAsync(fd: number, from: number, to: number): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(to - from);
-  let read = 0;
-  while (read < bytes.length) {
-    const { bytesRead } = await new Promise<{ bytesRead: number }>((resolve, reject) =>
-      fs.read(fd, bytes, read, bytes.length - read, from + read, (error, bytesRead) =>
-        error ? reject(error) : resolve({ bytesRead }),
-      ),
-    );
-    if (bytesRead === 0) break;
-    read += bytesRead;
-  }
-  return bytes.subarray(0, read);
 }

@@ -1,14 +1,15 @@
-import { type AcquireOutcome, canAcquire, type Entry, v8Serializer } from '../../lib/contract';
+import { type AcquireOutcome, canAcquire, type Entry, serializeFor, v8Serializer } from '../../lib/contract';
 import { type Op, type Records, recordsOf, type StoredRecord } from './format';
 import { applyKv } from './kv-records';
+import { encodeFlat } from './op-codec';
 
 /**
  * The contract's semantics as changes to one file's records, applied in log order. Every
  * process replays the same frames through `applyOp`, so it must depend on nothing but the
  * records and the op (times come from the op, never from a clock here).
  *
- * `applyOp` changes `records` in place: the replayer hands it a private copy, and snapshots
- * already handed out are never modified.
+ * `applyOp` changes `records` in place (the file's index, file-index.ts) but never a record:
+ * a change puts a new record in its key's place, so a record handed out stays as it was.
  */
 
 /**
@@ -17,10 +18,41 @@ import { applyKv } from './kv-records';
  */
 export function toEntry(record: StoredRecord): Entry {
   const entry: Entry = { time: record.time, completed: record.completed };
-  if (record.completed) entry.value = record.bytes ? v8Serializer.deserialize(record.bytes as Buffer) : undefined;
+  if (record.completed) entry.value = callersValue(record);
   if (record.promised) entry.promised = true;
   if (record.mark) entry.processing = { ...record.mark };
   return entry;
+}
+
+/**
+ * A record's value, for a caller to keep. Objects are deserialized for every caller: that copy is
+ * what makes a hit private (writing into it never reaches the cache). A primitive (number,
+ * string, boolean, bigint, null, undefined) cannot be written into, so the first decoding is
+ * kept on the record and handed to every later caller: no copy is needed where none can differ.
+ */
+function callersValue(record: StoredRecord): unknown {
+  if (record.plain !== undefined) return record.plain.value;
+  if (!record.bytes) return undefined;
+  const value = v8Serializer.deserialize(record.bytes as Buffer);
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) record.plain = { value };
+  return value;
+}
+
+/**
+ * A value serialized for a record this process keeps: by op-codec.ts when it is flat (a
+ * primitive, or a plain object of primitives: the bytes v8 would read back as the same value,
+ * at a fraction of the cost), else by node:v8. Small ones end up in Node's shared buffer pool:
+ * each `v8.serialize` result has an ArrayBuffer of its own, and a million of those (a cache of
+ * a million entries) cost the garbage collector more than all the rest of the records.
+ */
+export function serializedValue(cache: string, value: unknown): Buffer {
+  const flat = encodeFlat(value, 0);
+  if (flat !== undefined) return flat;
+  const bytes = serializeFor(cache, value);
+  if (bytes.length >= Buffer.poolSize >>> 1) return bytes;
+  const pooled = Buffer.allocUnsafe(bytes.length);
+  bytes.copy(pooled);
+  return pooled;
 }
 
 /** Keeps a completed value without its mark; drops a bare placeholder. */
@@ -106,11 +138,4 @@ export function applyOp(records: Records, op: Op): unknown {
 
 export function acquireOutcome(result: AcquireResult): AcquireOutcome {
   return { acquired: result.acquired, entry: toEntry(result.record) };
-}
-
-/** Roughly what the records take in a compacted file: values plus per-record overhead. */
-export function liveBytes(records: Records): number {
-  let bytes = 0;
-  for (const [key, record] of records) bytes += key.length + (record.bytes?.length ?? 0) + 48;
-  return bytes;
 }

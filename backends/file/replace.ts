@@ -1,10 +1,13 @@
 import * as fs from 'node:fs';
-import { encodeFrame, type Records } from './format';
-import { withLockAsync, withLockSync } from './lock';
-import { liveBytes } from './records';
-import { emptySnapshot, type Snapshot } from './snapshots';
-import { APPEND_FLAGS, install, isUnusable, type StoreContext, writeFrame } from './store';
-import { installFile, type PreparedFile, prepareFile, renameInto } from './whole-file';
+import { MemoirError } from '../../lib/errors';
+import { isFsError } from './faults';
+import { FileIndex, NO_FILE, RecordMap } from './file-index';
+import { encodeFrame, type Op, stateOp } from './format';
+import { appendSync, type FileFlow, readRangeSync } from './io';
+import { replayFrames } from './log';
+import { inspect } from './reader';
+import { APPEND_FLAGS, inodeAt, install, isUnusable, type StoreContext } from './store';
+import { discard, type PreparedFile, prepareFile, removeFile, renamedInto } from './whole-file';
 
 /**
  * Replacing a file under its lock (proper-lockfile): compaction once superseded frames
@@ -13,137 +16,183 @@ import { installFile, type PreparedFile, prepareFile, renameInto } from './whole
  * not count, and its writer appends it again to the new file once the lock is free (append.ts).
  * If the replacing process died between seal and rename, the next writer finds the sealed
  * file still in place and finishes the job itself.
+ *
+ * The lock is held for small synchronous work only — a seal, the frames appended since the
+ * new file was written, a rename — never across an await: the new file is written before the
+ * lock is taken (asynchronously on the async path, see io.ts), and the lock is waited for
+ * without blocking on the async path. So a sync and an async caller of one process never
+ * wait for each other's lock, and an async caller behind another process's lock keeps its
+ * event loop running.
  */
 
 /** Files below this are never compacted: rewriting them would cost more than it saves. */
 const COMPACT_MIN_BYTES = 64 * 1024;
+const SEAL: Op = { op: 'seal' };
 
-/** Takes the file's lock and replaces it (see replaceLocked). */
-export function replaceSync(context: StoreContext, file: string, stillThis: (fd: number) => boolean, reset: boolean): void {
-  withLockSync(file, () => replaceLocked(context, file, stillThis, reset));
+const stateFrame = (records: RecordMap) => (generation: string) => encodeFrame(generation, stateOp(records));
+
+/**
+ * Compacts once superseded changes outweigh the live records (kept up to date by the index, so
+ * the check costs nothing). A compaction that fails is reported: the change that set it off
+ * was appended, and the next one tries again.
+ */
+export function* maybeCompact(context: StoreContext, file: string, index: FileIndex): FileFlow<void> {
+  if (!index.damaged && index.offset < (context.compactCheck.get(file) ?? COMPACT_MIN_BYTES)) return;
+  const live = index.records.live;
+  if (!index.damaged && index.offset <= 2 * live) {
+    context.compactCheck.set(file, Math.max(2 * live, index.offset + COMPACT_MIN_BYTES / 4));
+    return;
+  }
+  context.compactCheck.delete(file);
+  try {
+    yield* compact(context, file, index);
+  } catch (error) {
+    // An fs failure, or the lock held by another process for longer than the lock's deadline.
+    if (!isFsError(error) && !(error instanceof MemoirError && error.code === 'BACKEND_ERROR')) throw error;
+    context.faults.io(file, 'compact', error);
+  }
+}
+
+/**
+ * Compacts `file` from `index`: a new file with its records is written before the lock is
+ * taken; under the lock the old file is sealed, the frames appended to it since the index was
+ * read are copied into the new file, and the new file is renamed into place.
+ */
+export function* compact(context: StoreContext, file: string, index: FileIndex): FileFlow<void> {
+  if (index.sealed || index.handle === undefined) return; // someone else is replacing it already
+  const { ino, generation } = index;
+  const from = index.offset;
+  if (index.records.size === 0) {
+    yield { io: 'locked', file, critical: () => sealAndRemove(context, file, (fd) => fs.fstatSync(fd).ino === ino) };
+    return;
+  }
+  const records = new RecordMap(index.records);
+  const prepared = yield* prepareFile(context, file, records, stateFrame(records));
+  try {
+    const outcome = yield {
+      io: 'locked',
+      file,
+      critical: () => sealAndSwap(context, file, { ino, generation, from }, prepared),
+    };
+    // The file is sealed, but the prepared one was taken by a sweep: write the records again.
+    if (outcome === 'swept') yield* finishSealed(context, file, ino, prepared.records);
+  } finally {
+    discard(prepared);
+  }
+}
+
+/**
+ * After a writer met a seal: waits for the replacement (the replacer holds the lock until the
+ * new file is in place) and, if the sealed file is still there once the lock is free, its
+ * replacer died: finishes the job from the sealed file's final records.
+ */
+export function* awaitReplacement(context: StoreContext, file: string, index: FileIndex): FileFlow<void> {
+  context.indexes.forget(file, index); // the next attempt opens the path afresh
+  if (!index.sealed) return;
+  const orphaned = yield { io: 'locked', file, critical: () => inodeAt(file) === index.ino };
+  if (orphaned) yield* finishSealed(context, file, index.ino, new RecordMap(index.records));
 }
 
 /** Empties a file: under the lock it is sealed and removed. */
-export function resetSync(context: StoreContext, file: string): void {
-  replaceSync(context, file, () => true, true);
+export function* reset(context: StoreContext, file: string): FileFlow<void> {
+  yield { io: 'locked', file, critical: () => sealAndRemove(context, file, () => true) };
 }
 
-export function resetAsync(context: StoreContext, file: string): Promise<void> {
-  return withLockAsync(file, () => replaceLocked(context, file, () => true, true));
+/** Removes an unusable file (the inode `ino`, if given) so that the next change creates a new one. */
+export function* repair(context: StoreContext, file: string, ino?: number): FileFlow<void> {
+  const stillThis = ino === undefined ? () => true : (fd: number) => fs.fstatSync(fd).ino === ino;
+  yield { io: 'locked', file, critical: () => sealAndRemove(context, file, stillThis) };
 }
 
-/**
- * Compacts once superseded changes outweigh the live records. Checked again only after the
- * log has grown, so that an append does not walk every record each time.
- */
-export function maybeCompact(context: StoreContext, file: string, snapshot: Snapshot): void {
-  if (!snapshot.damaged && snapshot.offset < (context.compactCheck.get(file) ?? COMPACT_MIN_BYTES)) return;
-  const live = liveBytes(snapshot.records);
-  if (snapshot.damaged || snapshot.offset > 2 * live) {
-    compact(context, file, snapshot);
-    context.compactCheck.delete(file);
-  } else {
-    context.compactCheck.set(file, Math.max(2 * live, snapshot.offset + COMPACT_MIN_BYTES / 4));
-  }
-}
-
-/**
- * Compacts `file` from its snapshot: the new file is written before the lock is taken, so the
- * lock is held for a seal and a rename only, unless changes were appended since the snapshot
- * (then the records as of the seal are written under the lock, as replaceLocked does).
- */
-export function compact(context: StoreContext, file: string, snapshot: Snapshot): void {
-  if (snapshot.sealed) return; // someone else is replacing it already
-  const stillThis = (fd: number) => context.reader.inspect(fd).identity === snapshot.identity;
-  if (snapshot.records.size === 0) {
-    replaceSync(context, file, stillThis, false);
+/** Installs a new file with the final `records` of the sealed file `ino`, unless it was replaced meanwhile. */
+function* finishSealed(context: StoreContext, file: string, ino: number, records: RecordMap): FileFlow<void> {
+  if (records.size === 0) {
+    yield { io: 'locked', file, critical: () => (inodeAt(file) === ino ? removeFile(context, file) : undefined) };
     return;
   }
-  const early = { prepared: prepareFile(context, file, snapshot.records), from: snapshot.offset };
+  const prepared = yield* prepareFile(context, file, records, stateFrame(records));
   try {
-    withLockSync(file, () => replaceLocked(context, file, stillThis, false, early));
+    yield { io: 'locked', file, critical: () => (inodeAt(file) === ino ? renamedInto(context, file, prepared) : false) };
   } finally {
-    fs.rmSync(early.prepared.temp, { force: true });
+    discard(prepared);
   }
 }
 
 /**
- * Under the file's lock: seals the file (unless it is sealed already) and installs a new file
- * with its records, or none when `reset` or when nothing is left. `stillThis` tells whether
- * the file now at the path is the one the caller meant (it may have been replaced since).
- * `early`: a file prepared from the records at offset `from`, used if nothing came after.
+ * Under the lock: seals the file the compaction was prepared from (unless it was replaced
+ * meanwhile), copies the frames that landed between the prepared records and the seal into the
+ * prepared file, and renames it into place. The copied frames keep their bodies (and so their
+ * CRCs); only the generation they are salted with changes.
  */
-function replaceLocked(
+function sealAndSwap(
   context: StoreContext,
   file: string,
-  stillThis: (fd: number) => boolean,
-  reset: boolean,
-  early?: { prepared: PreparedFile; from: number },
-): void {
-  let fd: number;
+  old: { ino: number; generation: string; from: number },
+  prepared: PreparedFile,
+): 'done' | 'moved' | 'swept' {
+  const fd = openExisting(file);
+  if (fd === undefined) return 'moved';
   try {
-    fd = fs.openSync(file, APPEND_FLAGS);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    if (!isUnusable(error)) throw error;
-    // Unreadable (permissions, a symlink loop): nothing in it can be used.
-    fs.rmSync(file, { force: true });
-    install(context, file, emptySnapshot());
-    return;
-  }
-  try {
-    if (!stillThis(fd)) return;
-    const inspection = context.reader.inspect(fd);
-    // Checked again just before the rename: if this hold outlived the lock's stale time and
-    // another process finished the job, its new file (and what was appended to it) stays.
-    const ino = inspection.stat.ino;
-    const stillInPlace = () => inodeAt(file) === ino;
-    if (inspection.usable && early && inspection.stat.size === early.from) {
-      // If the seal lands right at the end of the prepared records, nothing came in between
-      // and the prepared file is the new one. (Checked after the seal is written: a frame
-      // appended between a size check and the seal would otherwise be lost.)
-      const seal = encodeFrame(inspection.generation, { op: 'seal' });
-      writeFrame(fd, seal);
-      if (fs.fstatSync(fd).size === early.from + seal.length) {
-        if (!stillInPlace() || renamedInto(context, file, early.prepared)) return;
-        // The prepared file is gone: waiting for the lock took long enough for a sweep to
-        // take it for a dead writer's (leftovers.ts). The records are written below instead.
-      }
-      // Otherwise the file is sealed now, and the records as of the seal are written below.
-    }
-    let records: Records = new Map();
-    if (inspection.usable) {
-      const before = context.reader.catchUpSync(file, fd).snapshot;
-      if (!before.sealed) writeFrame(fd, encodeFrame(inspection.generation, { op: 'seal' }));
-      records = context.reader.catchUpSync(file, fd).snapshot.records;
-    }
-    installFile(context, file, reset ? new Map() : records, stillInPlace);
+    if (fs.fstatSync(fd).ino !== old.ino) return 'moved';
+    appendSync(fd, encodeFrame(old.generation, SEAL));
+    const tail = readRangeSync(fd, old.from, fs.fstatSync(fd).size);
+    const carried: Array<[number, number]> = [];
+    replayFrames(tail, old.from, old.generation, prepared.records, false, { carried });
+    if (carried.length > 0) appendSync(prepared.fd, resalted(tail, carried, prepared.generation));
+    // If this hold outlived the lock's stale time and another process finished the job, its
+    // new file (and what was appended to it) stays.
+    if (inodeAt(file) !== old.ino) return 'moved';
+    return renamedInto(context, file, prepared) ? 'done' : 'swept';
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** renameInto, or false when the prepared file no longer exists. */
-function renamedInto(context: StoreContext, file: string, prepared: PreparedFile): boolean {
+/** Under the lock: seals the file (if it is usable and `stillThis`) and removes it. */
+function sealAndRemove(context: StoreContext, file: string, stillThis: (fd: number) => boolean): void {
+  let fd: number;
   try {
-    renameInto(context, file, prepared);
-    return true;
+    fd = fs.openSync(file, APPEND_FLAGS);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(prepared.temp)) return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      install(context, file, new FileIndex(NO_FILE));
+      return;
+    }
+    if (!isUnusable(error)) throw error;
+    // Unreadable (permissions, a symlink loop): nothing in it can be used.
+    removeFile(context, file);
+    return;
+  }
+  try {
+    if (!stillThis(fd)) return;
+    const inspection = inspect(context.kind, fd);
+    if (inspection.usable) appendSync(fd, encodeFrame(inspection.generation, SEAL));
+    if (inodeAt(file) === inspection.stat.ino) removeFile(context, file);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function openExisting(file: string): number | undefined {
+  try {
+    return fs.openSync(file, APPEND_FLAGS);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
 }
 
-function inodeAt(file: string): number | undefined {
-  try {
-    return fs.statSync(file).ino;
-  } catch {
-    return undefined;
+/**
+ * The frames at `spans` of `bytes`, salted with `generation` instead of their old file's (a
+ * frame's first 8 bytes, format.ts).
+ */
+function resalted(bytes: Buffer, spans: Array<[number, number]>, generation: string): Buffer {
+  const out = Buffer.allocUnsafe(spans.reduce((sum, [start, end]) => sum + end - start, 0));
+  let at = 0;
+  for (const [start, end] of spans) {
+    out.write(generation, at, 8, 'latin1');
+    bytes.copy(out, at + 8, start + 8, end);
+    at += end - start;
   }
-}
-
-/** True while the path still leads to the file open as `fd`. */
-export function sameFileAs(fd: number): (current: number) => boolean {
-  const ino = fs.fstatSync(fd).ino;
-  return (current) => fs.fstatSync(current).ino === ino;
+  return out;
 }

@@ -1,87 +1,126 @@
 import * as fs from 'node:fs';
 import { DIR_MODE, FILE_MODE, tempNameFor } from '../../lib/util';
-import { encodeFile, encodeFrame, newGeneration, type Records, stateOp } from './format';
-import { emptySnapshot, NO_FILE } from './snapshots';
+import { FileIndex, NO_FILE, type RecordMap } from './file-index';
+import { encodeFile, newGeneration } from './format';
+import { hold } from './handles';
+import type { FileFlow } from './io';
 import { install, type StoreContext } from './store';
 
 /**
  * Whole files: written under a temporary name in the same directory, then hard-linked into
  * place (creation: fails if another process was first) or renamed over the old file
- * (compaction, clear, repair). A reader sees no file, the old one or the new one.
+ * (compaction, the end of a replacement). A reader sees no file, the old one or the new one.
+ * The temporary file stays open, and once in place that descriptor is the one the new index
+ * holds (handles.ts): the file is never opened again to be read.
  */
 
-/** A new file holding `records`, written under a temporary name, not yet in place. */
+/** A new file under a temporary name, open for appending, not yet in place. */
 export interface PreparedFile {
   temp: string;
+  fd: number;
   generation: string;
-  records: Records;
-  length: number;
-  mtimeMs: number;
+  /** Its records, as of the frames written so far. */
+  records: RecordMap;
+  /** Its descriptor is not this object's to close any more: its index holds it, or it is closed. */
+  settled: boolean;
 }
 
-/** Writes `records` to a temporary file beside `file`; the caller removes it if unused. */
-export function prepareFile(context: StoreContext, file: string, records: Records): PreparedFile {
+const TEMP_FLAGS = fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_EXCL;
+
+/**
+ * Writes a new file beside `file` holding `records`, its base being the frames `frames` encodes
+ * with the new file's generation (a `state` frame, or the changes that create the file). The
+ * write is a step: asynchronous on the async path when it is large. The caller discards it.
+ */
+export function* prepareFile(
+  context: StoreContext,
+  file: string,
+  records: RecordMap,
+  frames: (generation: string) => Buffer,
+): FileFlow<PreparedFile> {
   const generation = newGeneration();
-  const data = encodeFile(context.kind, generation, encodeFrame(generation, stateOp(records)));
+  const data = encodeFile(context.kind, generation, frames(generation));
   const temp = tempNameFor(file);
-  writeTempSync(context.dir, temp, data);
-  return { temp, generation, records, length: data.length, mtimeMs: fs.statSync(temp).mtimeMs };
+  const prepared: PreparedFile = { temp, fd: openTemp(context.dir, temp), generation, records, settled: false };
+  try {
+    yield { io: 'append', fd: prepared.fd, data };
+  } catch (error) {
+    discard(prepared);
+    throw error;
+  }
+  return prepared;
 }
 
-/** Renames a prepared file over `file` and keeps its snapshot. */
-export function renameInto(context: StoreContext, file: string, prepared: PreparedFile): void {
-  fs.renameSync(prepared.temp, file);
-  const { generation, records, length, mtimeMs } = prepared;
-  install(context, file, { ...emptySnapshot(`g:${generation}`), records, offset: length, mtimeMs });
+/** Links a prepared file into place, only if no file is there; false when another was first. */
+export function linkedInto(context: StoreContext, file: string, prepared: PreparedFile): boolean {
+  const written = fs.fstatSync(prepared.fd);
+  try {
+    fs.linkSync(prepared.temp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  installPrepared(context, file, prepared, written);
+  return true;
 }
 
 /**
- * Writes a new file holding `records` (none: removes the file) and installs its snapshot,
- * provided the old file is `stillInPlace` at the last moment.
+ * Renames a prepared file over `file`; false when the prepared file is gone (a sweep took it for
+ * a dead writer's while its writer waited for the lock, see leftovers.ts).
  */
-export function installFile(context: StoreContext, file: string, records: Records, stillInPlace: () => boolean): void {
-  if (records.size === 0) {
-    if (!stillInPlace()) return;
-    fs.rmSync(file, { force: true });
-    install(context, file, emptySnapshot(NO_FILE));
-    return;
-  }
-  const prepared = prepareFile(context, file, records);
+export function renamedInto(context: StoreContext, file: string, prepared: PreparedFile): boolean {
+  const written = fs.fstatSync(prepared.fd);
   try {
-    if (stillInPlace()) renameInto(context, file, prepared);
-  } finally {
-    fs.rmSync(prepared.temp, { force: true });
+    fs.renameSync(prepared.temp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(prepared.temp)) return false;
+    throw error;
+  }
+  installPrepared(context, file, prepared, written);
+  return true;
+}
+
+/** Removes `file` and remembers that there is none. */
+export function removeFile(context: StoreContext, file: string): void {
+  fs.rmSync(file, { force: true });
+  install(context, file, new FileIndex(NO_FILE));
+}
+
+/** Closes the prepared file unless its index holds it, and removes its temporary name. */
+export function discard(prepared: PreparedFile): void {
+  if (!prepared.settled) {
+    prepared.settled = true;
+    fs.closeSync(prepared.fd);
+  }
+  try {
+    fs.unlinkSync(prepared.temp);
+  } catch {
+    // Linked or renamed into place already, or swept: nothing left to remove.
   }
 }
 
 /**
- * Puts `data` at `file` through a temporary file hard-linked into place, only if no file is
- * there. Returns the new file's mtime, or undefined when another file was there first.
+ * The new file is in place: its index is what was written, read from nowhere. `written` is its
+ * state before it was in place: other processes may append to it as soon as it is, and those
+ * frames are read like any others.
  */
-export function linkNewFile(context: StoreContext, file: string, data: Buffer): number | undefined {
-  const temp = tempNameFor(file);
-  try {
-    writeTempSync(context.dir, temp, data);
-    const { mtimeMs } = fs.statSync(temp);
-    try {
-      fs.linkSync(temp, file);
-      return mtimeMs;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-      throw error;
-    }
-  } finally {
-    fs.rmSync(temp, { force: true });
-  }
+function installPrepared(context: StoreContext, file: string, prepared: PreparedFile, written: fs.Stats): void {
+  const index = new FileIndex(`g:${prepared.generation}`, written.ino, prepared.generation);
+  index.records = prepared.records;
+  index.offset = written.size;
+  index.mtimeMs = written.mtimeMs;
+  index.handle = hold(prepared.fd, written.ino, true);
+  prepared.settled = true;
+  install(context, file, index);
 }
 
-/** Writes the temporary file, creating the cache directory (0700) on first use. */
-function writeTempSync(dir: string, temp: string, data: Buffer): void {
+/** Creates the temporary file, and the cache directory (0700) on first use. */
+function openTemp(dir: string, temp: string): number {
   try {
-    fs.writeFileSync(temp, data, { mode: FILE_MODE });
+    return fs.openSync(temp, TEMP_FLAGS, FILE_MODE);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-    fs.writeFileSync(temp, data, { mode: FILE_MODE });
+    return fs.openSync(temp, TEMP_FLAGS, FILE_MODE);
   }
 }

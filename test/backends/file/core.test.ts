@@ -3,9 +3,10 @@ import * as path from 'node:path';
 import { encodeFrame, FORMAT_VERSION, HEADER_SIZE } from '../../../backends/file/format';
 import { separateFilesLayout, shardedLayout } from '../../../backends/file/layout';
 import { Faults } from '../../../backends/file/faults';
-import { FileReader } from '../../../backends/file/reader';
+import { runSync } from '../../../backends/file/io';
+import { load } from '../../../backends/file/reader';
 import { compact } from '../../../backends/file/replace';
-import type { StoreContext } from '../../../backends/file/store';
+import { storeContext } from '../../../backends/file/store';
 import { openWatcherCount } from '../../../backends/file/watch';
 import type { Core, CoreEvent } from '../../../lib/contract/core';
 import { MemoirError } from '../../../lib/errors';
@@ -328,19 +329,11 @@ describe('file core: the log and its compaction', () => {
     const file = shardOf(core, 'a');
     // A second process's view of the same directory, compacting from what it read earlier.
     const layout = shardedLayout(core.path!);
-    const faults = new Faults(core.name, () => {}, false);
-    const context: StoreContext = {
-      dir: core.path!,
-      kind: layout.kind,
-      reader: new FileReader(layout.kind, faults, layout.snapshots),
-      snapshots: layout.snapshots,
-      faults,
-      compactCheck: new Map(),
-    };
-    const earlier = context.reader.loadSync(file);
+    const context = storeContext(core.path!, layout, new Faults(core.name, () => {}, false));
+    const earlier = runSync(load(context, file));
     core.sync!.acquire(b, { owner: 'late', now: T0, leaseUntil: T0 + 60_000 }); // lands after that read
     const { ino } = fs.statSync(file);
-    compact(context, file, earlier);
+    runSync(compact(context, file, earlier));
     expect(fs.statSync(file).ino).not.toBe(ino); // compacted...
     const fresh = createFileCore(core.name, { cacheDir: root });
     expect(fresh.sync!.get('a')?.value).toBe('kept');

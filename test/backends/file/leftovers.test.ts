@@ -6,9 +6,10 @@ import { Faults } from '../../../backends/file/faults';
 import { shardedLayout } from '../../../backends/file/layout';
 import { isTempFileName, removeLeftovers } from '../../../backends/file/leftovers';
 import { LOCK_STALE_MS } from '../../../backends/file/lock';
-import { FileReader } from '../../../backends/file/reader';
+import { runSync } from '../../../backends/file/io';
+import { load } from '../../../backends/file/reader';
 import { compact } from '../../../backends/file/replace';
-import type { StoreContext } from '../../../backends/file/store';
+import { storeContext } from '../../../backends/file/store';
 import { tempNameFor } from '../../../lib/util';
 import { tempDirs } from '../../support/file-temp-dirs';
 
@@ -148,23 +149,15 @@ it('a compaction whose prepared file is swept while it waits for the lock writes
   const layout = shardedLayout(core.path!);
   const file = layout.fileFor('a');
   core.sync!.write('a', 'kept', { time: T0 });
-  const faults = new Faults(core.name, () => {}, false);
-  const context: StoreContext = {
-    dir: core.path!,
-    kind: layout.kind,
-    reader: new FileReader(layout.kind, faults, layout.snapshots),
-    snapshots: layout.snapshots,
-    faults,
-    compactCheck: new Map(),
-  };
-  const snapshot = context.reader.loadSync(file);
+  const context = storeContext(core.path!, layout, new Faults(core.name, () => {}, false));
+  const index = runSync(load(context, file));
   const generation = () => fs.readFileSync(file).toString('hex', 8, 16);
   const before = generation();
 
   // Another process holds the lock, and removes our prepared file while we wait for it.
   const holder = child('lock-holder', { file, holdMs: 1_500, sweepAtMs: 700 });
   await holder.said('locked');
-  compact(context, file, snapshot); // blocks until the holder lets go
+  runSync(compact(context, file, index)); // blocks until the holder lets go
 
   expect(generation()).not.toBe(before); // compacted all the same
   expect(fs.readdirSync(core.path!).filter((name) => name !== path.basename(file))).toEqual([]);
