@@ -13,9 +13,8 @@ import { notifyChange } from './watch';
 import { discard, linkedInto, prepareFile } from './whole-file';
 
 /**
- * Changing a file: append frames, then learn their outcome from the replay (log.ts). When
- * nothing was appended between this process's last replay and its frames — the usual case — the
- * outcome is the change applied to the index, and nothing is read back. A file that does not
+ * Changing a file: append frames, then learn their outcome from the replay (log.ts) of what
+ * landed since this process's last replay, its own frames included. A file that does not
  * exist yet is created complete (header and first frames) and linked into place
  * (whole-file.ts); if another process created it first, the change is appended to theirs. A
  * frame that lands after a seal does not count: the file is being replaced (replace.ts), and
@@ -104,18 +103,11 @@ function* appendTo(context: StoreContext, file: string, index: FileIndex, change
   try {
     yield { io: 'append', fd: handle.fd, data };
     const stat = fs.fstatSync(handle.fd);
-    const first = changes[0].id;
-    if (stat.nlink > 0 && !index.sealed && stat.size === index.offset + data.length && index.pending.get(first) === undefined) {
-      // Nothing landed between the last replay and these frames: their outcome is the changes
-      // applied to the index, exactly what any replay of the file computes.
-      const before = index.records.live;
-      for (const change of changes) index.pending.set(change.id, { result: applyOp(index.records, change) });
-      index.offset = stat.size;
-      index.mtimeMs = stat.mtimeMs;
-      context.indexes.resized(file, index, before);
-    } else if (index.pending.get(first) === undefined) {
-      yield* catchUp(context, file, index, handle, true);
-    }
+    // The outcome is always learnt by replaying up to these frames. Taking it from the index
+    // without a read when the file's size said nothing else had landed lost compare-and-sets
+    // between processes (8 processes × 150 contended cas of 20 KB values ended ~9 short), for
+    // a cause not found yet: until it is, a change reads back what landed before it.
+    if (index.pending.get(changes[0].id) === undefined) yield* catchUp(context, file, index, handle, true);
     if (!index.sealed && stat.nlink === 0) {
       // Removed by something other than memoir (memoir seals a file before it removes it): the
       // frames went with it.
