@@ -1,11 +1,11 @@
-import IORedis, { Cluster } from 'ioredis';
-import { createClient, createCluster } from 'redis';
+import IORedis, { type Cluster } from 'ioredis';
+import { createClient, type createCluster } from 'redis';
 import { closeConnections } from '../../backends/redis';
 import { slotOf } from '../../backends/redis/slot';
 import { RedisCache } from '../../lib/caches';
 import type { CacheOptions, KeyValueCache } from '../../lib/contract';
 import { describeCacheContract } from '../../lib/testing/cache-contract';
-import { RedisCluster } from '../support/redis-cluster';
+import { type ClusterClients, startClusterWithClients } from '../support/redis-cluster';
 import { REDIS_URL } from '../support/redis-fixtures';
 import { RedisServer } from '../support/redis-server';
 
@@ -22,7 +22,7 @@ const CLUSTER_PORTS = [6510, 6511, 6512];
 const PRIVATE_PORT = 6520;
 let userClient: ReturnType<typeof createClient>;
 let ioredis: IORedis;
-let cluster: RedisCluster;
+let cluster: ClusterClients;
 let nodeRedisCluster: ReturnType<typeof createCluster>;
 let ioredisCluster: Cluster;
 
@@ -31,23 +31,14 @@ beforeAll(async () => {
   userClient.on('error', () => undefined);
   await userClient.connect();
   ioredis = new IORedis(REDIS_URL, { keyPrefix: 'app1:' });
-  cluster = await RedisCluster.start(CLUSTER_PORTS);
-  nodeRedisCluster = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${CLUSTER_PORTS[0]}` }] });
-  nodeRedisCluster.on('error', () => undefined);
-  await nodeRedisCluster.connect();
-  ioredisCluster = new Cluster([{ host: '127.0.0.1', port: CLUSTER_PORTS[0]! }]);
-  await new Promise<void>((resolve, reject) => {
-    ioredisCluster.once('ready', resolve);
-    ioredisCluster.once('error', reject);
-  });
+  cluster = await startClusterWithClients(CLUSTER_PORTS);
+  ({ nodeRedis: nodeRedisCluster, ioredis: ioredisCluster } = cluster);
 }, 90_000);
 
 afterAll(async () => {
   await closeConnections();
   userClient?.destroy();
   ioredis?.disconnect();
-  nodeRedisCluster?.destroy();
-  ioredisCluster?.disconnect();
   await cluster?.stop();
 });
 

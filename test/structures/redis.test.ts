@@ -1,8 +1,8 @@
-import IORedis, { Cluster } from 'ioredis';
-import { createClient, createCluster } from 'redis';
+import IORedis, { type Cluster } from 'ioredis';
+import { createClient, type createCluster } from 'redis';
 import { closeConnections, DictCache, RedisCache, SentinelCache, SetCache, SortedSetCache, ValueCache } from '../../lib';
 import { describeStructureContract } from '../../lib/testing/structure-contract';
-import { RedisCluster } from '../support/redis-cluster';
+import { type ClusterClients, startClusterWithClients } from '../support/redis-cluster';
 import { REDIS_URL } from '../support/redis-fixtures';
 import { RedisServer } from '../support/redis-server';
 
@@ -19,7 +19,7 @@ const CLUSTER_PORTS = [7100, 7101, 7102];
 const PRIVATE_PORT = 7103;
 let resp3: ReturnType<typeof createClient>;
 let ioredis: IORedis;
-let cluster: RedisCluster;
+let cluster: ClusterClients;
 let nodeRedisCluster: ReturnType<typeof createCluster>;
 let ioredisCluster: Cluster;
 
@@ -28,23 +28,14 @@ beforeAll(async () => {
   resp3.on('error', () => undefined);
   await resp3.connect();
   ioredis = new IORedis(REDIS_URL, { keyPrefix: 'app-structures:' });
-  cluster = await RedisCluster.start(CLUSTER_PORTS);
-  nodeRedisCluster = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${CLUSTER_PORTS[0]}` }] });
-  nodeRedisCluster.on('error', () => undefined);
-  await nodeRedisCluster.connect();
-  ioredisCluster = new Cluster([{ host: '127.0.0.1', port: CLUSTER_PORTS[0]! }]);
-  await new Promise<void>((resolve, reject) => {
-    ioredisCluster.once('ready', resolve);
-    ioredisCluster.once('error', reject);
-  });
+  cluster = await startClusterWithClients(CLUSTER_PORTS);
+  ({ nodeRedis: nodeRedisCluster, ioredis: ioredisCluster } = cluster);
 }, 60_000);
 
 afterAll(async () => {
   await closeConnections();
   resp3?.destroy();
   ioredis?.disconnect();
-  nodeRedisCluster?.destroy();
-  ioredisCluster?.disconnect();
   await cluster?.stop();
 });
 

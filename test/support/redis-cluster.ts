@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { Cluster } from 'ioredis';
+import { createCluster } from 'redis';
 import { promisify } from 'node:util';
 import { RedisServer, waitUntil } from './redis-server';
 
@@ -69,4 +71,35 @@ export class RedisCluster {
     const states = await Promise.all(this.ports.map((port) => this.cli(port, 'CLUSTER', 'INFO')));
     return states.every((info) => info.includes('cluster_state:ok'));
   }
+}
+
+/** A real cluster with a client of each library connected to it, for suites that run on both. */
+export interface ClusterClients {
+  /** redis-cli against one node of the cluster. */
+  cli(port: number, ...args: string[]): Promise<string>;
+  nodeRedis: ReturnType<typeof createCluster>;
+  ioredis: Cluster;
+  stop(): Promise<void>;
+}
+
+export async function startClusterWithClients(ports: number[]): Promise<ClusterClients> {
+  const cluster = await RedisCluster.start(ports);
+  const nodeRedis = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${ports[0]}` }] });
+  nodeRedis.on('error', () => undefined);
+  await nodeRedis.connect();
+  const ioredis = new Cluster([{ host: '127.0.0.1', port: ports[0]! }]);
+  await new Promise<void>((resolve, reject) => {
+    ioredis.once('ready', resolve);
+    ioredis.once('error', reject);
+  });
+  return {
+    cli: (port, ...args) => cluster.cli(port, ...args),
+    nodeRedis,
+    ioredis,
+    async stop() {
+      nodeRedis.destroy();
+      ioredis.disconnect();
+      await cluster.stop();
+    },
+  };
 }
