@@ -130,8 +130,10 @@ describe.each(backends)('%s across processes', (_label, backendOptions) => {
     const killedAt = Date.now();
     await victim.kill('SIGKILL');
     const { at: acquiredAt } = await waited;
-    // Renewed every lease/3 until the kill, the lock outlives the victim by 2/3 to 1 lease.
-    expect(acquiredAt - killedAt).toBeGreaterThanOrEqual((lease * 2) / 3 - 50);
+    // Renewed every lease/3 until the kill, the lock outlives the victim by 2/3 to 1 lease (less
+    // the error of a server-clock estimate, within half a round trip, on a loaded machine). A
+    // waiter that took a live lock would have it within a poll of the kill.
+    expect(acquiredAt - killedAt).toBeGreaterThanOrEqual((lease * 2) / 3 - 100);
     expect(acquiredAt - killedAt).toBeLessThan(lease + 2_000);
     expect(await waiter.request('release', { key: 'crash' })).toMatchObject({ released: true });
   });
