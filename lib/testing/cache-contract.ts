@@ -1,4 +1,5 @@
 import type { CacheOptions, CachePlugin, KeyValueCache, MemoirEvent, PluginContext } from '../contract';
+import { rejection, sleep } from './helpers';
 
 /**
  * The one suite every key-value cache passes (API.md section 7), written against the public
@@ -30,17 +31,6 @@ export interface CacheContractOptions {
 const T0 = 1_700_000_000_000;
 let namespaces = 0;
 const freshNamespace = () => `contract-${process.pid}-${Date.now().toString(36)}-${namespaces++}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves with the error a promise rejects with (fails the test when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
 
 export function describeCacheContract(label: string, make: MakeCache, options: CacheContractOptions = {}): void {
   const fake = options.fakeTime === true;

@@ -1,4 +1,5 @@
 import { type Claim, type Core, type CoreEvent, type StoreOperations, WOULD_WAIT } from '../contract';
+import { sleep } from './helpers';
 
 /**
  * The one suite every core passes, shipped as `memoir/testing`. A backend's test file calls
@@ -71,7 +72,6 @@ export function describeCoreContract(label: string, makeCore: MakeCore, options:
     now,
     leaseUntil: now + lease,
   });
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   /** A reported mark time: exact under the claims' clock, within the slack under the server's. */
   const expectMarkTime = (actual: number | undefined, expected: number) => {
     if (!serverClock) return expect(actual).toBe(expected);

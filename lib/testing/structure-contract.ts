@@ -1,5 +1,5 @@
 import type { CacheOptions, KeyValueCache } from '../contract';
-import { DictCache, SentinelCache, SetCache, SortedSetCache, ValueCache } from '../structures';
+import { rejection, sleep, structureClassesOn } from './helpers';
 
 /**
  * The one suite of the data-structure caches (API.md section 8), run on every backend: a
@@ -23,21 +23,11 @@ export interface StructureContractOptions {
 
 const T0 = 1_700_000_000_000;
 let namespaces = 0;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
   return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected a rejection, but the promise resolved');
 }
 
 export function describeStructureContract(
@@ -54,24 +44,7 @@ export function describeStructureContract(
   const fresh = (name: string) => `${name}-${keys++}`;
 
   /** Classes on this suite's cache: what a user's subclasses look like. */
-  const classes = () => {
-    class Value extends ValueCache {
-      static override cache = cache;
-    }
-    class Dict extends DictCache {
-      static override cache = cache;
-    }
-    class Members extends SetCache {
-      static override cache = cache;
-    }
-    class Ranked extends SortedSetCache {
-      static override cache = cache;
-    }
-    class Gate extends SentinelCache {
-      static override cache = cache;
-    }
-    return { Value, Dict, Members, Ranked, Gate };
-  };
+  const classes = () => structureClassesOn(cache);
 
   describe(`${label}: data-structure caches`, () => {
     beforeAll(async () => {
@@ -397,22 +370,7 @@ export function describeStructureContract(
        * says so, and the test runs again with a longer ttl instead of judging the scheduler.
        */
       async function scenario(ttl: number): Promise<{ judged: boolean }> {
-        const { Value, Dict, Members, Ranked, Gate } = classes();
-        class V extends Value {
-          static override ttl = ttl;
-        }
-        class D extends Dict {
-          static override ttl = ttl;
-        }
-        class S extends Members {
-          static override ttl = ttl;
-        }
-        class Z extends Ranked {
-          static override ttl = ttl;
-        }
-        class G extends Gate {
-          static override ttl = ttl;
-        }
+        const { Value: V, Dict: D, Members: S, Ranked: Z, Gate: G } = structureClassesOn(cache, ttl);
         const value = new V(fresh('ttl'));
         const dict = new D(fresh('ttl'));
         const set = new S(fresh('ttl'));

@@ -1,6 +1,7 @@
 import IORedis, { type Cluster } from 'ioredis';
 import { createClient, type createCluster } from 'redis';
 import { closeConnections, DictCache, RedisCache, SentinelCache, SetCache, SortedSetCache, ValueCache } from '../../lib';
+import { structureClassesOn } from '../../lib/testing/helpers';
 import { describeStructureContract } from '../../lib/testing/structure-contract';
 import { type ClusterClients, startClusterWithClients } from '../support/redis-cluster';
 import { REDIS_URL } from '../support/redis-fixtures';
@@ -72,21 +73,7 @@ describe('redis structures: what other clients see', () => {
   });
 
   it('each structure is one key of the matching Redis type, values as the serializer writes them, members as their key text', async () => {
-    class Value extends ValueCache {
-      static override cache = cache;
-    }
-    class Dict extends DictCache {
-      static override cache = cache;
-    }
-    class Members extends SetCache {
-      static override cache = cache;
-    }
-    class Ranked extends SortedSetCache {
-      static override cache = cache;
-    }
-    class Gate extends SentinelCache {
-      static override cache = cache;
-    }
+    const { Value, Dict, Members, Ranked, Gate } = structureClassesOn(cache);
     await new Value('hits').increment(3);
     await new Dict('prefs').set('theme', { dark: true });
     await new Members('tags').add('a');
