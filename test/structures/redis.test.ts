@@ -124,15 +124,7 @@ describe('redis structures: what other clients see', () => {
 
   it("a RESP3 client's replies (maps, nested pairs, doubles) read the same", async () => {
     const onResp3 = new RedisCache({ redis: resp3, namespace: cache.namespace });
-    class Dict extends DictCache {
-      static override cache = onResp3;
-    }
-    class Members extends SetCache {
-      static override cache = onResp3;
-    }
-    class Ranked extends SortedSetCache {
-      static override cache = onResp3;
-    }
+    const { Dict, Members, Ranked } = structureClassesOn(onResp3);
     const dict = new Dict('resp3-dict', { data: { a: 1, b: [2] } });
     expect(new Map(await collect(dict))).toEqual(new Map<string, unknown>([['a', 1], ['b', [2]]]));
     const set = new Members('resp3-set', { data: ['x', 2] });
