@@ -15,11 +15,20 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & { co
   throw new Error('expected a rejection, but the promise resolved');
 }
 
+/** The classes at their default type parameters, as a subclass without any has them. */
+export interface StructureClasses {
+  Value: typeof ValueCache<any>;
+  Dict: typeof DictCache<any, any>;
+  Members: typeof SetCache<any>;
+  Ranked: typeof SortedSetCache<any>;
+  Gate: typeof SentinelCache;
+}
+
 /**
  * A subclass of each data-structure cache on `cache` (and with `ttl`, when given): what a user's
  * own subclasses look like.
  */
-export function structureClassesOn(cache: KeyValueCache, ttl?: Duration) {
+export function structureClassesOn(cache: KeyValueCache, ttl?: Duration): StructureClasses {
   class Value extends ValueCache {
     static override cache = cache;
     static override ttl = ttl;
