@@ -104,6 +104,37 @@ export async function timeInterleaved(
   return subjects.map((_, s) => summarize(perCall[s], sizes[s]));
 }
 
+/**
+ * Median ns per call of async subjects called in turn, one call of each per round, each call
+ * timed on its own. For a round trip to a server, whose latency drifts with the machine's idle
+ * states and other processes by more than the few microseconds being compared, this sets side
+ * by side calls made microseconds apart instead of batches made milliseconds apart. `minNs` and
+ * `maxNs` are the 5th and 95th percentiles of single calls.
+ */
+export async function timeAlternating(
+  calls: Array<(i: number) => Promise<unknown>>,
+  config: TimingConfig,
+): Promise<Timing[]> {
+  const sizes: number[] = [];
+  for (const call of calls) sizes.push(await calibrate({ sync: false, call }, config));
+  const rounds = Math.min(...sizes) * config.batches;
+  const perCall: number[][] = calls.map(() => new Array<number>(rounds));
+  for (let round = 0; round < rounds; round++) {
+    // Each round starts with the next subject, so none always follows the same neighbour.
+    for (let turn = 0; turn < calls.length; turn++) {
+      const s = (round + turn) % calls.length;
+      const start = nowNs();
+      sink.value = await calls[s](round);
+      perCall[s][round] = Number(nowNs() - start);
+    }
+  }
+  return perCall.map((times) => {
+    const sorted = times.sort((a, b) => a - b);
+    const at = (fraction: number) => sorted[Math.floor((sorted.length - 1) * fraction)];
+    return { medianNs: at(0.5), minNs: at(0.05), maxNs: at(0.95), batchSize: 1 };
+  });
+}
+
 export interface StampedeResult {
   callers: number;
   /** How many times the body started (by the cut-off, when there was one). */
