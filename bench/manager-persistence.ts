@@ -70,7 +70,7 @@ export async function benchManagerPersistence(
     const loads: number[] = [];
     const saves: number[] = [];
     const contendedSaves: number[] = [];
-    const rounds = quick ? 3 : 7;
+    const rounds = quick ? 3 : 5;
     let next = saved;
     for (let round = 0; round < rounds; round++) {
       let started = performance.now();

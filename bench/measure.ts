@@ -12,7 +12,7 @@ export interface TimingConfig {
   batches: number;
 }
 
-export const FULL_TIMING: TimingConfig = { warmupMs: 150, batchMs: 20, batches: 15 };
+export const FULL_TIMING: TimingConfig = { warmupMs: 100, batchMs: 10, batches: 15 };
 // Quick mode still warms up long enough for V8 to optimize the object-key path: with 5 ms,
 // the nested-object hit measured ~2x its optimized cost.
 export const QUICK_TIMING: TimingConfig = { warmupMs: 40, batchMs: 2, batches: 5 };

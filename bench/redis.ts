@@ -12,6 +12,7 @@ import {
   SUBJECT_NAMES,
   type SubjectName,
 } from './redis/subjects';
+import { FULL_TIMING, QUICK_TIMING, timeAlternating } from './measure';
 import { formatNs, heading, table, type Verdict } from './report';
 
 /**
@@ -80,10 +81,13 @@ async function benchHits(url: string, subjects: RedisSubject[], quick: boolean) 
     await fn(1);
     rows.push({ library: `${subject.name} hit`, call: () => fn(1) });
   }
-  const medians = await alternating(
-    rows.map((row) => row.call),
-    quick ? 300 : 5_000,
-  );
+  // A hit is a round trip of tens of microseconds: subjects take turns call by call.
+  const medians = (
+    await timeAlternating(
+      rows.map((row) => row.call),
+      quick ? QUICK_TIMING : FULL_TIMING,
+    )
+  ).map((timing) => timing.medianNs);
   const floor = medians[0]!;
   client.destroy();
   io.disconnect();
@@ -92,28 +96,6 @@ async function benchHits(url: string, subjects: RedisSubject[], quick: boolean) 
     medianUs: us(medians[i]!),
     ratioToFloor: medians[i]! / floor,
   }));
-}
-
-/**
- * Median ns per call of each subject, timed one call at a time in rounds that call every
- * subject once (in a rotating order): a hit is a network round trip of tens of microseconds,
- * and on a shared machine a burst of load then lands on every subject alike, call by call.
- */
-async function alternating(
-  calls: Array<() => Promise<unknown>>,
-  rounds: number,
-): Promise<number[]> {
-  const samples: number[][] = calls.map(() => []);
-  const warmup = Math.min(500, rounds);
-  for (let round = -warmup; round < rounds; round++) {
-    for (let n = 0; n < calls.length; n++) {
-      const s = (n + round + warmup) % calls.length;
-      const started = process.hrtime.bigint();
-      await calls[s]!();
-      if (round >= 0) samples[s]!.push(Number(process.hrtime.bigint() - started));
-    }
-  }
-  return samples.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]!);
 }
 
 async function benchMisses(port: number, subjects: RedisSubject[], quick: boolean) {

@@ -157,7 +157,7 @@ const DRIVERS: Record<Engine, (database: ScratchDatabase) => Driver> = {
 };
 
 async function benchEngine(engine: Engine, quick: boolean, rows: SqlBenchRow[]): Promise<void> {
-  const timing = quick ? QUICK_TIMING : { ...FULL_TIMING, batchMs: 60 };
+  const timing = quick ? QUICK_TIMING : { ...FULL_TIMING, batchMs: 30 };
   const add = (name: string, timing: Timing) =>
     rows.push({
       core: label(engine),
