@@ -83,7 +83,7 @@ function* writableIndex(context: StoreContext, file: string, changes: Change[]):
   if (!inspection.usable) {
     fs.closeSync(fd);
     yield* load(context, file); // reports the bad file (once) before it goes
-    yield* repair(context, file, inspection.stat.ino);
+    yield* repair(context, file, inspection.identity);
     return AGAIN;
   }
   if (known?.identity === inspection.identity && known.sealed) {
