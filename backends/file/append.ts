@@ -13,8 +13,10 @@ import { notifyChange } from './watch';
 import { discard, linkedInto, prepareFile } from './whole-file';
 
 /**
- * Changing a file: append frames, then learn their outcome from the replay (log.ts) of what
- * landed since this process's last replay, its own frames included. A file that does not
+ * Changing a file: append frames, then learn their outcome from the replay (log.ts). When
+ * nothing landed between this process's last replay and its frames — the usual case — the
+ * outcome is the changes applied to the index, and nothing is read back; otherwise the file is
+ * replayed from the last replay up to and including its frames. A file that does not
  * exist yet is created complete (header and first frames) and linked into place
  * (whole-file.ts); if another process created it first, the change is appended to theirs. A
  * frame that lands after a seal does not count: the file is being replaced (replace.ts), and
@@ -83,7 +85,7 @@ function* writableIndex(context: StoreContext, file: string, changes: Change[]):
   if (!inspection.usable) {
     fs.closeSync(fd);
     yield* load(context, file); // reports the bad file (once) before it goes
-    yield* repair(context, file, inspection.stat.ino);
+    yield* repair(context, file, inspection.identity);
     return AGAIN;
   }
   if (known?.identity === inspection.identity && known.sealed) {
@@ -103,11 +105,10 @@ function* appendTo(context: StoreContext, file: string, index: FileIndex, change
   try {
     yield { io: 'append', fd: handle.fd, data };
     const stat = fs.fstatSync(handle.fd);
-    // The outcome is always learnt by replaying up to these frames. Taking it from the index
-    // without a read when the file's size said nothing else had landed lost compare-and-sets
-    // between processes (8 processes × 150 contended cas of 20 KB values ended ~9 short), for
-    // a cause not found yet: until it is, a change reads back what landed before it.
-    if (index.pending.get(changes[0].id) === undefined) yield* catchUp(context, file, index, handle, true);
+    if (index.pending.get(changes[0].id) === undefined) {
+      if (landedRightAfterReplay(index, stat, data.length)) takeOutcome(context, file, index, changes, stat);
+      else yield* catchUp(context, file, index, handle, true);
+    }
     if (!index.sealed && stat.nlink === 0) {
       // Removed by something other than memoir (memoir seals a file before it removes it): the
       // frames went with it.
@@ -140,6 +141,34 @@ function* appendTo(context: StoreContext, file: string, index: FileIndex, change
     unpin(handle);
     for (const change of changes) index.pending.delete(change.id);
   }
+}
+
+/**
+ * Whether `data`, just appended to the file `index` holds open, landed right where this
+ * process's last replay stopped, with nothing else before or after it yet: the file (`stat`,
+ * taken after the append) is exactly `index.offset + data.length` long.
+ *
+ * Why that is enough: the index is the replay of its file (the inode its descriptor pins) up to
+ * `index.offset`, and no further than the bytes that replay read, so no further than the file's
+ * length then. memoir only ever appends, one write per batch of frames, and with O_APPEND a
+ * write lands whole at the end of the file, after every earlier one: these frames started at or
+ * after `index.offset`, and ending at `index.offset + data.length` they started exactly there.
+ * So nothing landed in between — no other process's frame, no seal (`sealed` covers one
+ * replayed before) — and the replay from `index.offset` would apply these frames, and only
+ * them, to these records. A file with no links left was removed: the caller's replay finds out
+ * why.
+ */
+function landedRightAfterReplay(index: FileIndex, stat: fs.Stats, length: number): boolean {
+  return stat.nlink > 0 && !index.sealed && stat.size === index.offset + length;
+}
+
+/** The replay of `changes` (see landedRightAfterReplay), done on the index without a read. */
+function takeOutcome(context: StoreContext, file: string, index: FileIndex, changes: Change[], stat: fs.Stats): void {
+  const before = index.records.live;
+  for (const change of changes) index.pending.set(change.id, { result: applyOp(index.records, change) });
+  index.offset = stat.size;
+  index.mtimeMs = stat.mtimeMs;
+  context.indexes.resized(file, index, before);
 }
 
 /** Creates `file` with `changes` as its first frames; AGAIN when another process was first. */

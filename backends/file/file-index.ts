@@ -71,7 +71,11 @@ export class FileIndex {
   constructor(
     /** 'g:<generation>' for a valid file, NO_FILE, 'x:…' for an unusable one, 'e:…' for an unreadable one. */
     readonly identity: string,
-    /** The inode these records were read from (0: none). */
+    /**
+     * The inode these records were read from (0: none). Only meaningful while this process
+     * holds the file open: once every process has closed a removed file, the file system gives
+     * its number to the next file it creates, so a file is recognised by `identity` otherwise.
+     */
     readonly ino = 0,
     /** The generation that salts the file's frames (usable files only). */
     readonly generation = '',

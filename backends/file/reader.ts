@@ -210,6 +210,28 @@ export function inspect(kind: FileKind, fd: number): Inspection {
   return { usable: true, stat, identity: `g:${reading.generation}`, generation: reading.generation };
 }
 
+/**
+ * The identity (see FileIndex) of the file at `file` now; undefined when there is none or it
+ * cannot be opened. This is how "is it still the file I read?" is answered once this process
+ * may have closed that file: an inode number alone cannot tell, as the file system gives a freed
+ * inode's number to the next file it creates (ext4 does at once).
+ */
+export function identityAt(kind: FileKind, file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    return inspect(kind, fd).identity;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** An unusable file reads as empty (reported once); the next change replaces it. */
 function unusable(context: StoreContext, file: string, inspection: Extract<Inspection, { usable: false }>): FileIndex {
   context.faults.corrupt(file, inspection.problem);

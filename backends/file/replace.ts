@@ -5,7 +5,7 @@ import { FileIndex, NO_FILE, RecordMap } from './file-index';
 import { encodeFrame, type Op, stateOp } from './format';
 import { appendSync, type FileFlow, readRangeSync } from './io';
 import { replayFrames } from './log';
-import { inspect } from './reader';
+import { identityAt, inspect } from './reader';
 import { APPEND_FLAGS, inodeAt, install, isUnusable, type StoreContext } from './store';
 import { discard, type PreparedFile, prepareFile, removeFile, renamedInto } from './whole-file';
 
@@ -60,7 +60,9 @@ export function* maybeCompact(context: StoreContext, file: string, index: FileIn
  */
 export function* compact(context: StoreContext, file: string, index: FileIndex): FileFlow<void> {
   if (index.sealed || index.handle === undefined) return; // someone else is replacing it already
-  const { ino, generation } = index;
+  // Inode numbers are compared below only while `index.handle` (pinned by the appender that
+  // called this) holds the file open: its number cannot be another file's meanwhile.
+  const { ino, generation, identity } = index;
   const from = index.offset;
   if (index.records.size === 0) {
     yield { io: 'locked', file, critical: () => sealAndRemove(context, file, (fd) => fs.fstatSync(fd).ino === ino) };
@@ -75,7 +77,7 @@ export function* compact(context: StoreContext, file: string, index: FileIndex):
       critical: () => sealAndSwap(context, file, { ino, generation, from }, prepared),
     };
     // The file is sealed, but the prepared one was taken by a sweep: write the records again.
-    if (outcome === 'swept') yield* finishSealed(context, file, ino, prepared.records);
+    if (outcome === 'swept') yield* finishSealed(context, file, identity, prepared.records);
   } finally {
     discard(prepared);
   }
@@ -85,12 +87,19 @@ export function* compact(context: StoreContext, file: string, index: FileIndex):
  * After a writer met a seal: waits for the replacement (the replacer holds the lock until the
  * new file is in place) and, if the sealed file is still there once the lock is free, its
  * replacer died: finishes the job from the sealed file's final records.
+ *
+ * "Still there" is the sealed file's identity (its random generation), never its inode number:
+ * this process may have closed the sealed file already (forget, above), and once every process
+ * has, the file system hands that inode number to the next file it creates (ext4 does at once),
+ * often the next compaction's. Taking that file for the orphan put the sealed file's final
+ * records back over every change made since: compare-and-sets lost across processes, members
+ * popped twice.
  */
 export function* awaitReplacement(context: StoreContext, file: string, index: FileIndex): FileFlow<void> {
   context.indexes.forget(file, index); // the next attempt opens the path afresh
   if (!index.sealed) return;
-  const orphaned = yield { io: 'locked', file, critical: () => inodeAt(file) === index.ino };
-  if (orphaned) yield* finishSealed(context, file, index.ino, new RecordMap(index.records));
+  const orphaned = yield { io: 'locked', file, critical: () => identityAt(context.kind, file) === index.identity };
+  if (orphaned) yield* finishSealed(context, file, index.identity, new RecordMap(index.records));
 }
 
 /** Empties a file: under the lock it is sealed and removed. */
@@ -98,21 +107,28 @@ export function* reset(context: StoreContext, file: string): FileFlow<void> {
   yield { io: 'locked', file, critical: () => sealAndRemove(context, file, () => true) };
 }
 
-/** Removes an unusable file (the inode `ino`, if given) so that the next change creates a new one. */
-export function* repair(context: StoreContext, file: string, ino?: number): FileFlow<void> {
-  const stillThis = ino === undefined ? () => true : (fd: number) => fs.fstatSync(fd).ino === ino;
+/**
+ * Removes an unusable file (the one with `identity`, if given: see reader.ts, inode, size and
+ * mtime for an unusable file) so that the next change creates a new one.
+ */
+export function* repair(context: StoreContext, file: string, identity?: string): FileFlow<void> {
+  const stillThis = identity === undefined ? () => true : (fd: number) => inspect(context.kind, fd).identity === identity;
   yield { io: 'locked', file, critical: () => sealAndRemove(context, file, stillThis) };
 }
 
-/** Installs a new file with the final `records` of the sealed file `ino`, unless it was replaced meanwhile. */
-function* finishSealed(context: StoreContext, file: string, ino: number, records: RecordMap): FileFlow<void> {
+/**
+ * Installs a new file with the final `records` of the sealed file `identity`, unless it was
+ * replaced meanwhile (told by identity, not inode number: see awaitReplacement).
+ */
+function* finishSealed(context: StoreContext, file: string, identity: string, records: RecordMap): FileFlow<void> {
+  const stillSealed = () => identityAt(context.kind, file) === identity;
   if (records.size === 0) {
-    yield { io: 'locked', file, critical: () => (inodeAt(file) === ino ? removeFile(context, file) : undefined) };
+    yield { io: 'locked', file, critical: () => (stillSealed() ? removeFile(context, file) : undefined) };
     return;
   }
   const prepared = yield* prepareFile(context, file, records, stateFrame(records));
   try {
-    yield { io: 'locked', file, critical: () => (inodeAt(file) === ino ? renamedInto(context, file, prepared) : false) };
+    yield { io: 'locked', file, critical: () => (stillSealed() ? renamedInto(context, file, prepared) : false) };
   } finally {
     discard(prepared);
   }

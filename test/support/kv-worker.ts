@@ -17,6 +17,9 @@
  *   { id, op: 'valueIncrementMany', key, count } → every value a ValueCache's increments returned (on the opened cache, ttl 1h)
  *   { id, op: 'claim', key }                    → a SentinelCache's claim()
  *   { id, op: 'popAll', key }                   → every member a SortedSetCache's pop() returned, until it was empty
+ *   { id, op: 'casMany', key, count, size }     → the counts this process stored: `count` times, reads { count, pad }
+ *                                                 (pad: `size` characters) with optimisticLock and stores count + 1
+ *                                                 with its cas, reading again after each LOCK_CONFLICT
  * Replies are { type: 'reply', id, result } or { type: 'reply', id, error: code or message }.
  */
 import { createCache } from '../../lib/caches';
@@ -25,7 +28,7 @@ import { cached } from '../../lib/cached';
 import type { KeyValueCache, LockHandle, OptimisticLock } from '../../lib/contract/cache';
 import { SentinelCache, SortedSetCache, ValueCache } from '../../lib/structures';
 
-type Order = { id: number; op: string; key?: string; value?: unknown; count?: number; lease?: number; ms?: number; ids?: string[]; options?: Record<string, unknown> };
+type Order = { id: number; op: string; key?: string; value?: unknown; count?: number; size?: number; lease?: number; ms?: number; ids?: string[]; options?: Record<string, unknown> };
 
 const send = (message: unknown) => process.send?.(message);
 let cache: KeyValueCache | undefined;
@@ -120,6 +123,21 @@ async function handle(order: Order): Promise<unknown> {
       const popped: unknown[] = [];
       for (let entry = await queue.pop(); entry !== undefined; entry = await queue.pop()) popped.push(entry[1]);
       return popped;
+    }
+    case 'casMany': {
+      const pad = 'p'.repeat(order.size ?? 0);
+      const stored: number[] = [];
+      while (stored.length < order.count!) {
+        const read = await cache!.optimisticLock<{ count: number; pad: string }>(key);
+        const next = (read.value?.count ?? 0) + 1;
+        try {
+          await read.cas({ count: next, pad });
+          stored.push(next);
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'LOCK_CONFLICT') throw error;
+        }
+      }
+      return stored;
     }
     default:
       throw new Error(`unknown order ${order.op}`);

@@ -5,7 +5,8 @@ import { separateFilesLayout, shardedLayout } from '../../../backends/file/layou
 import { Faults } from '../../../backends/file/faults';
 import { runSync } from '../../../backends/file/io';
 import { load } from '../../../backends/file/reader';
-import { compact } from '../../../backends/file/replace';
+import { awaitReplacement, compact } from '../../../backends/file/replace';
+import { FileIndex } from '../../../backends/file/file-index';
 import { storeContext } from '../../../backends/file/store';
 import { openWatcherCount } from '../../../backends/file/watch';
 import type { Core, CoreEvent } from '../../../lib/contract/core';
@@ -364,6 +365,31 @@ describe('file core: the log and its compaction', () => {
     expect(fresh.sync!.get(b)?.value).toBe('kept too');
     expect(fresh.sync!.get(c)?.value).toBe('new');
     expect(fs.existsSync(lock)).toBe(false);
+    expect(events).toEqual([]);
+  });
+
+  it('a writer that met a seal finishes the compaction only if the sealed file is still in place, not a newer file with its inode number', () => {
+    const { core, events } = open(false);
+    core.sync!.write('a', 'old', { time: T0 });
+    const file = shardOf(core, 'a');
+    // Another process's view of the file: it read it, then met a compactor's seal.
+    const context = storeContext(core.path!, shardedLayout(core.path!), new Faults(core.name, () => {}, false));
+    runSync(load(context, file));
+    const generation = fs.readFileSync(file).toString('latin1', 8, 16);
+    fs.appendFileSync(file, encodeFrame(generation, { op: 'seal' }));
+    const sealed = runSync(load(context, file));
+    expect(sealed.sealed).toBe(true);
+    // The replacement is done and the key changed since: a newer file is in place.
+    createFileCore(core.name, { cacheDir: root }).sync!.write('a', 'new', { time: T0 + 1 });
+    expect(fs.readFileSync(file).toString('latin1', 8, 16)).not.toBe(generation);
+    // Once every process has closed the sealed file, the file system may give its inode number
+    // to the next file it creates (ext4 does at once): here, the newer file got it.
+    const renumbered = new FileIndex(sealed.identity, fs.statSync(file).ino, sealed.generation);
+    renumbered.records = sealed.records;
+    renumbered.sealed = true;
+    runSync(awaitReplacement(context, file, renumbered));
+    // Taken for the orphan, the newer file would have been replaced by the sealed one's records.
+    expect(createFileCore(core.name, { cacheDir: root }).sync!.get('a')?.value).toBe('new');
     expect(events).toEqual([]);
   });
 
