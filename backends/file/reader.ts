@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { readOpenFile } from '../../lib/util';
 import { isFsError } from './faults';
 import { FileIndex, NO_FILE } from './file-index';
 import { type FileKind, HEADER_SIZE, readHeader } from './format';
@@ -217,19 +218,7 @@ export function inspect(kind: FileKind, fd: number): Inspection {
  * inode's number to the next file it creates (ext4 does at once).
  */
 export function identityAt(kind: FileKind, file: string): string | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    return inspect(kind, fd).identity;
-  } catch {
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
+  return readOpenFile(file, (fd) => inspect(kind, fd).identity);
 }
 
 /** An unusable file reads as empty (reported once); the next change replaces it. */

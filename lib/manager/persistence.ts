@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { types } from 'node:util';
 import { v8Serializer } from '../contract';
 import { MemoirError } from '../errors';
-import { ensureDirSync, safeFileName, writeFileAtomicSync } from '../util';
+import { ensureDirSync, readOpenFile, safeFileName, writeFileAtomicSync } from '../util';
 
 /**
  * The file format of persistent manager caches: one file per cache at
@@ -130,13 +130,7 @@ export function encodeSavedContents<K>(contents: SavedContents<K>): Buffer {
  * reads it whole, which also reports what is wrong with it).
  */
 export function readSavedVersion(file: string): SavedVersion | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
+  return readOpenFile(file, (fd) => {
     const prefix = Buffer.alloc(PREFIX_SIZE);
     if (fs.readSync(fd, prefix, 0, PREFIX_SIZE, 0) < PREFIX_SIZE) return undefined;
     if (!prefix.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
@@ -146,11 +140,7 @@ export function readSavedVersion(file: string): SavedVersion | undefined {
     }
     const header = decodeHeader(headerBytes);
     return header && { id: header.id, revision: header.revision };
-  } catch {
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 export function writeSavedBytes(file: string, cacheName: string, bytes: Buffer): void {

@@ -6,3 +6,4 @@ export * from './process-state';
 export * from './file-lock';
 export * from './deadline';
 export * from './scored-members';
+export * from './open-file';
