@@ -1,0 +1,170 @@
+/**
+ * A cheap structural snapshot of an argument list, to tell whether a new list holds the same
+ * values as the one a key was last built for — without building the key again.
+ *
+ * Why: most calls of a memoized function repeat the arguments of the call before (a loop, a
+ * render, a request handler), usually as fresh but equal objects. Encoding them (encoder.ts)
+ * sorts keys, writes and hashes a string; comparing them against a snapshot only reads them.
+ *
+ * Sound because the snapshot records everything the encoder reads of the values it covers,
+ * and covers only values the encoder reads in a fixed way: primitives (compared as the key
+ * tells them apart: -0 is not 0), plain objects (prototype Object.prototype: their own
+ * enumerable string keys in order and each key's value, and no symbol-keyed property at all)
+ * and arrays (prototype Array.prototype, no holes, no properties besides the elements, no
+ * symbols). Two lists that read the same under those rules have the same key text, since the
+ * encoder's text is a function of exactly what was read. Anything else (Dates, Maps, class
+ * instances, null-prototype objects, cycles, big trees) is not snapshotted: those calls build
+ * their key every time. A snapshot holds primitives and key names only, never a reference to
+ * an argument, so a mutated argument is compared by its new content, and nothing is pinned.
+ */
+
+/** Markers on the tape: objects, so that no primitive argument can ever equal one. */
+const OBJECT = { tape: 'object' };
+const ARRAY = { tape: 'array' };
+
+/** Past this many tape cells an argument list is not worth snapshotting (and a cycle ends here). */
+const MAX_CELLS = 256;
+
+/** An argument list read out flat: its length, then each value (markers, counts, keys, primitives). */
+export type Snapshot = readonly unknown[];
+
+const keysOf = Object.keys;
+const symbolsOf = Object.getOwnPropertySymbols;
+const prototypeOf = Object.getPrototypeOf;
+const isArray = Array.isArray;
+
+/** The snapshot of `args`, or undefined when one of them is not covered (see above). */
+export function snapshotArgs(args: readonly unknown[]): Snapshot | undefined {
+  const tape: unknown[] = [args.length];
+  for (let i = 0; i < args.length; i++) if (!record(tape, args[i])) return undefined;
+  return tape;
+}
+
+function record(tape: unknown[], value: unknown): boolean {
+  if (tape.length > MAX_CELLS) return false;
+  if (typeof value !== 'object' || value === null) {
+    // Symbols and functions have no key; the encoder refuses them before a snapshot is taken.
+    if (typeof value === 'symbol' || typeof value === 'function') return false;
+    tape.push(value);
+    return true;
+  }
+  const prototype = prototypeOf(value);
+  if (prototype === Object.prototype) {
+    if (symbolsOf(value).length > 0) return false;
+    const keys = keysOf(value);
+    tape.push(OBJECT, keys.length);
+    for (let k = 0; k < keys.length; k++) {
+      tape.push(keys[k]);
+      if (!record(tape, (value as Record<string, unknown>)[keys[k]])) return false;
+    }
+    return true;
+  }
+  if (prototype === Array.prototype && isArray(value)) {
+    const length = value.length;
+    if (keysOf(value).length !== length || symbolsOf(value).length > 0) return false;
+    tape.push(ARRAY, length);
+    for (let i = 0; i < length; i++) {
+      const item = value[i];
+      if (item === undefined && !(i in value)) return false;
+      if (!record(tape, item)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+/** Whether `args` reads exactly as the list `snapshot` was taken of. */
+export function matchesSnapshot(snapshot: Snapshot, args: readonly unknown[]): boolean {
+  if (snapshot[0] !== args.length) return false;
+  let at = 1;
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i];
+    // Primitives inline (the common list), so that a primitive call needs no recursion.
+    if (typeof value !== 'object' || value === null) {
+      const expected = snapshot[at++];
+      if (value !== expected || (value === 0 && 1 / value !== 1 / (expected as number))) return false;
+    } else {
+      at = match(snapshot, at, value);
+      if (at < 0) return false;
+    }
+  }
+  return true;
+}
+
+/** The tape position after `value` when it matches the tape at `at`; -1 when it does not. */
+function match(tape: Snapshot, at: number, value: unknown): number {
+  const expected = tape[at];
+  if (typeof value !== 'object' || value === null) {
+    // === tells 0 from -0 not apart, the key does. (NaN never matches: such calls rebuild.)
+    return value === expected && (value !== 0 || 1 / value === 1 / (expected as number)) ? at + 1 : -1;
+  }
+  if (expected === OBJECT) {
+    if (prototypeOf(value) !== Object.prototype) return -1;
+    const keys = keysOf(value);
+    if (tape[at + 1] !== keys.length) return -1;
+    at += 2;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      if (tape[at] !== key) return -1;
+      at = match(tape, at + 1, (value as Record<string, unknown>)[key]);
+      if (at < 0) return -1;
+    }
+    return symbolsOf(value).length === 0 ? at : -1;
+  }
+  if (expected === ARRAY) {
+    if (!isArray(value) || prototypeOf(value) !== Array.prototype) return -1;
+    const length = value.length;
+    if (tape[at + 1] !== length) return -1;
+    at += 2;
+    for (let i = 0; i < length; i++) {
+      const item = value[i];
+      if (item === undefined && !(i in value)) return -1;
+      at = match(tape, at, item);
+      if (at < 0) return -1;
+    }
+    return keysOf(value).length === length && symbolsOf(value).length === 0 ? at : -1;
+  }
+  return -1;
+}
+
+/**
+ * The key of the last argument list seen, reused while the arguments read the same. One per
+ * memoized function: a repeated call costs a comparison instead of a key.
+ */
+export class LastArgumentsKey {
+  private snapshot: Snapshot | undefined;
+  /** The key of the last list (meaningless while there is no snapshot). */
+  key = '';
+
+  /** Whether `args` reads as the last list: its key is then `key`. */
+  matches(args: readonly unknown[]): boolean {
+    return this.snapshot !== undefined && readsAs(this.snapshot, args);
+  }
+
+  keyFor(args: readonly unknown[], compute: (args: readonly unknown[]) => string): string {
+    const snapshot = this.snapshot;
+    if (snapshot !== undefined && readsAs(snapshot, args)) return this.key;
+    const key = compute(args); // throws for an unkeyable list, which is then never snapshotted
+    try {
+      this.snapshot = snapshotArgs(args);
+    } catch {
+      this.snapshot = undefined; // a getter that throws: such lists build their key each time
+    }
+    this.key = key;
+    return key;
+  }
+
+  clear(): void {
+    this.snapshot = undefined;
+    this.key = '';
+  }
+}
+
+/** A comparison that throws (a getter) is no match: the encoder then meets the error itself. */
+function readsAs(snapshot: Snapshot, args: readonly unknown[]): boolean {
+  try {
+    return matchesSnapshot(snapshot, args);
+  } catch {
+    return false;
+  }
+}
