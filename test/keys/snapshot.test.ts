@@ -101,13 +101,14 @@ describe('LastArgumentsKey', () => {
   it('tells a hole from undefined, also in an array with a property besides', () => {
     const last = new LastArgumentsKey();
     last.keyFor([[1, undefined, 3]], defaultKey);
-    // eslint-disable-next-line no-sparse-arrays
-    const holed = [1, , 3];
+    const holed: unknown[] = [1];
+    holed[2] = 3; // index 1 is a hole
     expect(last.keyFor([holed], defaultKey)).toBe(defaultKey([holed]));
     last.keyFor([[1, undefined, 3]], defaultKey);
     // A hole and an extra property: as many own keys as elements, still refused.
-    // eslint-disable-next-line no-sparse-arrays
-    const tricky = Object.assign([1, , 3], { x: 1 });
+    const tricky: unknown[] = [1];
+    tricky[2] = 3;
+    Object.assign(tricky, { x: 1 });
     expect(() => last.keyFor([tricky], defaultKey)).toThrow(expect.objectContaining({ code: 'UNHASHABLE_ARGUMENT' }));
   });
 });
