@@ -19,6 +19,11 @@ export class CircuitBreaker {
   private probing = false;
   private retryAt = 0;
 
+  /** No incident: the backend answered last time (a read-only check, unlike `admits`). */
+  get healthy(): boolean {
+    return !this.incident;
+  }
+
   /** May this call use the backend? False while an incident lasts, except for one probe per retry interval. */
   admits(): boolean {
     if (!this.incident) return true;
