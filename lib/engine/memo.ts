@@ -46,7 +46,7 @@ export class Memo implements MemoHost {
   /** Its registration in a manager, which may hold it weakly: the engine keeps it alive. */
   registration: object | undefined;
   readonly fences = new KeyFences();
-  readonly breaker = new CircuitBreaker();
+  readonly breaker = new CircuitBreaker(() => this.forgetHit());
   private readonly refreshing = new Set<string>();
   private clearing: Promise<void> | undefined;
   private lastCleanup = Number.NEGATIVE_INFINITY;
@@ -63,10 +63,14 @@ export class Memo implements MemoHost {
   private hitKey: string | undefined;
   private hitChanges: { readonly revision: number } = { revision: -1 };
   private hitRevision = 0;
+  /** The last-arguments key's generation when the hit was remembered: its key is hitKey. */
+  private hitGeneration = -1;
   /** The entry's time, and how long it is fresh (the rule of freshness(), for a completed entry). */
   private hitTime = 0;
   private hitFreshFor = 0;
   private hitAnswer: unknown;
+  /** Hits answered by the repeated-hit path, which counts them here and emits nothing (no onEvent there). */
+  private repeatedHits = 0;
 
   constructor(
     readonly fn: AnyFunction,
@@ -97,18 +101,18 @@ export class Memo implements MemoHost {
     // The repeated hit, kept small so that it inlines: the arguments read as the last call's
     // (default keys), that call's key was a hit, nothing changed in the store since (its
     // revision), the entry is still fresh by the function's clock, and the call has the
-    // default policy under the same settings. Anything else takes the whole path below.
+    // default policy under the same settings. (A backend failure forgets the hit.) Anything
+    // else takes the whole path below.
     if (
       this.hitKey !== undefined &&
       callOptions === undefined &&
       this.settingsVersion === this.config.version &&
       this.hitChanges.revision === this.hitRevision &&
+      this.lastArguments.generation === this.hitGeneration &&
       this.lastArguments.matches(args) &&
-      this.lastArguments.key === this.hitKey &&
-      this.breaker.healthy &&
       (this.hitFreshFor === Number.POSITIVE_INFINITY || this.settings.clock() - this.hitTime <= this.hitFreshFor)
     ) {
-      this.record.hit(this.hitKey, this.defaultPolicy);
+      this.repeatedHits++;
       return this.hitAnswer;
     }
     return this.callThrough(self, args, callOptions);
@@ -221,12 +225,15 @@ export class Memo implements MemoHost {
   /**
    * Remembers a hit for the repeated-hit path of `call`: only for default keys (a hashFunc or
    * a method's instance may key the same arguments differently from one call to the next), not
-   * with cleanupStale (its sweep runs from the call path), nor for a core that copies values
-   * (it offers no `changes`).
+   * with cleanupStale (its sweep runs from the call path) or onEvent (every hit is an event),
+   * nor for a core that copies values (it offers no `changes`).
    */
   private rememberHit(key: string, core: Core, revision: number, entry: Entry, answer: unknown): void {
-    if (this.settings.cleanupStale || this.settings.hashFunc !== undefined || this.instanceKey !== undefined) return;
+    const { settings } = this;
+    if (!this.breaker.healthy || settings.cleanupStale || settings.onEvent !== undefined || settings.hashFunc !== undefined || this.instanceKey !== undefined) return;
     this.hitKey = key;
+    // keyFor just gave `key` for these arguments: the last-arguments key is this very key.
+    this.hitGeneration = this.lastArguments.generation;
     this.hitFreshFor = this.defaultPolicy.freshFor;
     this.hitChanges = core.changes!;
     this.hitRevision = revision;
@@ -452,7 +459,8 @@ export class Memo implements MemoHost {
   }
 
   stats(): CacheStats {
-    return { ...this.record.counters };
+    const counters = this.record.counters;
+    return { ...counters, hits: counters.hits + this.repeatedHits };
   }
 
   // ── settings ────────────────────────────────────────────────────────────────────────────

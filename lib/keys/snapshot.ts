@@ -133,31 +133,68 @@ function match(tape: Snapshot, at: number, value: unknown): number {
  */
 export class LastArgumentsKey {
   private snapshot: Snapshot | undefined;
+  /**
+   * The last list itself when it held primitives only, none of them zero (the common case,
+   * compared without a walk); undefined otherwise.
+   */
+  private primitives: unknown[] | undefined;
   /** The key of the last list (meaningless while there is no snapshot). */
   key = '';
+  /** Bumped whenever `key` changes: a cheaper test than comparing key strings. */
+  generation = 0;
 
   /** Whether `args` reads as the last list: its key is then `key`. */
   matches(args: readonly unknown[]): boolean {
+    const primitives = this.primitives;
+    if (primitives !== undefined) {
+      // Plain ===: the list holds no zero (see keyFor), so -0 and 0 cannot meet here. Short
+      // lists unrolled: each comparison then learns its own argument's type, and stays fast.
+      const count = args.length;
+      if (primitives.length !== count) return false;
+      switch (count) {
+        case 1:
+          return args[0] === primitives[0];
+        case 2:
+          return args[0] === primitives[0] && args[1] === primitives[1];
+        case 3:
+          return args[0] === primitives[0] && args[1] === primitives[1] && args[2] === primitives[2];
+      }
+      for (let i = 0; i < count; i++) if (args[i] !== primitives[i]) return false;
+      return true;
+    }
     return this.snapshot !== undefined && readsAs(this.snapshot, args);
   }
 
   keyFor(args: readonly unknown[], compute: (args: readonly unknown[]) => string): string {
-    const snapshot = this.snapshot;
-    if (snapshot !== undefined && readsAs(snapshot, args)) return this.key;
+    if (this.matches(args)) return this.key;
+    this.snapshot = this.primitives = undefined;
     const key = compute(args); // throws for an unkeyable list, which is then never snapshotted
     try {
-      this.snapshot = snapshotArgs(args);
+      const snapshot = snapshotArgs(args);
+      this.snapshot = snapshot;
+      if (snapshot !== undefined && primitivesButZero(args)) this.primitives = [...args];
     } catch {
-      this.snapshot = undefined; // a getter that throws: such lists build their key each time
+      // a getter that throws: such lists build their key each time
     }
     this.key = key;
+    this.generation++;
     return key;
   }
 
   clear(): void {
-    this.snapshot = undefined;
+    this.snapshot = this.primitives = undefined;
     this.key = '';
+    this.generation++;
   }
+}
+
+/** Primitives, none of them a zero (=== cannot tell 0 from -0; the key does). */
+function primitivesButZero(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i];
+    if ((typeof value === 'object' && value !== null) || value === 0) return false;
+  }
+  return true;
 }
 
 /** A comparison that throws (a getter) is no match: the encoder then meets the error itself. */
