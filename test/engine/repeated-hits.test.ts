@@ -115,6 +115,21 @@ describe('repeated hits on the memory backend', () => {
     expect(g.stats()).toMatchObject({ hits: 9, misses: 1, recalculations: 1 });
   });
 
+  test('onEvent hears of every hit', () => {
+    const events: string[] = [];
+    const f = cached((x: number) => x, { name: uniqueName('events'), backend: 'memory', onEvent: (e) => events.push(e.type) });
+    for (let i = 0; i < 5; i++) f(1);
+    expect(events.filter((type) => type === 'hit')).toHaveLength(4);
+    expect(f.stats().hits).toBe(4);
+  });
+
+  test('-0 and 0 stay two keys however the calls alternate', () => {
+    const { fn, runs } = counter((x: number) => Object.is(x, -0));
+    const f = cached(fn, { name: uniqueName('zeros'), backend: 'memory' });
+    expect([f(0), f(0), f(-0), f(-0), f(0), f(5), f(-0)]).toEqual(['false#1', 'false#1', 'true#2', 'true#2', 'false#1', 'false#3', 'true#2']);
+    expect(runs()).toBe(3);
+  });
+
   test('hits of an unchanged entry of an async function share one settled promise', async () => {
     const f = cached(async (x: number) => ({ x }), { name: uniqueName('same-promise'), backend: 'memory' });
     const value = await f(1);
