@@ -11,7 +11,7 @@ import type { CallSite, MemoHost } from './host';
 import { KeyFences } from './key-fences';
 import { remember } from './open-cores';
 import { SingleFlight } from './single-flight';
-import { defaultKey, type KeyContext, LastArgumentsKey, methodKey, normalizeArgs, PrimitiveKeyCache } from '../keys';
+import { type ArgumentsImage, defaultKey, type KeyContext, LastArgumentsKey, methodKey, normalizeArgs, PrimitiveKeyCache } from '../keys';
 import type { CachedOptions, CallOptions } from '../options';
 import { type CallPolicy, callPolicy, resolveSettings, type Settings } from '../config';
 import type { CacheStats } from './stats';
@@ -57,14 +57,13 @@ export class Memo implements MemoHost {
   private readonly config = configState;
   /**
    * The last hit answered from a core that offers `changes` (memory), with the default policy:
-   * while its core's revision stands and the entry is still fresh, the same key gets the same
-   * answer without a lookup. hitKey undefined: none.
+   * while its core's revision stands and the entry is still fresh, arguments that read the
+   * same get the same answer without a key or a lookup. hitImage undefined: none.
    */
-  private hitKey: string | undefined;
   private hitChanges: { readonly revision: number } = { revision: -1 };
   private hitRevision = 0;
-  /** The last-arguments key's generation when the hit was remembered: its key is hitKey. */
-  private hitGeneration = -1;
+  /** What the arguments of the remembered hit read as (their key was the hit's). */
+  private hitImage: ArgumentsImage | undefined;
   /** The entry's time, and how long it is fresh (the rule of freshness(), for a completed entry). */
   private hitTime = 0;
   private hitFreshFor = 0;
@@ -103,13 +102,13 @@ export class Memo implements MemoHost {
     // revision), the entry is still fresh by the function's clock, and the call has the
     // default policy under the same settings. (A backend failure forgets the hit.) Anything
     // else takes the whole path below.
+    const image = this.hitImage;
     if (
-      this.hitKey !== undefined &&
+      image !== undefined &&
       callOptions === undefined &&
       this.settingsVersion === this.config.version &&
       this.hitChanges.revision === this.hitRevision &&
-      this.lastArguments.generation === this.hitGeneration &&
-      this.lastArguments.matches(args) &&
+      image.matches(args) &&
       (this.hitFreshFor === Number.POSITIVE_INFINITY || this.settings.clock() - this.hitTime <= this.hitFreshFor)
     ) {
       this.repeatedHits++;
@@ -231,9 +230,10 @@ export class Memo implements MemoHost {
   private rememberHit(key: string, core: Core, revision: number, entry: Entry, answer: unknown): void {
     const { settings } = this;
     if (!this.breaker.healthy || settings.cleanupStale || settings.onEvent !== undefined || settings.hashFunc !== undefined || this.instanceKey !== undefined) return;
-    this.hitKey = key;
-    // keyFor just gave `key` for these arguments: the last-arguments key is this very key.
-    this.hitGeneration = this.lastArguments.generation;
+    // keyFor just gave `key` for these arguments: the last-arguments image is theirs.
+    const image = this.lastArguments.image;
+    if (image === undefined || this.lastArguments.key !== key) return;
+    this.hitImage = image;
     this.hitFreshFor = this.defaultPolicy.freshFor;
     this.hitChanges = core.changes!;
     this.hitRevision = revision;
@@ -242,7 +242,7 @@ export class Memo implements MemoHost {
   }
 
   private forgetHit(): void {
-    this.hitKey = undefined;
+    this.hitImage = undefined;
     this.hitAnswer = undefined;
   }
 

@@ -128,63 +128,70 @@ function match(tape: Snapshot, at: number, value: unknown): number {
 }
 
 /**
+ * What an argument list read as, kept to compare later lists with: the list itself when it
+ * held primitives only, none of them zero (the common case, compared without a walk), else
+ * its snapshot. Never changes once made, so a holder may keep it beside the key it stands for.
+ */
+export class ArgumentsImage {
+  private constructor(
+    private readonly primitives: readonly unknown[] | undefined,
+    private readonly snapshot: Snapshot,
+  ) {}
+
+  /** The image of `args`, or undefined when the list is not covered (see the top of this file). */
+  static of(args: readonly unknown[]): ArgumentsImage | undefined {
+    let snapshot: Snapshot | undefined;
+    try {
+      snapshot = snapshotArgs(args);
+    } catch {
+      return undefined; // a getter that throws: such lists build their key each time
+    }
+    if (snapshot === undefined) return undefined;
+    return new ArgumentsImage(primitivesButZero(args) ? [...args] : undefined, snapshot);
+  }
+
+  /** Whether `args` reads as the list this image was made of. */
+  matches(args: readonly unknown[]): boolean {
+    const primitives = this.primitives;
+    if (primitives === undefined) return readsAs(this.snapshot, args);
+    // Plain ===: the list holds no zero, so -0 and 0 cannot meet here. Short lists unrolled:
+    // each comparison then learns its own argument's type, and stays fast.
+    const count = args.length;
+    if (primitives.length !== count) return false;
+    switch (count) {
+      case 1:
+        return args[0] === primitives[0];
+      case 2:
+        return args[0] === primitives[0] && args[1] === primitives[1];
+      case 3:
+        return args[0] === primitives[0] && args[1] === primitives[1] && args[2] === primitives[2];
+    }
+    for (let i = 0; i < count; i++) if (args[i] !== primitives[i]) return false;
+    return true;
+  }
+}
+
+/**
  * The key of the last argument list seen, reused while the arguments read the same. One per
  * memoized function: a repeated call costs a comparison instead of a key.
  */
 export class LastArgumentsKey {
-  private snapshot: Snapshot | undefined;
-  /**
-   * The last list itself when it held primitives only, none of them zero (the common case,
-   * compared without a walk); undefined otherwise.
-   */
-  private primitives: unknown[] | undefined;
-  /** The key of the last list (meaningless while there is no snapshot). */
+  /** The last list's image (undefined: not covered, or none yet) and key. */
+  image: ArgumentsImage | undefined;
   key = '';
-  /** Bumped whenever `key` changes: a cheaper test than comparing key strings. */
-  generation = 0;
-
-  /** Whether `args` reads as the last list: its key is then `key`. */
-  matches(args: readonly unknown[]): boolean {
-    const primitives = this.primitives;
-    if (primitives !== undefined) {
-      // Plain ===: the list holds no zero (see keyFor), so -0 and 0 cannot meet here. Short
-      // lists unrolled: each comparison then learns its own argument's type, and stays fast.
-      const count = args.length;
-      if (primitives.length !== count) return false;
-      switch (count) {
-        case 1:
-          return args[0] === primitives[0];
-        case 2:
-          return args[0] === primitives[0] && args[1] === primitives[1];
-        case 3:
-          return args[0] === primitives[0] && args[1] === primitives[1] && args[2] === primitives[2];
-      }
-      for (let i = 0; i < count; i++) if (args[i] !== primitives[i]) return false;
-      return true;
-    }
-    return this.snapshot !== undefined && readsAs(this.snapshot, args);
-  }
 
   keyFor(args: readonly unknown[], compute: (args: readonly unknown[]) => string): string {
-    if (this.matches(args)) return this.key;
-    this.snapshot = this.primitives = undefined;
-    const key = compute(args); // throws for an unkeyable list, which is then never snapshotted
-    try {
-      const snapshot = snapshotArgs(args);
-      this.snapshot = snapshot;
-      if (snapshot !== undefined && primitivesButZero(args)) this.primitives = [...args];
-    } catch {
-      // a getter that throws: such lists build their key each time
-    }
+    if (this.image?.matches(args)) return this.key;
+    this.image = undefined;
+    const key = compute(args); // throws for an unkeyable list, which is then never imaged
+    this.image = ArgumentsImage.of(args);
     this.key = key;
-    this.generation++;
     return key;
   }
 
   clear(): void {
-    this.snapshot = this.primitives = undefined;
+    this.image = undefined;
     this.key = '';
-    this.generation++;
   }
 }
 
