@@ -176,16 +176,38 @@ export class ArgumentsImage {
  * memoized function: a repeated call costs a comparison instead of a key.
  */
 export class LastArgumentsKey {
-  /** The last list's image (undefined: not covered, or none yet) and key. */
+  /** The last list's image (undefined: not covered, skipped, or none yet) and key. */
   image: ArgumentsImage | undefined;
   key = '';
+  /** Whether a call reused the current image. */
+  private reused = false;
+  /** Images in a row that no call reused. */
+  private wasted = 0;
+  /** Calls left that make no image. */
+  private skip = 0;
 
   keyFor(args: readonly unknown[], compute: (args: readonly unknown[]) => string): string {
-    if (this.image?.matches(args)) return this.key;
-    this.image = undefined;
+    const image = this.image;
+    if (image !== undefined) {
+      if (image.matches(args)) {
+        this.reused = true;
+        return this.key;
+      }
+      this.image = undefined;
+      this.wasted = this.reused ? 0 : this.wasted + 1;
+      // Calls that rarely repeat the last list (many keys in turn) would pay for an image on
+      // every call and never use one: after two wasted images in a row, make none for a
+      // while, twice as long each time (at most MAX_SKIP calls), then try again.
+      if (this.wasted >= 2) this.skip = Math.min(2 ** this.wasted, MAX_SKIP);
+    }
     const key = compute(args); // throws for an unkeyable list, which is then never imaged
-    this.image = ArgumentsImage.of(args);
     this.key = key;
+    if (this.skip > 0) {
+      this.skip--;
+    } else {
+      this.image = ArgumentsImage.of(args);
+      this.reused = false;
+    }
     return key;
   }
 
@@ -194,6 +216,9 @@ export class LastArgumentsKey {
     this.key = '';
   }
 }
+
+/** The longest run of calls that make no image, once images went unused. */
+const MAX_SKIP = 256;
 
 /** Primitives, none of them a zero (=== cannot tell 0 from -0; the key does). */
 function primitivesButZero(args: readonly unknown[]): boolean {

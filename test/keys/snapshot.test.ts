@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { defaultKey } from '../../lib/keys';
-import { LastArgumentsKey, matchesSnapshot, snapshotArgs } from '../../lib/keys/snapshot';
+import { ArgumentsImage, LastArgumentsKey, matchesSnapshot, snapshotArgs } from '../../lib/keys/snapshot';
 
 /** The key LastArgumentsKey gives, or the code of the error it throws. */
 function keyOrRefusal(last: LastArgumentsKey, args: readonly unknown[]): string {
@@ -52,6 +52,21 @@ describe('LastArgumentsKey', () => {
     expect(last.keyFor([query(), 'x'], compute)).toBe(key);
     expect(last.keyFor([query(), 'x'], compute)).toBe(key);
     expect(compute).toHaveBeenCalledTimes(1);
+  });
+
+  it('stops imaging lists that never repeat, and takes it up again when they do', () => {
+    const last = new LastArgumentsKey();
+    const imaging = jest.spyOn(ArgumentsImage, 'of');
+    try {
+      for (let i = 0; i < 1000; i++) expect(last.keyFor([{ id: i }], defaultKey)).toBe(defaultKey([{ id: i }]));
+      expect(imaging.mock.calls.length).toBeLessThan(30);
+      const compute = jest.fn(defaultKey);
+      for (let i = 0; i < 1000; i++) expect(last.keyFor([{ id: 'same' }], compute)).toBe(defaultKey([{ id: 'same' }]));
+      // At most one skipped stretch (256 calls) builds the key, then the image answers.
+      expect(compute.mock.calls.length).toBeLessThanOrEqual(257);
+    } finally {
+      imaging.mockRestore();
+    }
   });
 
   it('sees a mutation of the very object it snapshotted', () => {
