@@ -150,7 +150,7 @@ export interface Verdict {
 }
 
 export function summaryTable(verdicts: Verdict[], quick: boolean): string {
-  const title = `Summary: memoir vs the targets of issues 2 and 3${quick ? ' (QUICK mode: indicative only)' : ''}`;
+  const title = `Summary: memoir vs the targets of issues 2, 3 and 18${quick ? ' (QUICK mode: indicative only)' : ''}`;
   const rows = verdicts.map((v) => [
     v.target,
     v.measured,

@@ -30,7 +30,13 @@ export interface MemoryCoreOptions {
   pinned?: boolean;
 }
 
-type Store = Map<string, Entry>;
+/**
+ * The entries of one cache name, and a revision bumped by every change to them, whichever
+ * core of the name made it: the engine reuses its last lookup while the revision stands.
+ */
+class Store extends Map<string, Entry> {
+  revision = 0;
+}
 
 /**
  * The stores of the process, by cache name (one set per process: both module copies of
@@ -44,7 +50,8 @@ interface MemoryStores {
   finalizer: FinalizationRegistry<string>;
 }
 
-const stores = processState<MemoryStores>('memory-stores', () => {
+// 'memory-stores' held plain Maps without a revision: a copy of memoir from before keeps its own.
+const stores = processState<MemoryStores>('memory-stores.v2', () => {
   const byName = new Map<string, WeakRef<Store>>();
   return {
     byName,
@@ -59,7 +66,7 @@ const stores = processState<MemoryStores>('memory-stores', () => {
 function storeFor(name: string, pinned: boolean): Store {
   let store = stores.pinned.get(name) ?? stores.byName.get(name)?.deref();
   if (!store) {
-    store = new Map();
+    store = new Store();
     stores.byName.set(name, new WeakRef(store));
     stores.finalizer.register(store, name);
   }
@@ -81,6 +88,7 @@ export function memoryOperations(name: string, copy: boolean, pinned = true): St
   function release(key: string, owner: string | undefined): void {
     const entry = store.get(key);
     if (owner === undefined || entry?.processing?.owner !== owner) return;
+    store.revision++;
     if (entry.completed) store.set(key, withoutMark(entry));
     else store.delete(key);
   }
@@ -95,6 +103,7 @@ export function memoryOperations(name: string, copy: boolean, pinned = true): St
     acquire(key, claim: Claim): AcquireOutcome {
       const entry = store.get(key);
       if (entry && !canAcquire(entry.processing, claim)) return { acquired: false, entry };
+      store.revision++;
       const mark = { owner: claim.owner, since: claim.now, leaseUntil: claim.leaseUntil };
       const next: Entry = entry
         ? { ...entry, processing: mark }
@@ -106,6 +115,7 @@ export function memoryOperations(name: string, copy: boolean, pinned = true): St
     renew(key, claim) {
       const entry = store.get(key);
       if (entry?.processing?.owner !== claim.owner) return false;
+      store.revision++;
       entry.processing = { ...entry.processing, leaseUntil: claim.leaseUntil };
       return true;
     },
@@ -127,19 +137,23 @@ export function memoryOperations(name: string, copy: boolean, pinned = true): St
       const entry: Entry = { value, time: options.time, completed: true };
       if (options.promised) entry.promised = true;
       if (otherMark) entry.processing = otherMark;
+      store.revision++;
       store.set(key, entry);
       return true;
     },
 
     delete(key) {
+      store.revision++;
       store.delete(key);
     },
 
     clear() {
+      store.revision++;
       store.clear();
     },
 
     clearBeingCalculated() {
+      store.revision++;
       for (const [key, entry] of store) {
         if (!entry.processing) continue;
         if (entry.completed) store.set(key, withoutMark(entry));
@@ -151,6 +165,7 @@ export function memoryOperations(name: string, copy: boolean, pinned = true): St
       let removed = 0;
       for (const [key, entry] of store) {
         if (entry.completed && entry.time < before) {
+          store.revision++;
           store.delete(key);
           removed++;
         }
@@ -165,8 +180,13 @@ export function memoryOperations(name: string, copy: boolean, pinned = true): St
 }
 
 export function createMemoryCore(name: string, options: MemoryCoreOptions = {}): Core {
-  const sync = memoryOperations(name, options.copy ?? false, options.pinned ?? true);
-  return { name, sync, nonBlocking: true, ...asyncFromSync(sync) };
+  const copy = options.copy ?? false;
+  const pinned = options.pinned ?? true;
+  const sync = memoryOperations(name, copy, pinned);
+  const core: Core = { name, sync, nonBlocking: true, ...asyncFromSync(sync) };
+  // Hits hand out the stored value itself only without `copy`: only then may a lookup be reused.
+  if (!copy) (core as { changes?: Core['changes'] }).changes = storeFor(name, pinned);
+  return core;
 }
 
 /**

@@ -162,6 +162,13 @@ export interface Core extends StoreOperations<'async'> {
    * while sync functions still get no sync operations (the core keeps `sync` undefined).
    */
   peek?(key: string): Entry | undefined | typeof WOULD_WAIT;
+  /**
+   * A counter bumped by every change to this namespace's entries, by any core or process that
+   * can change them. Offered only by cores whose sync `get` does no I/O and returns the stored
+   * entry itself (memory without `copy`): while the revision stands, the engine answers a
+   * repeated call from its last lookup of the key, without another `get`.
+   */
+  readonly changes?: { readonly revision: number };
   /** Directory of the entries for file-backed cores; undefined otherwise. */
   readonly path?: string;
   /**

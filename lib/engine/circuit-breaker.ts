@@ -19,6 +19,14 @@ export class CircuitBreaker {
   private probing = false;
   private retryAt = 0;
 
+  /** `onFailure` hears of every failure (the engine drops the hit it would otherwise repeat). */
+  constructor(private readonly onFailure?: () => void) {}
+
+  /** No incident: the backend answered last time (a read-only check, unlike `admits`). */
+  get healthy(): boolean {
+    return !this.incident;
+  }
+
   /** May this call use the backend? False while an incident lasts, except for one probe per retry interval. */
   admits(): boolean {
     if (!this.incident) return true;
@@ -36,6 +44,7 @@ export class CircuitBreaker {
   failed(): boolean {
     const starts = !this.incident;
     this.incident = true;
+    this.onFailure?.();
     this.probing = false;
     this.retryAt = elapsed() + BACKEND_RETRY_MS;
     return starts;

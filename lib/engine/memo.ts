@@ -11,7 +11,7 @@ import type { CallSite, MemoHost } from './host';
 import { KeyFences } from './key-fences';
 import { remember } from './open-cores';
 import { SingleFlight } from './single-flight';
-import { defaultKey, type KeyContext, methodKey, normalizeArgs, PrimitiveKeyCache } from '../keys';
+import { type ArgumentsImage, defaultKey, type KeyContext, LastArgumentsKey, methodKey, normalizeArgs, PrimitiveKeyCache } from '../keys';
 import type { CachedOptions, CallOptions } from '../options';
 import { type CallPolicy, callPolicy, resolveSettings, type Settings } from '../config';
 import type { CacheStats } from './stats';
@@ -46,11 +46,30 @@ export class Memo implements MemoHost {
   /** Its registration in a manager, which may hold it weakly: the engine keeps it alive. */
   registration: object | undefined;
   readonly fences = new KeyFences();
-  readonly breaker = new CircuitBreaker();
+  readonly breaker = new CircuitBreaker(() => this.forgetHit());
   private readonly refreshing = new Set<string>();
   private clearing: Promise<void> | undefined;
   private lastCleanup = Number.NEGATIVE_INFINITY;
   private readonly primitiveKeys = new PrimitiveKeyCache();
+  private readonly lastArguments = new LastArgumentsKey();
+  private readonly computeKey = (args: readonly unknown[]) => this.primitiveKeys.keyFor(args, defaultKey);
+  /** Held here: read on every call, and an imported binding can cost a getter call per read. */
+  private readonly config = configState;
+  /**
+   * The last hit answered from a core that offers `changes` (memory), with the default policy:
+   * while its core's revision stands and the entry is still fresh, arguments that read the
+   * same get the same answer without a key or a lookup. hitImage undefined: none.
+   */
+  private hitChanges: { readonly revision: number } = { revision: -1 };
+  private hitRevision = 0;
+  /** What the arguments of the remembered hit read as (their key was the hit's). */
+  private hitImage: ArgumentsImage | undefined;
+  /** The entry's time, and how long it is fresh (the rule of freshness(), for a completed entry). */
+  private hitTime = 0;
+  private hitFreshFor = 0;
+  private hitAnswer: unknown;
+  /** Hits answered by the repeated-hit path, which counts them here and emits nothing (no onEvent there). */
+  private repeatedHits = 0;
 
   constructor(
     readonly fn: AnyFunction,
@@ -78,7 +97,28 @@ export class Memo implements MemoHost {
   // ── the call ────────────────────────────────────────────────────────────────────────────
 
   call(self: unknown, args: readonly unknown[], callOptions?: CallOptions): unknown {
-    if (this.settingsVersion !== configState.version) this.refreshSettings();
+    // The repeated hit, kept small so that it inlines: the arguments read as the last call's
+    // (default keys), that call's key was a hit, nothing changed in the store since (its
+    // revision), the entry is still fresh by the function's clock, and the call has the
+    // default policy under the same settings. (A backend failure forgets the hit.) Anything
+    // else takes the whole path below.
+    const image = this.hitImage;
+    if (
+      image !== undefined &&
+      callOptions === undefined &&
+      this.settingsVersion === this.config.version &&
+      this.hitChanges.revision === this.hitRevision &&
+      image.matches(args) &&
+      (this.hitFreshFor === Number.POSITIVE_INFINITY || this.settings.clock() - this.hitTime <= this.hitFreshFor)
+    ) {
+      this.repeatedHits++;
+      return this.hitAnswer;
+    }
+    return this.callThrough(self, args, callOptions);
+  }
+
+  private callThrough(self: unknown, args: readonly unknown[], callOptions: CallOptions | undefined): unknown {
+    if (this.settingsVersion !== this.config.version) this.refreshSettings();
     if (!this.enabled || callOptions?.skipCache) return this.fn.apply(self, args as unknown[]);
     let key: string;
     try {
@@ -97,10 +137,19 @@ export class Memo implements MemoHost {
     if (this.isAsync === true || sync === undefined) {
       // Hit fast path for cores whose sync reads do no I/O (memory).
       if (core.nonBlocking && sync && !policy.overwrite && this.clearing === undefined) {
-        const entry = sync.get(key);
+        const revision = core.changes?.revision;
+        let entry: Entry | undefined;
+        try {
+          entry = sync.get(key);
+        } catch (failure) {
+          // Through the promise, like every other failure of an async call.
+          return this.callAsync(key, policy, { self, args }, { failure });
+        }
         if (freshness(entry, policy, this.settings.clock) === FRESH) {
           this.record.hit(key, policy);
-          return Promise.resolve(entry!.value);
+          const answer = Promise.resolve(entry!.value);
+          if (revision !== undefined && policy === this.defaultPolicy) this.rememberHit(key, core, revision, entry!, answer);
+          return answer;
         }
         return this.callAsync(key, policy, { self, args }, { entry });
       }
@@ -111,10 +160,13 @@ export class Memo implements MemoHost {
     let prefetched: Prefetched | undefined;
     if (!policy.overwrite) {
       try {
+        const revision = core.changes?.revision;
         const entry = sync.get(key);
         if (freshness(entry, policy, this.settings.clock) === FRESH) {
           this.record.hit(key, policy);
-          return this.answer(entry!);
+          const answer = this.answer(entry!);
+          if (revision !== undefined && policy === this.defaultPolicy) this.rememberHit(key, core, revision, entry!, answer);
+          return answer;
         }
         prefetched = { entry };
       } catch {
@@ -169,6 +221,31 @@ export class Memo implements MemoHost {
     return driveAsync(this, callFlow(this, key, policy, site, prefetched), site);
   }
 
+  /**
+   * Remembers a hit for the repeated-hit path of `call`: only for default keys (a hashFunc or
+   * a method's instance may key the same arguments differently from one call to the next), not
+   * with cleanupStale (its sweep runs from the call path) or onEvent (every hit is an event),
+   * nor for a core that copies values (it offers no `changes`).
+   */
+  private rememberHit(key: string, core: Core, revision: number, entry: Entry, answer: unknown): void {
+    const { settings } = this;
+    if (!this.breaker.healthy || settings.cleanupStale || settings.onEvent !== undefined || settings.hashFunc !== undefined || this.instanceKey !== undefined) return;
+    // keyFor just gave `key` for these arguments: the last-arguments image is theirs.
+    const image = this.lastArguments.image;
+    if (image === undefined || this.lastArguments.key !== key) return;
+    this.hitImage = image;
+    this.hitFreshFor = this.defaultPolicy.freshFor;
+    this.hitChanges = core.changes!;
+    this.hitRevision = revision;
+    this.hitTime = entry.time;
+    this.hitAnswer = answer;
+  }
+
+  private forgetHit(): void {
+    this.hitImage = undefined;
+    this.hitAnswer = undefined;
+  }
+
   keyFor(args: readonly unknown[], self?: unknown): string {
     const { hashFunc } = this.settings;
     if (hashFunc) {
@@ -179,7 +256,7 @@ export class Memo implements MemoHost {
       }
       return key;
     }
-    if (this.instanceKey === undefined) return this.primitiveKeys.keyFor(args, defaultKey);
+    if (this.instanceKey === undefined) return this.lastArguments.keyFor(args, this.computeKey);
     return methodKey(this.instanceKey(self), args);
   }
 
@@ -220,13 +297,23 @@ export class Memo implements MemoHost {
     const self = new WeakRef<Memo>(this);
     remember(this.openedCore, () => {
       const memo = self.deref();
-      if (memo) memo.openedCore = undefined;
+      if (memo) {
+        memo.openedCore = undefined;
+        memo.forgetHit();
+      }
     });
     return this.openedCore;
   }
 
   learnAsync(): void {
+    this.becomeAsync();
+  }
+
+  /** From now on calls answer with promises: a remembered plain answer no longer fits. */
+  private becomeAsync(): void {
+    if (this.isAsync === true) return;
     this.isAsync = true;
+    this.forgetHit();
   }
 
   returnsPromise(): boolean {
@@ -236,7 +323,7 @@ export class Memo implements MemoHost {
   answer(entry: Entry): unknown {
     // The `async` option, when given, overrides what the entry says.
     if (!entry.promised || this.isAsync === false) return entry.value;
-    this.isAsync = true;
+    this.becomeAsync();
     return Promise.resolve(entry.value);
   }
 
@@ -268,6 +355,7 @@ export class Memo implements MemoHost {
   fence(): void {
     this.epoch++;
     this.inFlight.forgetAll();
+    this.forgetHit();
   }
 
   /**
@@ -371,7 +459,8 @@ export class Memo implements MemoHost {
   }
 
   stats(): CacheStats {
-    return { ...this.record.counters };
+    const counters = this.record.counters;
+    return { ...counters, hits: counters.hits + this.repeatedHits };
   }
 
   // ── settings ────────────────────────────────────────────────────────────────────────────
@@ -382,7 +471,8 @@ export class Memo implements MemoHost {
     this.settings = resolveSettings(this.options, params);
     this.record.settings = this.settings;
     this.defaultPolicy = callPolicy(this.settings, undefined);
-    this.settingsVersion = configState.version;
+    this.settingsVersion = this.config.version;
+    this.forgetHit(); // remembered under the old policy
   }
 
 }

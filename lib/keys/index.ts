@@ -1,3 +1,4 @@
 export * from './default-key';
 export { MAX_DEPTH, memoirKey } from './encoder';
 export * from './primitive-cache';
+export * from './snapshot';

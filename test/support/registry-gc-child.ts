@@ -62,8 +62,8 @@ function registries() {
   return {
     managerNames: manager.cacheNames().length,
     // null where there is no such registry to look at (a memoir without process state)
-    memoryStores: state?.['memory-stores']?.byName.size ?? null,
-    pinnedStores: state?.['memory-stores']?.pinned.size ?? null,
+    memoryStores: state?.['memory-stores.v2']?.byName.size ?? null,
+    pinnedStores: state?.['memory-stores.v2']?.pinned.size ?? null,
   };
 }
 
