@@ -26,7 +26,7 @@ import { type RedisBenchResult, redisVerdicts } from './redis';
 import { sqlVerdicts } from './sql';
 import { structuresVerdicts } from './structures';
 import { type Peer, PEERS } from './peers';
-import { CASES, prepare } from './peers/cases';
+import { CASES, DISTINCT, prepare } from './peers/cases';
 import { A, B, EXPECTED_PRIMITIVES, makeSlowBody } from './peers/workload';
 import {
   type CaseId,
@@ -60,16 +60,19 @@ const STAMPEDE_CAP_MS = quick ? 1000 : 5000;
 async function runHitCases(peers: Peer[]): Promise<{ rows: HitRow[]; baselineNs: number }> {
   const key = `${A}:${B}`;
   const map = new Map([[key, EXPECTED_PRIMITIVES]]);
+  const distinctKeys = Array.from({ length: DISTINCT }, (_, i) => `${i}:${B}`);
+  const distinctMap = new Map(distinctKeys.map((k, i) => [k, i * 31 + B.length]));
   const rows: HitRow[] = [];
   let baselineNs = Number.NaN;
   for (const c of CASES) {
     console.log(heading(c.title));
     const caseRows: HitRow[] = [{ case: c.id, library: '(baseline) Map.get' }];
-    const subjects: Subject[] = [{ sync: true, call: () => map.get(key) }];
+    const get = c.distinct ? (i: number) => distinctMap.get(distinctKeys[i % DISTINCT]) : () => map.get(key);
+    const subjects: Subject[] = [{ sync: true, call: get }];
     if (!c.sync) {
       // What any async API pays before doing anything: one await of a ready value.
       caseRows.push({ case: c.id, library: '(floor) await async Map.get' });
-      subjects.push({ sync: false, call: async () => map.get(key) });
+      subjects.push({ sync: false, call: async (i) => get(i) });
     }
     for (const peer of peers) {
       const prepared = await prepare(peer, c);
@@ -103,7 +106,7 @@ async function runStampedes(peers: Peer[]): Promise<StampedeRow[]> {
   const rows: StampedeRow[] = [];
   for (const peer of peers) {
     const ok = makeSlowBody(STAMPEDE_BODY_MS, false);
-    const okFn = peer.async(ok.fn, 'primitives');
+    const okFn = peer.async(ok.fn, 'primitives', 1);
     const resolve = await stampede(
       () => okFn(A, B),
       () => ok.runs,
@@ -111,7 +114,7 @@ async function runStampedes(peers: Peer[]): Promise<StampedeRow[]> {
       STAMPEDE_CAP_MS,
     );
     const bad = makeSlowBody(STAMPEDE_BODY_MS, true);
-    const badFn = peer.async(bad.fn, 'primitives');
+    const badFn = peer.async(bad.fn, 'primitives', 1);
     const reject = await stampede(
       () => badFn(A, B),
       () => bad.runs,

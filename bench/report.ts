@@ -81,7 +81,13 @@ export function renderResult(result: unknown): string {
   return formatCell(result);
 }
 
-export type CaseId = 'sync-primitives' | 'async-primitives' | 'async-object' | 'sync-object';
+export type CaseId =
+  | 'sync-primitives'
+  | 'async-primitives'
+  | 'async-object'
+  | 'sync-object'
+  | 'sync-distinct'
+  | 'async-distinct';
 
 export interface HitRow {
   case: CaseId;

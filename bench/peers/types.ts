@@ -21,9 +21,12 @@ export interface Peer {
    * Memoizes a sync function so it stays sync. Absent when the library has no sync path.
    * Every call returns an independent cache.
    */
-  sync?(fn: AnySync, shape: Shape): AnySync;
-  /** Memoizes an async function; every call returns an independent cache. */
-  async(fn: AnyAsync, shape: Shape): AnyAsync;
+  sync?(fn: AnySync, shape: Shape, entries: number): AnySync;
+  /**
+   * Memoizes an async function; every call returns an independent cache. `entries`: how many
+   * distinct arguments it will be called with, for libraries whose cache must be sized.
+   */
+  async(fn: AnyAsync, shape: Shape, entries: number): AnyAsync;
   /** Releases timers and handles the adapter created, so the process can exit. */
   close?(): Promise<void>;
 }
