@@ -85,8 +85,10 @@ describe('benchmark harness (quick mode)', () => {
   it('measures memoir in every hit case (its hits really are hits)', () => {
     const memoirRows = report.hits.filter((row) => row.library === 'memoir');
     expect(memoirRows.map((row) => row.case).sort()).toEqual([
+      'async-distinct',
       'async-object',
       'async-primitives',
+      'sync-distinct',
       'sync-object',
       'sync-primitives',
     ]);
