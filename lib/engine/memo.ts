@@ -124,8 +124,7 @@ export class Memo implements MemoHost {
       this.repeatedHits++;
       return this.hitAnswer;
     }
-    if (this.leafChanges !== undefined && callOptions === undefined) return this.generalHit(self, args);
-    return this.callThrough(self, args, callOptions);
+    return this.leafChanges !== undefined && callOptions === undefined ? this.generalHit(self, args) : this.callThrough(self, args, callOptions);
   }
 
   /**
