@@ -145,6 +145,12 @@ export class Memo implements MemoHost {
       this.repeatedHits++;
       return leaf.answer;
     }
+    // A note the store has moved past lets go of its answer now (the call notes it again if
+    // it hits), rather than keeping a value the store may no longer hold.
+    if (leaf !== undefined && leaf.revision !== this.leafChanges!.revision) {
+      leaf.revision = -1;
+      leaf.answer = undefined;
+    }
     return this.callThrough(self, args, undefined);
   }
 
