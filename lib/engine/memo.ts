@@ -11,7 +11,7 @@ import type { CallSite, MemoHost } from './host';
 import { KeyFences } from './key-fences';
 import { remember } from './open-cores';
 import { SingleFlight } from './single-flight';
-import { type ArgumentsImage, defaultKey, type KeyContext, LastArgumentsKey, methodKey, normalizeArgs, PrimitiveKeyCache } from '../keys';
+import { type ArgumentsImage, defaultKey, type KeyContext, type KeyLeaf, LastArgumentsKey, methodKey, normalizeArgs, PrimitiveKeyCache } from '../keys';
 import type { CachedOptions, CallOptions } from '../options';
 import { type CallPolicy, callPolicy, resolveSettings, type Settings } from '../config';
 import type { CacheStats } from './stats';
@@ -68,7 +68,17 @@ export class Memo implements MemoHost {
   private hitTime = 0;
   private hitFreshFor = 0;
   private hitAnswer: unknown;
-  /** Hits answered by the repeated-hit path, which counts them here and emits nothing (no onEvent there). */
+  /**
+   * The general hit path: while set (the core's `changes`), hits noted in the primitive-key
+   * trie's leaves may be answered from there, each while its core's revision stands and its
+   * entry is fresh. Set by a noted hit, unset (and the notes dropped) by forgetHit.
+   */
+  private leafChanges: { readonly revision: number } | undefined;
+  /** The leaf the general path answered last: the same again is left to the repeated-hit path. */
+  private lastLeaf: KeyLeaf | undefined;
+  /** How long an entry is fresh under the default policy (freshness()'s rule, for a completed entry). */
+  private defaultFreshFor = 0;
+  /** Hits answered by the repeated-hit and general paths, which count them here and emit nothing (no onEvent there). */
   private repeatedHits = 0;
 
   constructor(
@@ -114,7 +124,34 @@ export class Memo implements MemoHost {
       this.repeatedHits++;
       return this.hitAnswer;
     }
-    return this.callThrough(self, args, callOptions);
+    return this.leafChanges !== undefined && callOptions === undefined ? this.generalHit(self, args) : this.callThrough(self, args, callOptions);
+  }
+
+  /**
+   * The general hit: the arguments are primitives whose key the trie remembers, and its leaf
+   * noted a hit on that key under the current settings (notes are dropped when they change),
+   * the core's revision still the one of that hit, and the entry still fresh.
+   */
+  private generalHit(self: unknown, args: readonly unknown[]): unknown {
+    const leaf = this.primitiveKeys.find(args);
+    if (
+      leaf !== undefined &&
+      leaf.revision === this.leafChanges!.revision &&
+      leaf !== this.lastLeaf &&
+      this.settingsVersion === this.config.version &&
+      (this.defaultFreshFor === Number.POSITIVE_INFINITY || this.settings.clock() - leaf.time <= this.defaultFreshFor)
+    ) {
+      this.lastLeaf = leaf;
+      this.repeatedHits++;
+      return leaf.answer;
+    }
+    // A note the store has moved past lets go of its answer now (the call notes it again if
+    // it hits), rather than keeping a value the store may no longer hold.
+    if (leaf !== undefined && leaf.revision !== this.leafChanges!.revision) {
+      leaf.revision = -1;
+      leaf.answer = undefined;
+    }
+    return this.callThrough(self, args, undefined);
   }
 
   private callThrough(self: unknown, args: readonly unknown[], callOptions: CallOptions | undefined): unknown {
@@ -230,6 +267,15 @@ export class Memo implements MemoHost {
   private rememberHit(key: string, core: Core, revision: number, entry: Entry, answer: unknown): void {
     const { settings } = this;
     if (!this.breaker.healthy || settings.cleanupStale || settings.onEvent !== undefined || settings.hashFunc !== undefined || this.instanceKey !== undefined) return;
+    // The trie's leaf of this key (keyFor may have answered from the last-arguments image, so
+    // the leaf last met is checked to be this key's): noted for the general hit path.
+    const leaf = this.primitiveKeys.lastLeaf;
+    if (leaf !== undefined && leaf.key === key) {
+      leaf.revision = revision;
+      leaf.time = entry.time;
+      leaf.answer = answer;
+      this.leafChanges = core.changes!;
+    }
     // keyFor just gave `key` for these arguments: the last-arguments image is theirs.
     const image = this.lastArguments.image;
     if (image === undefined || this.lastArguments.key !== key) return;
@@ -244,6 +290,13 @@ export class Memo implements MemoHost {
   private forgetHit(): void {
     this.hitImage = undefined;
     this.hitAnswer = undefined;
+    if (this.leafChanges !== undefined) {
+      // The notes were taken under what just changed; the keys are dropped with them (the
+      // trie has no cheaper way to forget), and are made again as they are met.
+      this.leafChanges = undefined;
+      this.lastLeaf = undefined;
+      this.primitiveKeys.clear();
+    }
   }
 
   keyFor(args: readonly unknown[], self?: unknown): string {
@@ -471,6 +524,7 @@ export class Memo implements MemoHost {
     this.settings = resolveSettings(this.options, params);
     this.record.settings = this.settings;
     this.defaultPolicy = callPolicy(this.settings, undefined);
+    this.defaultFreshFor = this.defaultPolicy.freshFor;
     this.settingsVersion = this.config.version;
     this.forgetHit(); // remembered under the old policy
   }

@@ -63,4 +63,26 @@ describe('PrimitiveKeyCache', () => {
     cache.keyFor([0], compute); // forgotten when the 11th key cleared the cache
     expect(compute).toHaveBeenCalledTimes(12);
   });
+
+  it('finds the leaf of a list it keyed, by its key, and nothing for a list it did not', () => {
+    const cache = new PrimitiveKeyCache();
+    const keyOf = (args: unknown[]) => cache.keyFor(args, defaultKey);
+    const lists: unknown[][] = [[], [1], [0], [-0], [NaN], [7, 'user'], [-0, 'user'], [1, null, true], ['a', undefined]];
+    for (const args of lists) {
+      const key = keyOf(args);
+      expect(cache.lastLeaf?.key).toBe(key);
+      expect(cache.find(args)).toBe(cache.lastLeaf);
+    }
+    expect(cache.find([0, 'user'])).toBeUndefined(); // only -0 was keyed with 'user'
+    expect(cache.find([7, 'user'])?.key).toBe(defaultKey([7, 'user']));
+    expect(cache.find(['a'])).toBe(cache.find(['a', undefined]));
+    expect(cache.find([8, 'user'])).toBeUndefined();
+    expect(cache.find([{ a: 1 }])).toBeUndefined();
+    expect(cache.find([1, 2, 3, 4])).toBeUndefined();
+    keyOf([{ a: 1 }]);
+    expect(cache.lastLeaf).toBeUndefined(); // an object list has no leaf
+    cache.clear();
+    expect(cache.find([7, 'user'])).toBeUndefined();
+    expect(cache.find([])).toBeUndefined();
+  });
 });
