@@ -32,11 +32,17 @@ function median(samples: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/**
+ * How long an operation is called before it is timed: a hundred calls left a cached() hit at
+ * twice its settled cost now and then (the JIT had not finished with the engine's paths).
+ */
+const WARMUP_MS = 30;
+
 /** Median per-operation time of `op`, measured in batches so timer overhead stays out. */
 function measureSync(op: (i: number) => void, batches = 15, batch = 100): number {
-  for (let i = 0; i < batch; i++) op(i); // warm-up
-  const samples: number[] = [];
   let i = 0;
+  for (const started = now(); i < batch || now() - started < WARMUP_MS * 1000; ) op(i++);
+  const samples: number[] = [];
   for (let b = 0; b < batches; b++) {
     const start = now();
     for (let n = 0; n < batch; n++) op(i++);
@@ -46,9 +52,9 @@ function measureSync(op: (i: number) => void, batches = 15, batch = 100): number
 }
 
 async function measureAsync(op: (i: number) => Promise<unknown>, batches = 15, batch = 100) {
-  for (let i = 0; i < batch; i++) await op(i);
-  const samples: number[] = [];
   let i = 0;
+  for (const started = now(); i < batch || now() - started < WARMUP_MS * 1000; ) await op(i++);
+  const samples: number[] = [];
   for (let b = 0; b < batches; b++) {
     const start = now();
     for (let n = 0; n < batch; n++) await op(i++);
