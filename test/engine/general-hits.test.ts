@@ -1,7 +1,7 @@
 import { cached } from '../../lib/cached';
 import { disableCaching, enableCaching, resetGlobalParams, setGlobalParams } from '../../lib/config/global-params';
 import { getCacheManager } from '../../lib/manager';
-import { manualClock, uniqueName } from '../support/engine-helpers';
+import { counter, manualClock, uniqueName } from '../support/engine-helpers';
 
 /**
  * The general hit path of the engine (Memo.call): a call on primitive arguments whose key the
@@ -14,12 +14,6 @@ afterEach(() => {
   resetGlobalParams();
   jest.useRealTimers();
 });
-
-function counter<A extends unknown[]>(body: (...args: A) => unknown = (...args) => JSON.stringify(args)) {
-  let runs = 0;
-  const fn = (...args: A) => `${String(body(...args))}#${++runs}`;
-  return { fn, runs: () => runs };
-}
 
 /** Calls f on each argument list in turn, `rounds` times over. */
 function turn<A extends unknown[]>(f: (...args: A) => unknown, lists: A[], rounds = 3): unknown[] {

@@ -3,7 +3,7 @@ import { disableCaching, enableCaching, resetGlobalParams, setGlobalParams } fro
 import type { Core, StoreOperations } from '../../lib/contract/core';
 import { createMemoryCore } from '../../backends/memory';
 import { getCacheManager } from '../../lib/manager';
-import { manualClock, recordingLogger, uniqueName } from '../support/engine-helpers';
+import { counter, manualClock, recordingLogger, uniqueName } from '../support/engine-helpers';
 
 /**
  * The repeated-hit path of the engine (Memo.call): a call whose arguments read as the last
@@ -14,12 +14,6 @@ afterEach(() => {
   resetGlobalParams();
   jest.useRealTimers();
 });
-
-function counter<A extends unknown[]>(body: (...args: A) => unknown = (...args) => JSON.stringify(args)) {
-  let runs = 0;
-  const fn = (...args: A) => `${String(body(...args))}#${++runs}`;
-  return { fn, runs: () => runs };
-}
 
 describe('repeated hits on the memory backend', () => {
   test('a mutated object argument is a new key, not the last hit', () => {

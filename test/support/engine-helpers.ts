@@ -27,12 +27,12 @@ export function offsetClock(): ManualClock {
   };
 }
 
-let counter = 0;
+let namesGiven = 0;
 
 /** A cache name no other test in this process uses (memory stores are shared by name). */
 export function uniqueName(label: string): string {
-  counter++;
-  return `${label}-${counter}`;
+  namesGiven++;
+  return `${label}-${namesGiven}`;
 }
 
 /** Lets queued setImmediate callbacks (background refreshes, cleanups) and their promises run. */
@@ -74,4 +74,11 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** A body that answers `<what body returns>#<its run number>`, so a test sees which run answered. */
+export function counter<A extends unknown[]>(body: (...args: A) => unknown = (...args) => JSON.stringify(args)) {
+  let runs = 0;
+  const fn = (...args: A) => `${String(body(...args))}#${++runs}`;
+  return { fn, runs: () => runs };
 }
