@@ -64,9 +64,8 @@ export class Memo implements MemoHost {
   private hitRevision = 0;
   /** What the arguments of the remembered hit read as (their key was the hit's). */
   private hitImage: ArgumentsImage | undefined;
-  /** The entry's time, and how long it is fresh (the rule of freshness(), for a completed entry). */
+  /** The entry's time (fresh while defaultFreshFor has not passed since). */
   private hitTime = 0;
-  private hitFreshFor = 0;
   private hitAnswer: unknown;
   /**
    * The general hit path: while set (the core's `changes`), hits noted in the primitive-key
@@ -119,7 +118,7 @@ export class Memo implements MemoHost {
       this.settingsVersion === this.config.version &&
       this.hitChanges.revision === this.hitRevision &&
       image.matches(args) &&
-      (this.hitFreshFor === Number.POSITIVE_INFINITY || this.settings.clock() - this.hitTime <= this.hitFreshFor)
+      this.freshSince(this.hitTime)
     ) {
       this.repeatedHits++;
       return this.hitAnswer;
@@ -139,7 +138,7 @@ export class Memo implements MemoHost {
       leaf.revision === this.leafChanges!.revision &&
       leaf !== this.lastLeaf &&
       this.settingsVersion === this.config.version &&
-      (this.defaultFreshFor === Number.POSITIVE_INFINITY || this.settings.clock() - leaf.time <= this.defaultFreshFor)
+      this.freshSince(leaf.time)
     ) {
       this.lastLeaf = leaf;
       this.repeatedHits++;
@@ -152,6 +151,11 @@ export class Memo implements MemoHost {
       leaf.answer = undefined;
     }
     return this.callThrough(self, args, undefined);
+  }
+
+  /** Whether a completed entry stored at `time` is still fresh under the default policy (freshness()'s rule). */
+  private freshSince(time: number): boolean {
+    return this.defaultFreshFor === Number.POSITIVE_INFINITY || this.settings.clock() - time <= this.defaultFreshFor;
   }
 
   private callThrough(self: unknown, args: readonly unknown[], callOptions: CallOptions | undefined): unknown {
@@ -280,7 +284,6 @@ export class Memo implements MemoHost {
     const image = this.lastArguments.image;
     if (image === undefined || this.lastArguments.key !== key) return;
     this.hitImage = image;
-    this.hitFreshFor = this.defaultPolicy.freshFor;
     this.hitChanges = core.changes!;
     this.hitRevision = revision;
     this.hitTime = entry.time;
