@@ -6,6 +6,11 @@
 export interface TimingConfig {
   /** Minimum time spent calling before measuring, so the JIT has settled. */
   warmupMs: number;
+  /**
+   * Minimum calls before measuring, for subjects so slow (a round trip each) that warmupMs
+   * passes before V8 has optimized the code around them.
+   */
+  warmupCalls?: number;
   /** Target length of one timed batch; the batch size is calibrated from the warm-up. */
   batchMs: number;
   /** Timed batches; the median batch is reported. */
@@ -72,10 +77,12 @@ async function calibrate(subject: Subject, config: TimingConfig): Promise<number
   let calls = 64;
   let elapsed = 0;
   let spent = 0;
+  let made = 0;
   for (;;) {
     elapsed = await batch(subject, calls);
     spent += elapsed;
-    if (spent >= config.warmupMs * 1e6) break;
+    made += calls;
+    if (spent >= config.warmupMs * 1e6 && made >= (config.warmupCalls ?? 0)) break;
     calls *= 2;
   }
   const perCall = Math.max(elapsed / calls, 0.1);

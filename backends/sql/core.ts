@@ -10,7 +10,6 @@ import {
   type WriteResult,
 } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
-import { withTimeout } from '../../lib/util';
 import type { SqlConnection } from './connection';
 import { decodeRow, Unreadable } from './entries';
 import { backendError, isLostConnection } from './faults';
@@ -26,17 +25,10 @@ import { fromStored, toStored } from './stored-text';
  * the mark. Async only: a sync function on this backend returns a Promise.
  *
  * Server errors reject with MemoirError 'BACKEND_ERROR' (a statement that does not answer
- * within `timeout` too); whether the call then fails or runs uncached is the engine's policy.
+ * within `timeout` too: the connection bounds each one); whether the call then fails or runs
+ * uncached is the engine's policy.
  */
 const ATTEMPTS_WHEN_ENTRY_VANISHES = 3;
-
-type Bounded = <R>(work: Promise<R>) => Promise<R>;
-
-/** The clock offset: a plain number once measured (awaiting a number costs no round trip). */
-function offsetOf(connection: SqlConnection, bounded: Bounded): number | Promise<number> {
-  const offset = connection.clockOffset();
-  return typeof offset === 'number' ? offset : bounded(offset);
-}
 
 export function createSqlCore(spec: CoreSpec): Core {
   const settings = readSettings(spec.options);
@@ -56,24 +48,12 @@ export function createSqlCore(spec: CoreSpec): Core {
   const where = (connection: SqlConnection) => `${connection.location} (table ${table.name})`;
 
   /**
-   * Bounds one statement by `timeout` (one deadline sweeper for all of them, no timer each).
-   * SQLite runs in-process and bounds its own lock waits.
-   */
-  const boundedOn =
-    (current: SqlConnection, operation: string): Bounded =>
-    (work) =>
-      current.inProcess
-        ? work
-        : withTimeout(work, timeoutMs, () => `${current.location}: ${operation}`);
-
-  /**
    * Runs one operation: its statements, the table's creation on first use and the clock
-   * offset each wait at most `timeout`; every failure becomes a BACKEND_ERROR. No async
-   * function of its own: a hit pays for the statement's promise and one handler, nothing more.
+   * offset (each statement waits at most `timeout`); every failure becomes a BACKEND_ERROR.
    */
   function run<T>(
     operation: string,
-    body: (statements: Statements, bounded: Bounded, connection: SqlConnection) => Promise<T>,
+    body: (statements: Statements, connection: SqlConnection) => Promise<T>,
     attempt = 1,
   ): Promise<T> {
     if (closed)
@@ -82,14 +62,13 @@ export function createSqlCore(spec: CoreSpec): Core {
       );
     if (badName) return Promise.reject(badName);
     const current = connection();
-    const bounded = boundedOn(current, operation);
     let work: Promise<T>;
     try {
       const ready = current.statements(table);
       work =
         ready instanceof Promise
-          ? bounded(ready).then((statements) => body(statements, bounded, current))
-          : body(ready, bounded, current);
+          ? ready.then((statements) => body(statements, current))
+          : body(ready, current);
     } catch (error) {
       work = Promise.reject(error);
     }
@@ -160,31 +139,38 @@ export function createSqlCore(spec: CoreSpec): Core {
       return Promise.reject(error);
     }
     const stored = toStored(key);
-    const body = (statements: Statements, bounded: Bounded, current: SqlConnection) => {
-      const offset = current.clockOffset();
-      const read = bounded(statements.get(func, stored));
-      if (typeof offset === 'number')
-        return read.then((found) => entryOf(key, found, offset, current));
-      return Promise.all([read, bounded(offset)]).then(([found, wallOffset]) =>
-        entryOf(key, found, wallOffset, current),
-      );
-    };
-    // A hit once the table and the clock offset are known: the statement's promise and one
+    // A hit, once the table and the clock offset are known: the statement's promise and one
     // handler for its outcome, nothing else.
-    // (The offset is asked for only once the table is there: a measurement started here would
-    // otherwise fail unobserved while the table's creation fails first.)
+    // (The offset is asked for only once the table is there: a measurement started earlier
+    // would fail unobserved while the table's creation fails first.)
     const current = closed || badName ? undefined : connection();
     const statements = current?.statements(table);
     if (current && statements && !(statements instanceof Promise)) {
       const offset = current.clockOffset();
       if (typeof offset === 'number') {
-        return boundedOn(current, 'get')(statements.get(func, stored)).then(
+        return statements.get(func, stored).then(
           (found) => entryOf(key, found, offset, current),
-          (error: unknown) => retryOrFail(error, current, 1, () => run('get', body, 2), 'get'),
+          (error: unknown) =>
+            retryOrFail(error, current, 1, () => readThrough(key, stored, 2), 'get'),
         );
       }
     }
-    return run('get', body);
+    return readThrough(key, stored, 1);
+  }
+
+  /** `get` by the whole way: the table created and the clock offset measured if need be. */
+  function readThrough(key: string, stored: string, attempt: number): Promise<Entry | undefined> {
+    return run(
+      'get',
+      async (statements, current) => {
+        const [found, wallOffset] = await Promise.all([
+          statements.get(func, stored),
+          current.clockOffset(),
+        ]);
+        return entryOf(key, found, wallOffset, current);
+      },
+      attempt,
+    );
   }
 
   /**
@@ -212,12 +198,11 @@ export function createSqlCore(spec: CoreSpec): Core {
     const stored = toStored(key);
     // The server measures the lease from its own now: only its length comes from the caller.
     const leaseMs = Math.max(1, Math.ceil(claim.leaseUntil - claim.now));
-    return run('acquire', async (statements, bounded, current) => {
+    return run('acquire', async (statements, current) => {
       for (let attempt = 1; ; attempt++) {
-        const outcome = await bounded(statements.acquire(func, stored, claim.owner, leaseMs));
+        const outcome = await statements.acquire(func, stored, claim.owner, leaseMs);
         if (outcome.row) {
-          const offset = offsetOf(current, bounded);
-          const wallOffset = typeof offset === 'number' ? offset : await offset;
+          const wallOffset = await current.clockOffset();
           const result = decoded(key, outcome.row, claim.now - outcome.dbNow, wallOffset, current);
           const entry = result instanceof Unreadable ? result.entry : result;
           return { acquired: outcome.acquired, entry };
@@ -238,7 +223,7 @@ export function createSqlCore(spec: CoreSpec): Core {
   async function release(key: string, owner: string): Promise<void> {
     checkKey(cache, key);
     const stored = toStored(key);
-    await run('release', (statements, bounded) => bounded(statements.release(func, stored, owner)));
+    await run('release', (statements) => statements.release(func, stored, owner));
   }
 
   async function write(key: string, value: unknown, options: WriteOptions): Promise<WriteResult> {
@@ -249,17 +234,15 @@ export function createSqlCore(spec: CoreSpec): Core {
       return false;
     }
     const stored = toStored(key);
-    return run('write', async (statements, bounded, current) => {
-      const storedAt = Math.round(options.time + (await offsetOf(current, bounded)));
-      const written = await bounded(
-        statements.write(
-          func,
-          stored,
-          bytes,
-          storedAt,
-          options.owner ?? null,
-          options.promised === true,
-        ),
+    return run('write', async (statements, current) => {
+      const storedAt = Math.round(options.time + (await current.clockOffset()));
+      const written = await statements.write(
+        func,
+        stored,
+        bytes,
+        storedAt,
+        options.owner ?? null,
+        options.promised === true,
       );
       // A mark that is gone (invalidated, cleared, taken over) keeps this stale result out.
       return written ? true : 'fenced';
@@ -284,37 +267,31 @@ export function createSqlCore(spec: CoreSpec): Core {
       checkKey(cache, key);
       const stored = toStored(key);
       const leaseMs = Math.max(1, Math.ceil(claim.leaseUntil - claim.now));
-      return run('renew', (statements, bounded) =>
-        bounded(statements.renew(func, stored, claim.owner, leaseMs)),
-      );
+      return run('renew', (statements) => statements.renew(func, stored, claim.owner, leaseMs));
     },
     release,
     write,
     async delete(key) {
       checkKey(cache, key);
       const stored = toStored(key);
-      await run('delete', (statements, bounded) => bounded(statements.delete(func, stored)));
+      await run('delete', (statements) => statements.delete(func, stored));
     },
     async clear() {
-      await run('clear', (statements, bounded) =>
-        inBatches(() => bounded(statements.deleteBatch(func, DELETE_BATCH))),
+      await run('clear', (statements) =>
+        inBatches(() => statements.deleteBatch(func, DELETE_BATCH)),
       );
     },
     async clearBeingCalculated() {
-      await run('clearBeingCalculated', (statements, bounded) =>
-        bounded(statements.clearMarks(func)),
-      );
+      await run('clearBeingCalculated', (statements) => statements.clearMarks(func));
     },
     async deleteStale(before) {
-      return run('deleteStale', async (statements, bounded, current) => {
-        const threshold = Math.round(before + (await offsetOf(current, bounded)));
-        return inBatches(() => bounded(statements.deleteStaleBatch(func, threshold, DELETE_BATCH)));
+      return run('deleteStale', async (statements, current) => {
+        const threshold = Math.round(before + (await current.clockOffset()));
+        return inBatches(() => statements.deleteStaleBatch(func, threshold, DELETE_BATCH));
       });
     },
     async keys() {
-      return run('keys', async (statements, bounded) =>
-        (await bounded(statements.keys(func))).map(fromStored),
-      );
+      return run('keys', async (statements) => (await statements.keys(func)).map(fromStored));
     },
     async close() {
       closed = true;

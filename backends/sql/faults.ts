@@ -3,10 +3,10 @@ import { assertPeerDependency } from '../../lib/util';
 
 /**
  * How the SQL backend fails: fast and with a stable code. A statement that does not answer
- * within `timeout` rejects with TIMEOUT (core.ts bounds it through the shared deadline
- * sweeper, lib/util/deadline.ts, which is ref'd while statements are in flight since idle
- * sockets are unref'd); the core turns every server failure into BACKEND_ERROR naming the
- * cache, the statement and where.
+ * within `timeout` rejects with TIMEOUT (each connection arms a deadline of the shared sweeper,
+ * lib/util/deadline.ts, which is ref'd while statements are in flight since idle sockets are
+ * unref'd); the core turns every server failure into BACKEND_ERROR naming the cache, the
+ * operation and where.
  */
 
 /**

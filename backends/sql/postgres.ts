@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { armDeadline, disarm } from '../../lib/util';
 import { offsetTracker } from './clock';
 import type { ConnectionSettings, SqlConnection } from './connection';
 import { requirePeer } from './faults';
@@ -8,7 +9,7 @@ import {
   catalogRow,
   funcSummary,
   num,
-  optionalNum,
+  readOf,
   storedRow,
   summarySql,
   text,
@@ -20,16 +21,25 @@ import { statementsPerTable } from './table-statements';
 
 /**
  * PostgreSQL through `pg`. Statements are named, so each pooled connection parses and plans
- * them once. Every statement that can end a wait (write, release, delete, clear) notifies
- * the entry's topic in the same statement; one LISTEN connection per process wakes waiters.
+ * them once, and each is bounded by `timeout` on the client (a stopped server answers no
+ * statement_timeout). Every statement that can end a wait (write, release, delete, clear)
+ * notifies the entry's topic in the same statement; one LISTEN connection per process wakes
+ * waiters.
  */
 type RawRow = Record<string, unknown>;
 interface Result {
   rows: RawRow[];
   rowCount: number | null;
 }
+interface QueryConfig {
+  text: string;
+  values: unknown[];
+  name: string;
+  rowMode?: 'array';
+}
+/** A pg Pool or Client: both take a callback, which saves the promise pg would make. */
 interface Queryable {
-  query(config: { text: string; values?: unknown[]; name?: string }): Promise<Result>;
+  query(config: QueryConfig, callback: (error: Error | null, result: Result) => void): void;
 }
 type PgModule = typeof import('pg');
 
@@ -71,14 +81,44 @@ export function openPostgres(source: Source, settings: ConnectionSettings): SqlC
   }
 
   const names = new Map<string, string>();
-  /** Runs a named statement: `memoir_<digest of its text>`, prepared once per connection. */
-  function run(sql: string, values: unknown[]): Promise<Result> {
+  /**
+   * Runs a named statement (`memoir_<digest of its text>`, prepared once per connection) within
+   * `timeout`, decoding its result in the driver's callback: one promise per statement.
+   * `arrays`: rows as arrays of values, without an object per row.
+   */
+  function run<T = Result>(
+    sql: string,
+    values: unknown[],
+    decode?: (result: Result) => T,
+    arrays = false,
+  ): Promise<T> {
     let name = names.get(sql);
     if (!name) {
       name = `memoir_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
       names.set(sql, name);
     }
-    return queryable().query({ name, text: sql, values });
+    const config: QueryConfig = { name, text: sql, values };
+    if (arrays) config.rowMode = 'array';
+    return new Promise<T>((resolve, reject) => {
+      const deadline = armDeadline(settings.timeoutMs, () => 'the statement', reject);
+      try {
+        queryable().query(config, (error, result) => {
+          if (!disarm(deadline)) return;
+          if (error) reject(error);
+          else if (decode === undefined) resolve(result as T);
+          else {
+            try {
+              resolve(decode(result));
+            } catch (failure) {
+              reject(failure);
+            }
+          }
+        });
+      } catch (error) {
+        disarm(deadline);
+        reject(error);
+      }
+    });
   }
 
   const listener = new ChangeListener(() => openListenClient(source, settings));
@@ -93,7 +133,9 @@ export function openPostgres(source: Source, settings: ConnectionSettings): SqlC
     get closed() {
       return closed;
     },
-    statements: statementsPerTable((table) => createTable(queryable(), table).then(() => postgresStatements(run, table))),
+    statements: statementsPerTable((table) =>
+      createTable(run, table).then(() => postgresStatements(run, table)),
+    ),
     clockOffset: offset,
     waitForChange: (table, func, key, maxMs) => listener.wait(table, func, key, maxMs),
     async query(sql, values) {
@@ -152,11 +194,11 @@ async function openListenClient(
   return client as unknown as ListenClient;
 }
 
-async function createTable(db: Queryable, table: TableName): Promise<void> {
+async function createTable(run: Run, table: TableName): Promise<void> {
   const name = quoted(table, '"');
   const idempotent = async (statement: string) => {
     try {
-      await db.query({ text: statement });
+      await run(statement, []);
     } catch (error) {
       if (!ALREADY_CREATED.has((error as { code?: string }).code ?? '')) throw error;
     }
@@ -169,7 +211,7 @@ async function createTable(db: Queryable, table: TableName): Promise<void> {
       'PRIMARY KEY (func, entry_key))',
   );
   try {
-    await db.query({ text: `SELECT ${MEMOIR_COLUMNS} FROM ${name} WHERE false` });
+    await run(`SELECT ${MEMOIR_COLUMNS} FROM ${name} WHERE false`, []);
   } catch (error) {
     throw notMemoirsTable(table, error);
   }
@@ -177,16 +219,24 @@ async function createTable(db: Queryable, table: TableName): Promise<void> {
   await idempotent(`CREATE INDEX IF NOT EXISTS "${table.base}_stale" ON ${name} (func, stored_at)`);
 }
 
-type Run = (sql: string, values: unknown[]) => Promise<Result>;
+type Run = <T = Result>(
+  sql: string,
+  values: unknown[],
+  decode?: (result: Result) => T,
+  arrays?: boolean,
+) => Promise<T>;
 
 function postgresStatements(run: Run, table: TableName): Statements {
   const t = quoted(table, '"');
   const channel = channelOf(table);
   const columns = 'value, promised, stored_at, owner, since, lease_until';
   const sql = {
-    // The database's now relates a mark's times to the caller's clock: without a mark (a hit)
-    // there is nothing to relate, so it is neither computed nor sent.
-    get: `SELECT ${columns}, CASE WHEN owner IS NULL THEN NULL ELSE ${NOW} END AS db_now FROM ${t} WHERE func = $1 AND entry_key = $2`,
+    // Two columns (rows.ts readOf). The database's now relates a mark's times to the
+    // caller's clock, so it comes only with a mark.
+    get:
+      'SELECT value, CASE WHEN owner IS NULL THEN (stored_at * 2 + promised::int)::text ' +
+      `ELSE concat(stored_at * 2 + promised::int, ' ', ${NOW}, ' ', since, ' ', lease_until, ' ', owner) END ` +
+      `FROM ${t} WHERE func = $1 AND entry_key = $2`,
     // One statement either way: the upsert takes the mark when no live mark of another owner
     // exists; otherwise the second branch reads the holder's row.
     acquire:
@@ -240,11 +290,12 @@ function postgresStatements(run: Run, table: TableName): Statements {
   const all = (func: string) => [channel, funcTopic(func)];
   const one = (func: string, key: string) => [channel, keyTopic(func, key)];
 
-  function get(func: string, key: string): Promise<Read> {
-    return run(sql.get, [func, key]).then(({ rows: [raw] }) =>
-      raw ? { row: storedRow(raw), dbNow: optionalNum(raw.db_now) ?? 0 } : { row: undefined, dbNow: 0 },
-    );
-  }
+  const readRow = ({ rows }: Result): Read => {
+    const raw = rows[0] as unknown as unknown[] | undefined;
+    return raw ? readOf(raw[0], raw[1]) : { row: undefined, dbNow: 0 };
+  };
+  const get = (func: string, key: string): Promise<Read> =>
+    run(sql.get, [func, key], readRow, true);
 
   return {
     now: async () => num((await run(sql.now, [])).rows[0].db_now),

@@ -6,8 +6,8 @@ import type { Source } from './source';
 import { openSqlite } from './sqlite';
 
 /**
- * One connection per database per process: every core on the same URL (and timeout) or the
- * same handle shares it. Cores hold a lease on it; the last lease released closes what memoir
+ * One connection per database and timeout per process (the connection bounds each statement
+ * by it): every core on the same URL or the same handle, with the same timeout, shares it. Cores hold a lease on it; the last lease released closes what memoir
  * opened. `closeConnections()` closes everything at once; cores then reopen on their next call.
  */
 interface Shared {
@@ -16,7 +16,7 @@ interface Shared {
 }
 
 const byUrl = new Map<string, Shared>();
-const byHandle = new WeakMap<object, Shared>();
+const byHandle = new WeakMap<object, Map<number, Shared>>();
 /** Every open connection, handles' included (they may hold a listener of ours). */
 const open = new Set<Shared>();
 
@@ -30,12 +30,16 @@ export interface ConnectionLease {
 
 export function leaseConnection(source: Source, timeoutMs: number): ConnectionLease {
   const urlKey = source.kind === 'url' ? `${source.url}\u0000${timeoutMs}` : undefined;
-  let shared =
-    urlKey !== undefined ? byUrl.get(urlKey) : byHandle.get((source as { handle: object }).handle);
+  let perTimeout: Map<number, Shared> | undefined;
+  if (source.kind === 'handle') {
+    perTimeout = byHandle.get(source.handle) ?? new Map<number, Shared>();
+    byHandle.set(source.handle, perTimeout);
+  }
+  let shared = urlKey !== undefined ? byUrl.get(urlKey) : perTimeout?.get(timeoutMs);
   if (!shared || shared.connection.closed) {
     shared = { connection: OPENERS[source.engine](source, { timeoutMs }), users: 0 };
     if (urlKey !== undefined) byUrl.set(urlKey, shared);
-    else byHandle.set((source as { handle: object }).handle, shared);
+    else perTimeout?.set(timeoutMs, shared);
     open.add(shared);
   }
   const held = shared;

@@ -1,4 +1,4 @@
-import type { CatalogRow, FuncSummary, StoredRow } from './statements';
+import type { CatalogRow, FuncSummary, Read, StoredRow } from './statements';
 
 /**
  * Driver rows to plain shapes. Drivers disagree on types: BIGINT arrives as a string (pg), a
@@ -63,6 +63,34 @@ export function storedRowOf(raw: unknown[]): StoredRow {
     since: optionalNum(raw[4]),
     leaseUntil: optionalNum(raw[5]),
   };
+}
+
+/**
+ * The read statement's row on the servers (postgres.ts, mysql.ts): two columns, `value` and
+ * `meta`. Meta starts with `2 × stored_at + promised`; for a row with an owner it goes on,
+ * space-separated, with the database's now, since and lease_until (empty where NULL) and the
+ * owner last (the one field that may hold spaces). Two columns rather than seven, and few
+ * expressions, because a driver pays per column on every execution (its description, parser
+ * and property) and the server per expression (it sets each one up for every execution).
+ */
+export function readOf(value: unknown, meta: unknown): Read {
+  const packed = typeof meta === 'string' || meta instanceof Uint8Array ? text(meta) : undefined;
+  const space = packed === undefined ? -1 : packed.indexOf(' ');
+  const stamp = num(space === -1 ? (packed ?? meta) : (packed as string).slice(0, space));
+  const row: StoredRow = {
+    value: bytes(value),
+    promised: stamp % 2 === 1,
+    storedAt: Math.floor(stamp / 2),
+    owner: null,
+    since: null,
+    leaseUntil: null,
+  };
+  if (space === -1) return { row, dbNow: 0 };
+  const [, dbNow, since, leaseUntil] = (packed as string).split(' ', 4);
+  row.owner = (packed as string).slice(space + dbNow.length + since.length + leaseUntil.length + 4);
+  row.since = since === '' ? null : num(since);
+  row.leaseUntil = leaseUntil === '' ? null : num(leaseUntil);
+  return { row, dbNow: num(dbNow) };
 }
 
 /** Columns func, entry_key, size, completed, stored_at, owner, since, lease_until, value. */

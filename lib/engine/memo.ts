@@ -251,7 +251,10 @@ export class Memo implements MemoHost {
         this.breaker.succeeded();
         if (freshness(entry, policy, this.settings.clock) !== FRESH) return this.callAsync(key, policy, { self, args }, { entry });
         this.record.hit(key, policy);
-        return this.answer(entry!);
+        // Inside the lookup's promise a promised value needs no promise of its own (which
+        // the chain would have to unwrap, two more turns of the microtask queue).
+        if (entry!.promised && this.isAsync !== false) this.becomeAsync();
+        return entry!.value;
       },
       (failure) => this.callAsync(key, policy, { self, args }, { failure }),
     );

@@ -55,6 +55,32 @@ function stopSweeper(): void {
   sweeper = undefined;
 }
 
+/** A registered deadline (see armDeadline). */
+export type Deadline = object;
+
+/**
+ * The deadline of work that settles through a callback (a driver's callback API: no promise
+ * of the driver's plus one of ours per command): `reject` is called with TIMEOUT `ms` after now
+ * unless `disarm` comes first. Undefined for no limit (0 or Infinity).
+ */
+export function armDeadline(
+  ms: number,
+  what: () => string,
+  reject: (error: unknown) => void,
+  onTimeout?: (startedAt: number) => void,
+): Deadline | undefined {
+  if (!(ms > 0) || ms === Number.POSITIVE_INFINITY) return undefined;
+  const pending: Pending = { deadline: Date.now() + ms, ms, what, reject, onTimeout };
+  inFlight.add(pending);
+  sweeper ??= setInterval(sweep, Math.max(5, Math.min(TICK_MS, ms)));
+  return pending;
+}
+
+/** Ends a deadline; false when it already fired (the work's outcome is then to be ignored). */
+export function disarm(deadline: Deadline | undefined): boolean {
+  return deadline === undefined || inFlight.delete(deadline as Pending);
+}
+
 /**
  * Rejects with `TIMEOUT` when `work` takes longer than `ms` (0: no limit). What the work
  * already did is not undone; its late outcome is ignored.
@@ -62,15 +88,13 @@ function stopSweeper(): void {
 export function withTimeout<T>(work: Promise<T>, ms: number, what: () => string, onTimeout?: (startedAt: number) => void): Promise<T> {
   if (!(ms > 0) || ms === Number.POSITIVE_INFINITY) return work;
   return new Promise<T>((resolve, reject) => {
-    const pending: Pending = { deadline: Date.now() + ms, ms, what, reject, onTimeout };
-    inFlight.add(pending);
-    sweeper ??= setInterval(sweep, Math.max(5, Math.min(TICK_MS, ms)));
+    const deadline = armDeadline(ms, what, reject, onTimeout);
     work.then(
       (value) => {
-        if (inFlight.delete(pending)) resolve(value);
+        if (disarm(deadline)) resolve(value);
       },
       (error) => {
-        if (inFlight.delete(pending)) reject(error);
+        if (disarm(deadline)) reject(error);
       },
     );
   });

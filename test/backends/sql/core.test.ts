@@ -137,6 +137,43 @@ describe.each(ENGINES)('sql core on %s', (engine: Engine) => {
     expect(takeover.acquired).toBe(true);
   });
 
+  it('reads every field of a row back: a plain hit, a promised value, a mark (owner with spaces) over a value', async () => {
+    const core = open();
+    const time = Date.now() - 1_000;
+    await core.write('plain', { n: 1 }, { time });
+    await core.write('promised', 'later', { time, promised: true });
+    await core.write('marked', [1, 2], { time });
+    const now = Date.now();
+    const owner = 'host name: 12 3  x';
+    await core.acquire('marked', { owner, now, leaseUntil: now + 5_000 });
+    await core.acquire('placeholder', { owner: 'p q', now, leaseUntil: now + 5_000 });
+    await core.write('promised, marked', 'soon', { time, promised: true });
+    await core.acquire('promised, marked', { owner: 'o', now, leaseUntil: now + 5_000 });
+
+    expect(await core.get('plain')).toEqual({ value: { n: 1 }, time, completed: true });
+    expect(await core.get('promised')).toEqual({
+      value: 'later',
+      time,
+      completed: true,
+      promised: true,
+    });
+    const marked = await core.get('marked');
+    expect(marked).toMatchObject({ value: [1, 2], time, completed: true });
+    expect(marked?.processing?.owner).toBe(owner);
+    expect(marked!.processing!.leaseUntil - marked!.processing!.since).toBe(5_000);
+    expect(Math.abs(marked!.processing!.since - now)).toBeLessThan(1_000);
+    expect(await core.get('promised, marked')).toMatchObject({
+      value: 'soon',
+      time,
+      promised: true,
+      processing: { owner: 'o' },
+    });
+    const placeholder = await core.get('placeholder');
+    expect(placeholder).toMatchObject({ completed: false, processing: { owner: 'p q' } });
+    expect(placeholder).not.toHaveProperty('value');
+    expect(await core.get('absent')).toBeUndefined();
+  });
+
   it('does not let deleteStale remove an entry whose refresh is in flight', async () => {
     const core = open();
     const old = Date.now() - 60_000;
@@ -199,10 +236,11 @@ describe('sql core on postgres: acquire is one statement', () => {
     const { Pool } = require('pg') as typeof import('pg');
     const pool = new Pool({ connectionString: database.url });
     const statements: string[] = [];
-    const query = pool.query.bind(pool) as (config: { text: string }) => Promise<unknown>;
-    (pool as unknown as { query: typeof query }).query = (config) => {
+    // memoir queries with a callback, without pg's promise.
+    const query = pool.query.bind(pool) as (config: { text: string }, callback: unknown) => void;
+    (pool as unknown as { query: typeof query }).query = (config, callback) => {
       statements.push(config.text);
-      return query(config);
+      query(config, callback);
     };
     try {
       const core = createSqlCore({
