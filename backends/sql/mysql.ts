@@ -1,4 +1,4 @@
-import { armDeadline, disarm } from '../../lib/util';
+import { callbackWithin } from '../../lib/util';
 import { offsetTracker } from './clock';
 import type { ConnectionSettings, SqlConnection } from './connection';
 import { requirePeer } from './faults';
@@ -15,6 +15,9 @@ import { mysqlExecutor, type Source } from './source';
 import { type Claimed, DELETE_BATCH, type Read, type StoredRow, type Statements } from './statements';
 import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
 import { statementsPerTable } from './table-statements';
+
+/** How a statement that timed out is named (the core's BACKEND_ERROR says which operation). */
+const theStatement = () => 'the statement';
 
 /**
  * MariaDB and MySQL through `mysql2`, with server-side prepared statements (`execute`).
@@ -76,26 +79,12 @@ export function openMysql(source: Source, settings: ConnectionSettings): SqlConn
    * mysql2's options-object form, e.g. for rows as arrays, cost ~10 µs more per execution.)
    */
   const exec: Exec = <T = Raw[]>(sql: string, values: unknown[], decode?: (result: unknown) => T) =>
-    new Promise<T>((resolve, reject) => {
-      const deadline = armDeadline(settings.timeoutMs, () => 'the statement', reject);
-      try {
-        executor().execute(sql, values, (error, result) => {
-          if (!disarm(deadline)) return;
-          if (error) reject(error);
-          else if (decode === undefined) resolve(result as T);
-          else {
-            try {
-              resolve(decode(result));
-            } catch (failure) {
-              reject(failure);
-            }
-          }
-        });
-      } catch (error) {
-        disarm(deadline);
-        reject(error);
-      }
-    });
+    callbackWithin<unknown, T>(
+      settings.timeoutMs,
+      theStatement,
+      (done) => executor().execute(sql, values, done),
+      decode,
+    );
 
   const offset = offsetTracker(async () =>
     num((await exec(`SELECT ${NOW} AS db_now`, []))[0].db_now),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { armDeadline, disarm } from '../../lib/util';
+import { callbackWithin } from '../../lib/util';
 import { offsetTracker } from './clock';
 import type { ConnectionSettings, SqlConnection } from './connection';
 import { requirePeer } from './faults';
@@ -18,6 +18,9 @@ import type { Source } from './source';
 import type { Claimed, Read, Statements } from './statements';
 import { MEMOIR_COLUMNS, notMemoirsTable, quoted, type TableName } from './table-name';
 import { statementsPerTable } from './table-statements';
+
+/** How a statement that timed out is named (the core's BACKEND_ERROR says which operation). */
+const theStatement = () => 'the statement';
 
 /**
  * PostgreSQL through `pg`. Statements are named, so each pooled connection parses and plans
@@ -99,26 +102,12 @@ export function openPostgres(source: Source, settings: ConnectionSettings): SqlC
     }
     const config: QueryConfig = { name, text: sql, values };
     if (arrays) config.rowMode = 'array';
-    return new Promise<T>((resolve, reject) => {
-      const deadline = armDeadline(settings.timeoutMs, () => 'the statement', reject);
-      try {
-        queryable().query(config, (error, result) => {
-          if (!disarm(deadline)) return;
-          if (error) reject(error);
-          else if (decode === undefined) resolve(result as T);
-          else {
-            try {
-              resolve(decode(result));
-            } catch (failure) {
-              reject(failure);
-            }
-          }
-        });
-      } catch (error) {
-        disarm(deadline);
-        reject(error);
-      }
-    });
+    return callbackWithin(
+      settings.timeoutMs,
+      theStatement,
+      (done) => queryable().query(config, done),
+      decode,
+    );
   }
 
   const listener = new ChangeListener(() => openListenClient(source, settings));

@@ -108,6 +108,39 @@ export function disarm(deadline: Deadline | undefined): boolean {
 }
 
 /**
+ * Work a driver reports through a callback, as one promise bounded by `ms` (0: no limit);
+ * `decode` turns the driver's result into the answer inside the callback, so a command costs
+ * this promise and nothing per layer. A throw from `start` or `decode` rejects it.
+ */
+export function callbackWithin<R, T = R>(
+  ms: number,
+  what: () => string,
+  start: (done: (error: Error | null | undefined, result: R) => void) => void,
+  decode?: (result: R) => T,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const deadline = armDeadline(ms, what, reject);
+    try {
+      start((error, result) => {
+        if (!disarm(deadline)) return; // timed out: a late answer is ignored
+        if (error) reject(error);
+        else if (decode === undefined) resolve(result as unknown as T);
+        else {
+          try {
+            resolve(decode(result));
+          } catch (failure) {
+            reject(failure);
+          }
+        }
+      });
+    } catch (error) {
+      disarm(deadline);
+      reject(error);
+    }
+  });
+}
+
+/**
  * Rejects with `TIMEOUT` when `work` takes longer than `ms` (0: no limit). What the work
  * already did is not undone; its late outcome is ignored.
  */
