@@ -77,10 +77,12 @@ export function readOf(value: unknown, meta: unknown): Read {
   const packed = typeof meta === 'string' || meta instanceof Uint8Array ? text(meta) : undefined;
   const space = packed === undefined ? -1 : packed.indexOf(' ');
   const stamp = num(space === -1 ? (packed ?? meta) : (packed as string).slice(0, space));
+  // (An injected clock may store times before 1970: the remainder of an odd stamp is then -1.)
+  const promised = stamp % 2 !== 0;
   const row: StoredRow = {
     value: bytes(value),
-    promised: stamp % 2 === 1,
-    storedAt: Math.floor(stamp / 2),
+    promised,
+    storedAt: (stamp - (promised ? 1 : 0)) / 2,
     owner: null,
     since: null,
     leaseUntil: null,

@@ -148,6 +148,8 @@ describe.each(ENGINES)('sql core on %s', (engine: Engine) => {
     await core.acquire('marked', { owner, now, leaseUntil: now + 5_000 });
     await core.acquire('placeholder', { owner: 'p q', now, leaseUntil: now + 5_000 });
     await core.write('promised, marked', 'soon', { time, promised: true });
+    // An injected clock may start at zero: a stored time before 1970 reads back as it was.
+    await core.write('promised in 1969', 'then', { time: -5_000, promised: true });
     await core.acquire('promised, marked', { owner: 'o', now, leaseUntil: now + 5_000 });
 
     expect(await core.get('plain')).toEqual({ value: { n: 1 }, time, completed: true });
@@ -167,6 +169,12 @@ describe.each(ENGINES)('sql core on %s', (engine: Engine) => {
       time,
       promised: true,
       processing: { owner: 'o' },
+    });
+    expect(await core.get('promised in 1969')).toEqual({
+      value: 'then',
+      time: -5_000,
+      completed: true,
+      promised: true,
     });
     const placeholder = await core.get('placeholder');
     expect(placeholder).toMatchObject({ completed: false, processing: { owner: 'p q' } });
