@@ -25,13 +25,13 @@ import {
  *                         one SELECT, deserialization, the engine's decision
  *
  * The target (hit <= 1.3x the floor) compares like with like: a hit hands back the value, so
- * its floor fetches the same bytes and deserializes them. (Until issue 16's second pass the
- * verdict divided by the bare SELECT, which returns bytes nobody can use; on SQLite, where
- * the statement takes 3 µs and v8.deserialize 1-2 µs, that alone read as x1.4.)
- * These three are timed call by call in turn, each call on its own clock, so
- * a hit and its floor are compared microseconds apart: on an idle machine a round trip's
- * latency wanders between ~35 and ~150 µs with the cores' sleep states, far more than the
- * difference being judged, and batches milliseconds apart drew it in.
+ * its floor fetches the same bytes and deserializes them (the bare SELECT returns bytes nobody
+ * can use; on SQLite v8.deserialize is a third of the floor).
+ * These three are timed call by call in turn, each call on its own clock and each subject on a
+ * connection of its own, after a few thousand warm-up calls, so a hit and its floor are
+ * compared microseconds apart: on an idle machine a round trip's latency wanders between ~35
+ * and ~150 µs with the cores' sleep states, far more than the difference being judged, and
+ * batches milliseconds apart drew it in.
  *   miss                  a new argument each call: SELECT + acquire + write (+ the function)
  *   floor INSERT          one plain INSERT of a new row, for scale
  *
