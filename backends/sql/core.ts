@@ -29,6 +29,7 @@ import { fromStored, toStored } from './stored-text';
  * uncached is the engine's policy.
  */
 const ATTEMPTS_WHEN_ENTRY_VANISHES = 3;
+const ATTEMPTS_AFTER_LOST_CONNECTIONS = 3;
 
 export function createSqlCore(spec: CoreSpec): Core {
   const settings = readSettings(spec.options);
@@ -73,22 +74,28 @@ export function createSqlCore(spec: CoreSpec): Core {
       work = Promise.reject(error);
     }
     return work.catch((error: unknown) =>
-      retryOrFail(error, current, attempt, () => run(operation, body, 2), operation),
+      retryOrFail(error, current, attempt, (next) => run(operation, body, next), operation),
     );
   }
 
   /**
    * Every operation is safe to repeat (the same owner re-enters its own mark; a repeated fenced
-   * write finds its mark already cleared): one more try on a fresh connection after a lost one.
+   * write finds its mark already cleared): after a lost connection it is tried again, up to
+   * three times in all. A server that drops one connection (a restart, a kill) has usually
+   * dropped the pool's others too, whose notices may still sit unread in their sockets: each
+   * try waits one turn of the event loop first, so the pool hears of them and does not hand
+   * one of them out again.
    */
   function retryOrFail<T>(
     error: unknown,
     current: SqlConnection,
     attempt: number,
-    again: () => Promise<T>,
+    again: (attempt: number) => Promise<T>,
     operation: string,
   ): Promise<T> {
-    if (attempt === 1 && !closed && isLostConnection(error)) return again();
+    if (attempt < ATTEMPTS_AFTER_LOST_CONNECTIONS && !closed && isLostConnection(error)) {
+      return new Promise((resolve) => setImmediate(resolve)).then(() => again(attempt + 1));
+    }
     throw backendError(cache, operation, where(current), error);
   }
 
@@ -151,7 +158,7 @@ export function createSqlCore(spec: CoreSpec): Core {
         return statements.get(func, stored).then(
           (found) => entryOf(key, found, offset, current),
           (error: unknown) =>
-            retryOrFail(error, current, 1, () => readThrough(key, stored, 2), 'get'),
+            retryOrFail(error, current, 1, (next) => readThrough(key, stored, next), 'get'),
         );
       }
     }

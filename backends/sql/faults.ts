@@ -28,7 +28,7 @@ export function isLostConnection(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (LOST_CONNECTION_CODES.has(code) || code.startsWith('08')))
     return true;
-  return /Connection terminated|connection is closed|Can't add new command when connection is in closed state/i.test(
+  return /Connection terminated|connection is closed|not queryable|Can't add new command when connection is in closed state/i.test(
     String((error as Error | null)?.message ?? ''),
   );
 }
