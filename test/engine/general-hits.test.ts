@@ -1,7 +1,7 @@
 import { cached } from '../../lib/cached';
 import { disableCaching, enableCaching, resetGlobalParams, setGlobalParams } from '../../lib/config/global-params';
 import { getCacheManager } from '../../lib/manager';
-import { counter, manualClock, uniqueName } from '../support/engine-helpers';
+import { counter, manualClock, pricesAt, uniqueName } from '../support/engine-helpers';
 
 /**
  * The general hit path of the engine (Memo.call): a call on primitive arguments whose key the
@@ -221,14 +221,7 @@ describe('general hits on the memory backend', () => {
   });
 
   test('a method keys its instance state on every call', () => {
-    class Prices {
-      constructor(public rate: number) {}
-      @cached({ backend: 'memory', name: uniqueName('method') })
-      price(x: number) {
-        return x * this.rate;
-      }
-    }
-    const prices = new Prices(2);
+    const prices = pricesAt(2);
     expect([prices.price(10), prices.price(20), prices.price(10), prices.price(20)]).toEqual([20, 40, 20, 40]);
     prices.rate = 3;
     expect([prices.price(10), prices.price(20)]).toEqual([30, 60]);

@@ -3,7 +3,7 @@ import { disableCaching, enableCaching, resetGlobalParams, setGlobalParams } fro
 import type { Core, StoreOperations } from '../../lib/contract/core';
 import { createMemoryCore } from '../../backends/memory';
 import { getCacheManager } from '../../lib/manager';
-import { counter, manualClock, recordingLogger, uniqueName } from '../support/engine-helpers';
+import { counter, manualClock, pricesAt, recordingLogger, uniqueName } from '../support/engine-helpers';
 
 /**
  * The repeated-hit path of the engine (Memo.call): a call whose arguments read as the last
@@ -184,14 +184,7 @@ describe('repeated hits on the memory backend', () => {
   });
 
   test('a method keys its instance state on every call', () => {
-    class Prices {
-      constructor(public rate: number) {}
-      @cached({ backend: 'memory', name: uniqueName('method') })
-      price(x: number) {
-        return x * this.rate;
-      }
-    }
-    const prices = new Prices(2);
+    const prices = pricesAt(2);
     expect(prices.price(10)).toBe(20);
     expect(prices.price(10)).toBe(20);
     prices.rate = 3;

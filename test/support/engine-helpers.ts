@@ -1,3 +1,4 @@
+import { cached } from '../../lib/cached';
 import type { Logger } from '../../lib/options';
 
 /** A clock the test moves by hand; `clock.now` is what `cached({ clock })` takes. */
@@ -81,4 +82,16 @@ export function counter<A extends unknown[]>(body: (...args: A) => unknown = (..
   let runs = 0;
   const fn = (...args: A) => `${String(body(...args))}#${++runs}`;
   return { fn, runs: () => runs };
+}
+
+/** An object whose memoized method reads its instance's `rate`: instance state in the key. */
+export function pricesAt(rate: number): { rate: number; price(x: number): number } {
+  class Prices {
+    constructor(public rate: number) {}
+    @cached({ backend: 'memory', name: uniqueName('method') })
+    price(x: number) {
+      return x * this.rate;
+    }
+  }
+  return new Prices(rate);
 }
