@@ -12,7 +12,12 @@ export class SqlWorker extends WorkerProcess {
   }
 
   /** Sends a call and resolves with its result message. */
-  call(url: string, key: string, mode: 'quick' | 'hang' = 'quick', bodyMs?: number): Promise<WorkerMessage> {
+  call(url: string, key: string, mode: 'quick' | 'hang' | 'held' = 'quick', bodyMs?: number): Promise<WorkerMessage> {
     return this.request({ type: 'call', url, key, mode, bodyMs }, 20_000);
+  }
+
+  /** Lets the body of a 'held' call of `key` return. */
+  release(key: string): void {
+    this.child.send({ type: 'release', key });
   }
 }
