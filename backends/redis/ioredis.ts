@@ -1,4 +1,5 @@
 import type { Dedicated, RedisPort, Subscriber } from './port';
+import { scanPages } from './scan';
 import { slotOf } from './slot';
 
 /**
@@ -111,16 +112,9 @@ export function ioRedisClusterPort(cluster: IoRedisCluster): RedisPort {
   };
 }
 
-async function* scanNode(node: Commander, pattern: string, count: number): AsyncIterable<string[]> {
-  let cursor = '0';
-  do {
-    const reply = (await node.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', count)) as [
-      string,
-      string[],
-    ];
-    cursor = String(reply[0]);
-    if (reply[1].length > 0) yield reply[1].map(String);
-  } while (cursor !== '0');
+/** SCAN pages of one node (replies as strings: `call`, not `callBuffer`). */
+function scanNode(node: Commander, pattern: string, count: number): AsyncIterable<string[]> {
+  return scanPages((args) => node.call(args[0], ...args.slice(1)), pattern, count);
 }
 
 async function* scanMasters(

@@ -1,4 +1,5 @@
 import type { Dedicated, RedisPort, Subscriber } from './port';
+import { scanPages } from './scan';
 import { slotOf } from './slot';
 
 /**
@@ -160,22 +161,12 @@ export function nodeRedisClusterPort(cluster: NodeRedisCluster): RedisPort {
   };
 }
 
-async function* scanNode(
+function scanNode(
   node: () => Promise<NodeRedisClient>,
   pattern: string,
   count: number,
 ): AsyncIterable<string[]> {
-  let cursor = '0';
-  do {
-    const reply = (await (
-      await node()
-    ).sendCommand(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(count)])) as [
-      string,
-      string[],
-    ];
-    cursor = String(reply[0]);
-    if (reply[1].length > 0) yield reply[1].map(String);
-  } while (cursor !== '0');
+  return scanPages(async (args) => (await node()).sendCommand(args), pattern, count);
 }
 
 async function* scanMasters(
