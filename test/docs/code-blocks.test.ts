@@ -8,20 +8,12 @@ import ts from 'typescript';
  * Every TypeScript block of README.md and docs/*.md, as a user would copy it: type-checked
  * against the built package (`import ... from 'memoir'` resolves through the exports map to
  * dist/, as in a user's project), and run with tsx unless the line before the fence says
- * `<!-- typecheck only: why -->` (a block that needs a MongoDB server, say). Names the docs
- * use as placeholders (`db.load`, `buildReport`, ...) come from a small prelude, included
- * only where a block uses the name and does not define it.
+ * `<!-- typecheck only: why -->` (a block that needs a MongoDB server, say). Each block stands
+ * alone, as a user copies it: a name it uses but does not define or import fails the check.
  */
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.docs-blocks');
 const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-
-const PRELUDE: Record<string, string> = {
-  db: "const db = { load: async (id: string) => ({ id, name: 'user ' + id }) };",
-  buildReport: 'async function buildReport(month: string) { return { month, total: 42 }; }',
-  lookup: 'async function lookup(sku: string) { return { sku, price: 10 }; }',
-  loadUsers: 'async function loadUsers(ids: string[]) { return new Map(ids.map((id) => [id, { id }])); }',
-};
 
 interface Block {
   source: string; // file:line of the fence
@@ -52,16 +44,8 @@ function blocksOf(file: string): Block[] {
   return blocks;
 }
 
-function withPrelude(code: string): string {
-  const needed = Object.entries(PRELUDE)
-    .filter(([name]) => new RegExp(`\\b${name}\\b`).test(code))
-    .filter(([name]) => !new RegExp(`(const|let|function|class)\\s+${name}\\b`).test(code))
-    .map(([, line]) => line);
-  // The prelude goes after the block's imports, so it can use them; `export {}` makes it a module.
-  const importEnd = code.split('\n').findLastIndex((line) => /^import\b/.test(line)) + 1;
-  const lines = code.split('\n');
-  return [...lines.slice(0, importEnd), ...needed, ...lines.slice(importEnd), 'export {};'].join('\n');
-}
+/** `export {}` makes every block a module (top-level await, no clashes between blocks). */
+const asModule = (code: string): string => `${code}\nexport {};`;
 
 const docs = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const blocks = docs.flatMap(blocksOf);
@@ -70,7 +54,7 @@ const fileOf = (index: number) => path.join(WORK, `block-${index}.mts`);
 beforeAll(() => {
   fs.rmSync(WORK, { recursive: true, force: true });
   fs.mkdirSync(WORK, { recursive: true });
-  for (const [index, block] of blocks.entries()) fs.writeFileSync(fileOf(index), withPrelude(block.code));
+  for (const [index, block] of blocks.entries()) fs.writeFileSync(fileOf(index), asModule(block.code));
 });
 
 afterAll(() => fs.rmSync(WORK, { recursive: true, force: true }));
