@@ -13,12 +13,15 @@ export type CacheContents<K extends CacheKey, V> = Map<K, V> | Record<string, V>
  * cache name first, so one function can serve many caches.
  */
 export interface CacheHooks<K extends CacheKey = CacheKey, V = unknown> {
-  /** Receives a snapshot of the contents to persist; may be async (awaited by `save()`). */
-  saver?: (cacheName: string, contents: Map<K, V>) => void | Promise<void>;
+  /**
+   * Receives a snapshot of the contents to persist; may be async (awaited by `save()`). What it
+   * returns or resolves to is ignored.
+   */
+  saver?: (cacheName: string, contents: Map<K, V>) => unknown;
   /** Returns the saved contents, or undefined/null when nothing is saved. Synchronous. */
   loader?: (cacheName: string) => CacheContents<K, V> | undefined | null;
-  /** Removes the saved contents (called by invalidation); may be async. */
-  deleter?: (cacheName: string) => void | Promise<void>;
+  /** Removes the saved contents (called by invalidation); may be async. Its result is ignored. */
+  deleter?: (cacheName: string) => unknown;
   /** Returns false to reject loaded contents (then the builder runs, or the cache starts empty). */
   validator?: (cacheName: string, contents: Map<K, V>) => boolean;
   /** Builds contents for a cache that has nothing (valid) saved. Synchronous. */

@@ -1,6 +1,7 @@
 import { type CacheHooks, type CacheKey, callHook, resolveContents } from './hooks';
 import type { PendingChanges } from './journal';
 import { deleteContentsFile } from './persistence';
+import { isPromiseLike } from './serial-queue';
 import { type Refresh, SharedFile } from './shared-file';
 import type { StampClock } from './stamps';
 
@@ -33,6 +34,15 @@ export interface CacheStorageSetup<K extends CacheKey, V> {
   report: (problem: unknown) => void;
 }
 
+/**
+ * What a saver or deleter returned, as memoir uses it: nothing, or a promise to wait for. Its
+ * value means nothing to memoir (a saver written as `store.set(name, contents)` returns the
+ * store), so it must never be mistaken for the default file's merge result.
+ */
+function completion(result: unknown): void | Promise<void> {
+  return isPromiseLike(result) ? Promise.resolve(result).then(() => undefined) : undefined;
+}
+
 /** A persistent cache's storage: each registered hook, else the default file for that step. */
 export function cacheStorage<K extends CacheKey, V>(
   setup: CacheStorageSetup<K, V>,
@@ -43,13 +53,13 @@ export function cacheStorage<K extends CacheKey, V>(
     serializesValues: () => hooks().saver === undefined,
     save: (memory, pending) => {
       const { saver } = hooks();
-      if (saver) return callHook('saver', name, () => saver(name, new Map(memory)));
+      if (saver) return completion(callHook('saver', name, () => saver(name, new Map(memory))));
       return shared.save(pending, memory);
     },
     load: () => resolveContents(name, hooks(), () => shared.load()),
     remove: (stamp) => {
       const { deleter } = hooks();
-      if (deleter) return callHook('deleter', name, () => deleter(name));
+      if (deleter) return completion(callHook('deleter', name, () => deleter(name)));
       shared.clear(stamp);
     },
   };
@@ -61,6 +71,6 @@ export function discardSaved<K extends CacheKey, V>(
 ): void | Promise<void> {
   const { cacheName: name, hooks, file } = setup;
   const { deleter } = hooks();
-  if (deleter) return callHook('deleter', name, () => deleter(name));
+  if (deleter) return completion(callHook('deleter', name, () => deleter(name)));
   deleteContentsFile(file(), name);
 }

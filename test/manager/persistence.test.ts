@@ -133,6 +133,25 @@ describe('hooks', () => {
     cache.delete('later');
   });
 
+  it('what a saver returns is ignored: a saver written as `store.set(...)` saves, sync or async', async () => {
+    const manager = managerNamed();
+    const store = new Map<string, Map<unknown, unknown>>();
+    const sync = manager.registerCustomCache('returns-map', {
+      saver: (name, contents) => store.set(name, contents),
+    });
+    const async = manager.registerCustomCache('returns-promise-of-map', {
+      saver: async (name, contents) => store.set(name, contents),
+    });
+    for (const cache of [sync, async]) {
+      cache.set('k', 1);
+      await expect(cache.save()).resolves.toBeUndefined();
+      expect(cache.unsavedChanges).toBe(0);
+      expect([...cache]).toEqual([['k', 1]]);
+    }
+    expect([...store.keys()]).toEqual(['returns-map', 'returns-promise-of-map']);
+    expect(warnings).toEqual([]);
+  });
+
   it('hooks registered on the manager before the cache are used at registration', () => {
     const manager = managerNamed();
     manager.registerLoader('early', () => new Map([[1, 'from loader']]));
