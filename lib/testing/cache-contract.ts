@@ -172,6 +172,22 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
         expect(await cache.get('text')).toBe('abc');
       });
 
+      it('a string of digits is an integer under the text serializers (none, string) and text under the others, on every store', async () => {
+        for (const serializer of ['v8', 'json', 'msgpack'] as const) {
+          const cache = await open({ serializer });
+          await cache.set('digits', '12');
+          expect([serializer, (await rejection(cache.increment('digits'))).code]).toEqual([serializer, 'NOT_A_NUMBER']);
+          expect(await cache.get('digits')).toBe('12');
+        }
+        // 'none' hands a store that keeps bytes (Redis) nothing but the text: every store then
+        // reads digits as the integer they spell, as 'string' does.
+        for (const serializer of ['none', 'string'] as const) {
+          const cache = await open({ serializer });
+          await cache.set('digits', '12');
+          expect([serializer, await cache.increment('digits')]).toEqual([serializer, 13]);
+        }
+      });
+
       it('refuses a delta that is not an integer', async () => {
         const cache = await open();
         expect((await rejection(cache.increment('n', 0.5))).code).toBe('INVALID_ARGUMENT');
