@@ -74,7 +74,9 @@ export function callPolicy(settings: Settings, call: CallOptions | undefined): C
     // a negative maxAge demands a recomputation now: serving stale would defeat it
     nextTime: freshFor >= 0 && (call.nextTime ?? settings.nextTime),
     allowNone: call.allowNone ?? settings.allowNone,
-    overwrite: call.overwriteCache === true,
+    // A negative maxAge is an overwrite: the caller wants a value computed after its call
+    // began, so it must neither read an entry nor join a calculation already running.
+    overwrite: call.overwriteCache === true || freshFor < 0,
     verbose: call.verbose === true,
   };
 }

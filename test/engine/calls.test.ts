@@ -63,6 +63,29 @@ describe('fn.with(callOptions)', () => {
     expect(runs()).toBe(3);
   });
 
+  test('a negative maxAge, like overwriteCache, never takes the result of a calculation that began before its call', async () => {
+    for (const callOptions of [{ maxAge: -1 }, { overwriteCache: true }]) {
+      const releases: Array<() => void> = [];
+      let runs = 0;
+      const f = cached(
+        async (x: number) => {
+          const run = ++runs;
+          await new Promise<void>((release) => releases.push(release));
+          return `${x}#${run}`;
+        },
+        { name: uniqueName('newer'), backend: 'memory' },
+      );
+      const older = f(1);
+      await until(() => runs === 1);
+      const newer = f.with(callOptions)(1);
+      releases[0]();
+      expect(await older).toBe('1#1');
+      await until(() => runs === 2); // the newer caller computes once the older run is done
+      releases[1]();
+      expect([callOptions, await newer]).toEqual([callOptions, '1#2']);
+    }
+  });
+
   test('staleAfter overrides the function setting in both directions', () => {
     const { f, clock } = counted({ staleAfter: '1h' });
     expect(f(1)).toBe('1#1');
