@@ -36,6 +36,25 @@ export function parseDuration(value: Duration, option: string, allowNegative = f
   return Number(match[1]) * DURATION_UNITS[match[2].toLowerCase()];
 }
 
+/** The longest delay Node.js timers keep: a longer one fires after 1 ms instead. */
+export const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Parses a duration that memoir waits out with a timer (a lease it renews, a wait, a
+ * timeout): beyond `LONGEST_TIMER_MS` Node.js would fire the timer at once, so such a value is
+ * refused here rather than turned into a 1 ms wait at run time. `Infinity` is accepted where it
+ * means "no limit" (`unbounded`).
+ */
+export function parseTimerDuration(value: Duration, option: string, unbounded = false): number {
+  const ms = parseDuration(value, option);
+  if (ms <= LONGEST_TIMER_MS || (unbounded && ms === Number.POSITIVE_INFINITY)) return ms;
+  throw invalidOption(
+    option,
+    value,
+    `at most ${LONGEST_TIMER_MS} ms (about 24.8 days, the longest timer Node.js keeps)${unbounded ? ', or Infinity for no limit' : ''}`,
+  );
+}
+
 export function parseSize(value: Size, option: string): number {
   const accepted = "bytes (a non-negative number) or a string like '512B', '10KB', '1.5MB', '1GB'";
   if (typeof value === 'number') {

@@ -31,6 +31,32 @@ describe('durations', () => {
     expect(parseDuration(-1, 'maxAge', true)).toBe(-1);
   });
 
+  test('a duration memoir waits out with a timer is refused past the longest timer Node.js keeps, at decoration', async () => {
+    const memoryCached = (options: Record<string, unknown>) =>
+      cached(() => 1, { name: uniqueName('timer'), backend: 'memory', ...options });
+    for (const [option, value] of [
+      ['waitForCalcTimeout', '25d'],
+      ['lease', '100d'],
+      ['lease', Number.POSITIVE_INFINITY],
+      ['timeout', '25d'],
+      ['timeout', Number.POSITIVE_INFINITY],
+    ] as const) {
+      const error = (() => {
+        try {
+          memoryCached({ [option]: value });
+        } catch (caught) {
+          return caught as MemoirError;
+        }
+      })();
+      expect([option, value, error?.code]).toEqual([option, value, 'INVALID_OPTION']);
+      expect(error?.message).toContain(`"${option}"`);
+      expect(error?.message).toContain('24.8 days');
+    }
+    // The longest timer itself, and Infinity where it means "no limit", are accepted.
+    expect(memoryCached({ lease: 2 ** 31 - 1, waitForCalcTimeout: Number.POSITIVE_INFINITY })()).toBe(1);
+    expect(memoryCached({ staleAfter: '400d' })()).toBe(1); // an age, compared with the clock: no timer
+  });
+
   test('a parsed duration drives staleness: staleAfter "2s" is 2,000 ms', () => {
     const clock = manualClock();
     let runs = 0;

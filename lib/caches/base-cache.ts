@@ -22,7 +22,7 @@ import type {
 } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
 import type { MemoirEvent } from '../contract';
-import { parseDuration } from '../units';
+import { parseTimerDuration } from '../units';
 import { invalidArgument } from './arguments';
 import { acquireLock, type HeldLock } from './lock';
 import { type CacheSettings, checkKey, parseCacheOptions, parseTimeout, parseTtl } from './options';
@@ -395,9 +395,9 @@ export class BaseCache implements KeyValueCache {
   }
 
   private takeLock(key: string, name: string, options: LockOptions | undefined, timeout: number): Promise<HeldLock> {
-    const lease = options?.lease === undefined ? DEFAULT_LEASE_MS : parseDuration(options.lease, 'lease');
+    const lease = options?.lease === undefined ? DEFAULT_LEASE_MS : parseTimerDuration(options.lease, 'lease');
     if (!(lease > 0)) throw invalidOption('lease', options?.lease, "a positive duration, e.g. '10s'");
-    const wait = options?.wait === undefined ? undefined : parseDuration(options.wait, 'wait');
+    const wait = options?.wait === undefined ? undefined : parseTimerDuration(options.wait, 'wait', true);
     return acquireLock({
       store: this.store,
       name,

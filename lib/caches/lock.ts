@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { CacheStore, LockHandle } from '../contract';
 import { MemoirError } from '../errors';
 import { newOwner } from './owner';
-import { parseDuration } from '../units';
+import { parseTimerDuration } from '../units';
 
 /**
  * Distributed locks on a store's lock primitives (tryLock / renewLock / unlock).
@@ -121,7 +121,7 @@ export class HeldLock implements LockHandle {
   async extend(lease?: number | string): Promise<boolean> {
     if (this.released) return false;
     if (lease !== undefined) {
-      this.lease = parseDuration(lease, 'lease');
+      this.lease = parseTimerDuration(lease, 'lease');
       this.schedule();
     }
     const { store, name, call } = this.request;

@@ -1,7 +1,7 @@
 import type { CacheOptions, CachePlugin, CacheSerializer, SerializerName } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
 import type { MemoirEvent } from '../contract';
-import { parseDuration } from '../units';
+import { parseDuration, parseTimerDuration } from '../units';
 import { resolvePlugins } from './plugins';
 import { checkSerializer } from './serializers';
 
@@ -31,7 +31,7 @@ export function parseTtl(value: unknown, option = 'ttl'): number | undefined {
 }
 
 export function parseTimeout(value: unknown, option = 'timeout'): number {
-  return parseDuration(value as string | number, option);
+  return parseTimerDuration(value as string | number, option);
 }
 
 /**

@@ -2,7 +2,7 @@ import { CORE_OPERATIONS, coreDefect } from '../contract';
 import { describe, invalidOption, MemoirError } from '../errors';
 import type { BackendOption, CachedOptions, CallOptions, GlobalParams } from '../options';
 import { resolveSettings } from './settings';
-import { parseDuration, parseSize } from '../units';
+import { parseDuration, parseSize, parseTimerDuration } from '../units';
 import { assertPeerDependency } from '../util';
 import { caches, checkSerializer, isKeyValueCache } from '../caches';
 
@@ -92,8 +92,8 @@ export function validateOptions(options: CachedOptions): void {
     throw invalidOption('name', options.name, 'a non-empty string');
   }
   if (options.staleAfter !== undefined) parseDuration(options.staleAfter, 'staleAfter');
-  if (options.waitForCalcTimeout !== undefined) parseDuration(options.waitForCalcTimeout, 'waitForCalcTimeout');
-  if (options.lease !== undefined && parseDuration(options.lease, 'lease') <= 0) {
+  if (options.waitForCalcTimeout !== undefined) parseTimerDuration(options.waitForCalcTimeout, 'waitForCalcTimeout', true);
+  if (options.lease !== undefined && parseTimerDuration(options.lease, 'lease') <= 0) {
     throw invalidOption('lease', options.lease, 'a positive duration');
   }
   if (options.cleanupInterval !== undefined) parseDuration(options.cleanupInterval, 'cleanupInterval');
@@ -125,7 +125,7 @@ export function validateOptions(options: CachedOptions): void {
     }
   }
   checkRedis(options.redis);
-  if (options.timeout !== undefined && !(parseDuration(options.timeout, 'timeout') > 0)) {
+  if (options.timeout !== undefined && !(parseTimerDuration(options.timeout, 'timeout') > 0)) {
     throw invalidOption('timeout', options.timeout, 'a positive duration');
   }
   checkSqlOptions(options);
@@ -135,6 +135,11 @@ export function validateOptions(options: CachedOptions): void {
   if (options.dependsOn !== undefined) {
     const ok = Array.isArray(options.dependsOn) && options.dependsOn.every((d) => typeof d === 'string' && d);
     if (!ok) throw invalidOption('dependsOn', options.dependsOn, 'an array of cache names');
+  }
+  // Checked by shape, not instanceof: a manager may come from another copy of memoir.
+  const manager = options.manager as unknown as Record<string, unknown> | undefined;
+  if (manager !== undefined && (typeof manager?.registerExternalCache !== 'function' || typeof manager?.registerDependentCache !== 'function')) {
+    throw invalidOption('manager', options.manager, 'a CacheManager (new CacheManager(name), or getCacheManager())');
   }
   const { logger } = options;
   if (logger !== undefined && (typeof logger?.debug !== 'function' || typeof logger?.warn !== 'function')) {
