@@ -1,3 +1,4 @@
+import { cached } from '../../lib/cached';
 import { CacheManager, getCacheManager } from '../../lib/manager/manager';
 import { FakeClock } from '../support/manager-fake-clock';
 import { makeTempDir } from '../support/manager-temp';
@@ -97,6 +98,17 @@ describe('conflicting registration', () => {
     expect(() => m.registerCache('h', { persistent: 'yes' as never })).toThrow(/"persistent"/);
     expect(() => m.registerValidator('h', null as never)).toThrow(code('INVALID_OPTION'));
     expect(() => m.registerExternalCache('e', {} as never)).toThrow(code('INVALID_OPTION'));
+  });
+
+  it("a memoized function's `manager` that is not a CacheManager is INVALID_OPTION at decoration", () => {
+    for (const bad of ['x', {}, 5, null]) {
+      expect(() => cached((n: number) => n, { backend: 'memory', manager: bad as never })).toThrow(code('INVALID_OPTION'));
+      expect(() => cached({ backend: 'memory', manager: bad as never })).toThrow(/"manager"/);
+    }
+    const m = manager();
+    const f = cached((n: number) => n + 1, { backend: 'memory', manager: m, name: 'managed' });
+    expect(f(1)).toBe(2);
+    expect(m.hasCache('managed')).toBe(true);
   });
 });
 
