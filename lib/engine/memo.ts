@@ -153,6 +153,24 @@ export class Memo implements MemoHost {
     return this.callThrough(self, args, undefined);
   }
 
+  /**
+   * True when calls answer with a promise: an async function (or `async: true`), or any
+   * function on a core without synchronous reads (Redis, SQL, MongoDB), whose type says so.
+   */
+  private answersWithPromise(): boolean {
+    return this.isAsync === true || (this.openedCore ?? this.core()).sync === undefined;
+  }
+
+  /** The function itself, no cache (disabled, or skipCache), in the form a cached call has. */
+  private uncached(self: unknown, args: readonly unknown[]): unknown {
+    if (!this.answersWithPromise()) return this.fn.apply(self, args as unknown[]);
+    try {
+      return Promise.resolve(this.fn.apply(self, args as unknown[]));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** Whether a completed entry stored at `time` is still fresh under the default policy (freshness()'s rule). */
   private freshSince(time: number): boolean {
     return this.defaultFreshFor === Number.POSITIVE_INFINITY || this.settings.clock() - time <= this.defaultFreshFor;
@@ -160,13 +178,13 @@ export class Memo implements MemoHost {
 
   private callThrough(self: unknown, args: readonly unknown[], callOptions: CallOptions | undefined): unknown {
     if (this.settingsVersion !== this.config.version) this.refreshSettings();
-    if (!this.enabled || callOptions?.skipCache) return this.fn.apply(self, args as unknown[]);
+    if (!this.enabled || callOptions?.skipCache) return this.uncached(self, args);
     let key: string;
     try {
       key = this.keyFor(args, self);
     } catch (error) {
-      // An async function reports every failure through its promise, unhashable arguments too.
-      if (this.isAsync === true) return Promise.reject(error);
+      // A call answered by a promise reports every failure through it, unhashable arguments too.
+      if (this.answersWithPromise()) return Promise.reject(error);
       throw error;
     }
     const core = this.openedCore ?? this.core();

@@ -1,4 +1,4 @@
-import { cached } from '../../lib';
+import { cached, disableCaching, enableCaching } from '../../lib';
 import { tempDirs } from '../support/file-temp-dirs';
 import { uniqueName } from '../support/engine-helpers';
 
@@ -52,5 +52,40 @@ describe.each([
       return Promise.resolve(x);
     }, options)(5);
     await expect(later).resolves.toBe(50);
+  });
+});
+
+/**
+ * A call's form does not depend on the path it takes: where a cached call answers with a
+ * Promise (a core without synchronous reads, or `async: true`), so do a skipped call, a call
+ * while caching is disabled, and a call with arguments that cannot be keyed.
+ */
+describe.each([
+  ['sql (sqlite::memory:), a sync function', { backend: 'sql' as const, sql: 'sqlite::memory:' }],
+  ['memory with async: true, a sync function', { backend: 'memory' as const, async: true }],
+])('on %s', (_label, backend) => {
+  afterEach(() => enableCaching());
+
+  test('skipCache, disabled caching and an unhashable argument answer with a Promise, as every other call', async () => {
+    const f = cached((x: unknown) => `${typeof x}`, { ...backend, name: uniqueName('form') });
+    const skipped = f.with({ skipCache: true })(1);
+    expect(skipped).toBeInstanceOf(Promise);
+    await expect(skipped).resolves.toBe('number');
+    disableCaching();
+    const disabled = f(2);
+    expect(disabled).toBeInstanceOf(Promise);
+    await expect(disabled).resolves.toBe('number');
+    enableCaching();
+    const unhashable = f(() => 1);
+    expect(unhashable).toBeInstanceOf(Promise);
+    await expect(unhashable).rejects.toMatchObject({ code: 'UNHASHABLE_ARGUMENT' });
+    const thrown = cached(
+      (): number => {
+        throw new Error('body failed');
+      },
+      { ...backend, name: uniqueName('throws') },
+    ).with({ skipCache: true })();
+    expect(thrown).toBeInstanceOf(Promise);
+    await expect(thrown).rejects.toThrow('body failed');
   });
 });
