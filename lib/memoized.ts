@@ -107,8 +107,9 @@ export function memoizedFunction<F extends AnyFunction>(memo: Memo, self?: unkno
 
 /**
  * Creates the engine of a function and registers its cache in the manager. Without an
- * explicit `name`, the name is `local` qualified by the defining module (`site`); a second
- * definition landing on a name another one already uses is warned about, naming both.
+ * explicit `name`, the name is `local` qualified by the defining module (`site`); a different
+ * function landing on a default name another one already uses gets a name of its own
+ * (claimDefaultName), and both places are named in a warning.
  *
  * A function on the memory backend without an explicit `name` is registered weakly: its
  * entries die with it, so once nothing references it there is nothing left to invalidate,
@@ -124,16 +125,22 @@ export function createMemo(
   site: DefinitionSite | undefined,
   instanceKey?: InstanceKey,
 ): Memo {
-  const memo = new Memo(fn, options, options.name ?? defaultName(site, local), instanceKey);
+  let name = options.name ?? defaultName(site, local);
+  let collidedWith: string | undefined;
   // Without a site there is no place to compare (and nothing to remember per function).
-  if (options.name === undefined && site !== undefined) {
-    const other = claimDefaultName(memo.name, site);
-    if (other !== undefined) {
-      memo.settings.logger.warn(
-        `[memoir] two functions share the cache name "${memo.name}": ${other} and ${describeSite(site)}. ` +
-          'They would read each other\'s results; give one of them a `name`.',
-      );
-    }
+  if (options.name === undefined && site !== undefined && name !== undefined) {
+    ({ name, collidedWith } = claimDefaultName(name, site, fn.toString()));
+  }
+  const memo = new Memo(fn, options, name, instanceKey);
+  if (collidedWith !== undefined) {
+    const here = describeSite(site);
+    memo.settings.logger.warn(
+      memo.name === defaultName(site, local)
+        ? `[memoir] the same function is cached at ${collidedWith} and ${here}: both use the cache name "${memo.name}" and share entries.`
+        : `[memoir] two different functions at ${collidedWith} and ${here} have one default cache name; the one at ${here} ` +
+            `uses "${memo.name}" so they never read each other's results. Give them explicit \`name\`s to keep each cache ` +
+            'whatever order they are defined in.',
+    );
   }
   const manager = options.manager ?? getCacheManager();
   const registration: ExternalCache = { invalidate: () => memo.invalidateAll() };

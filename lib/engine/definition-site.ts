@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { findSourceMap } from 'node:module';
 import * as path from 'node:path';
@@ -133,17 +134,31 @@ export function describeSite(site: DefinitionSite | undefined): string {
   return site ? `${site.file}:${site.line}:${site.column}` : 'an unknown place';
 }
 
-/** Default names and the place that first used each, one map per process (see lib/util/process-state.ts). */
-const claimed = processState('claimed-default-names', () => new Map<string, string>());
+/** Default names and the definition that first used each, one map per process (see lib/util/process-state.ts). */
+const claimed = processState('claimed-default-names', () => new Map<string, { place: string; source: string }>());
+
+/** What a definition claiming a default name learns: the name to use, and the place it collided with. */
+export interface DefaultNameClaim {
+  name: string;
+  collidedWith?: string;
+}
 
 /**
- * Records that the definition at `site` uses the default name `name`; returns the other
- * place when a different definition already does (the same place defining again, as a
- * `cached()` inside a request handler does, is not a collision).
+ * Records that the definition at `site` of a function with text `source` uses the default
+ * name `name`. The same place defining again (a `cached()` inside a request handler) is no
+ * collision. Another place defining the same function text shares the name (it is the same
+ * computation), with a warning. Another place defining a different function gets its own
+ * name, `name~<hash of its text>`: two functions must never read each other's results, and the
+ * hash keeps that name the same in every process and run that defines the same function.
  */
-export function claimDefaultName(name: string, site: DefinitionSite | undefined): string | undefined {
-  const here = describeSite(site);
+export function claimDefaultName(name: string, site: DefinitionSite | undefined, source: string): DefaultNameClaim {
+  const place = describeSite(site);
   const first = claimed.get(name);
-  if (first === undefined) claimed.set(name, here);
-  return first !== undefined && first !== here ? first : undefined;
+  if (first === undefined) {
+    claimed.set(name, { place, source });
+    return { name };
+  }
+  if (first.place === place) return { name };
+  if (first.source === source) return { name, collidedWith: first.place };
+  return { name: `${name}~${createHash('sha1').update(source).digest('hex').slice(0, 10)}`, collidedWith: first.place };
 }

@@ -127,15 +127,25 @@ describe('namespaces', () => {
     }
   });
 
-  test('two different definitions that land on one default name are warned about, naming both places', () => {
+  test('two different functions that land on one default name never share entries, and both places are named', () => {
     const logger = recordingLogger();
     const make = () => cached(function sameName(x: number) { return x; }, { backend: 'memory', logger });
-    const first = cached(function twin(x: number) { return x; }, { backend: 'memory', logger });
-    const second = cached(function twin(x: number) { return x + 1; }, { backend: 'memory', logger });
-    expect(first.cacheName).toBe(second.cacheName);
+    const first = cached(function twin(x: number) { return `first ${x}`; }, { backend: 'memory', logger });
+    const second = cached(function twin(x: number) { return `second ${x}`; }, { backend: 'memory', logger });
+    expect([first(1), second(1)]).toEqual(['first 1', 'second 1']);
+    expect(first.cacheName).toMatch(/:twin$/);
+    expect(second.cacheName).toMatch(new RegExp(`^${first.cacheName}~[0-9a-f]{10}$`));
     expect(logger.warns).toHaveLength(1);
-    expect(logger.warns[0]).toMatch(/two functions share the cache name ".*:twin"/);
-    expect(logger.warns[0].match(/engine-keys\.test\.ts:\d+:\d+/g)).toHaveLength(2);
+    expect(logger.warns[0]).toMatch(/two different functions at .* have one default cache name/);
+    expect(logger.warns[0].match(/engine-keys\.test\.ts:\d+:\d+/g)).toHaveLength(3);
+    // The same function cached at two places is one computation: it shares, with a warning.
+    const compute = (x: number) => x * 10;
+    const here = cached(compute, { backend: 'memory', logger });
+    const there = cached(compute, { backend: 'memory', logger });
+    expect(there.cacheName).toBe(here.cacheName);
+    expect(logger.warns).toHaveLength(2);
+    expect(logger.warns[1]).toMatch(/the same function is cached at .* and share entries/);
+    logger.warns.length = 1;
     // One definition made again (a cached() inside a handler) is no collision, nor is an explicit shared name.
     make();
     make();
