@@ -39,7 +39,10 @@ export interface SqlConnection {
    * an UPDATE on MariaDB/MySQL) and, on MariaDB/MySQL, the LAST_INSERT_ID it set.
    */
   query(sql: string, values: unknown[]): Promise<QueryResult>;
-  /** Closes what memoir opened (pool, listener); never the user's handle. Idempotent. */
+  /**
+   * Closes what memoir opened (pool, listener); never the user's handle. Idempotent, and never
+   * rejects: a connection that never opened or whose server is gone is closed all the same.
+   */
   close(): Promise<void>;
 }
 

@@ -10,6 +10,7 @@ import {
   type WriteResult,
 } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
+import { withTimeout } from '../../lib/util';
 import type { SqlConnection } from './connection';
 import { decodeRow, Unreadable } from './entries';
 import { backendError, isLostConnection } from './faults';
@@ -51,11 +52,14 @@ export function createSqlCore(spec: CoreSpec): Core {
   /**
    * Runs one operation: its statements, the table's creation on first use and the clock
    * offset (each statement waits at most `timeout`); every failure becomes a BACKEND_ERROR.
+   * `deadline` (epoch ms) is when the operation's first try began plus `timeout`: its retries
+   * share it.
    */
   function run<T>(
     operation: string,
     body: (statements: Statements, connection: SqlConnection) => Promise<T>,
     attempt = 1,
+    deadline = Date.now() + timeoutMs,
   ): Promise<T> {
     if (closed)
       return Promise.reject(
@@ -74,7 +78,9 @@ export function createSqlCore(spec: CoreSpec): Core {
       work = Promise.reject(error);
     }
     return work.catch((error: unknown) =>
-      retryOrFail(error, current, attempt, (next) => run(operation, body, next), operation),
+      retryOrFail(error, current, operation, attempt, deadline, (next) =>
+        run(operation, body, next, deadline),
+      ),
     );
   }
 
@@ -85,16 +91,34 @@ export function createSqlCore(spec: CoreSpec): Core {
    * dropped the pool's others too, whose notices may still sit unread in their sockets: each
    * try waits one turn of the event loop first, so the pool hears of them and does not hand
    * one of them out again.
+   *
+   * The tries share one `timeout`, counted from the first one's start (`deadline`): a retry
+   * gets only what is left of it, so no caller waits longer than `timeout` for a server that
+   * keeps dropping connections, and a timeout is never retried (faults.ts).
    */
   function retryOrFail<T>(
     error: unknown,
     current: SqlConnection,
-    attempt: number,
-    again: (attempt: number) => Promise<T>,
     operation: string,
+    attempt: number,
+    deadline: number,
+    again: (attempt: number) => Promise<T>,
   ): Promise<T> {
-    if (attempt < ATTEMPTS_AFTER_LOST_CONNECTIONS && !closed && isLostConnection(error)) {
-      return new Promise((resolve) => setImmediate(resolve)).then(() => again(attempt + 1));
+    const left = deadline - Date.now();
+    if (
+      attempt < ATTEMPTS_AFTER_LOST_CONNECTIONS &&
+      left > 0 &&
+      !closed &&
+      isLostConnection(error)
+    ) {
+      const retried = new Promise((resolve) => setImmediate(resolve)).then(() =>
+        again(attempt + 1),
+      );
+      return withTimeout(retried, left, () => 'a retry after a lost connection').catch(
+        (failure: unknown) => {
+          throw backendError(cache, operation, where(current), failure);
+        },
+      );
     }
     throw backendError(cache, operation, where(current), error);
   }
@@ -150,6 +174,7 @@ export function createSqlCore(spec: CoreSpec): Core {
     // handler for its outcome, nothing else.
     // (The offset is asked for only once the table is there: a measurement started earlier
     // would fail unobserved while the table's creation fails first.)
+    const deadline = Date.now() + timeoutMs;
     const current = closed || badName ? undefined : connection();
     const statements = current?.statements(table);
     if (current && statements && !(statements instanceof Promise)) {
@@ -158,15 +183,22 @@ export function createSqlCore(spec: CoreSpec): Core {
         return statements.get(func, stored).then(
           (found) => entryOf(key, found, offset, current),
           (error: unknown) =>
-            retryOrFail(error, current, 1, (next) => readThrough(key, stored, next), 'get'),
+            retryOrFail(error, current, 'get', 1, deadline, (next) =>
+              readThrough(key, stored, next, deadline),
+            ),
         );
       }
     }
-    return readThrough(key, stored, 1);
+    return readThrough(key, stored, 1, deadline);
   }
 
   /** `get` by the whole way: the table created and the clock offset measured if need be. */
-  function readThrough(key: string, stored: string, attempt: number): Promise<Entry | undefined> {
+  function readThrough(
+    key: string,
+    stored: string,
+    attempt: number,
+    deadline: number,
+  ): Promise<Entry | undefined> {
     return run(
       'get',
       async (statements, current) => {
@@ -177,6 +209,7 @@ export function createSqlCore(spec: CoreSpec): Core {
         return entryOf(key, found, wallOffset, current);
       },
       attempt,
+      deadline,
     );
   }
 

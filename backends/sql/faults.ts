@@ -26,10 +26,16 @@ const LOST_CONNECTION_CODES = new Set([
 
 export function isLostConnection(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
+  const message = String((error as Error | null)?.message ?? '');
+  // A timeout (ours, or the driver's on connecting: pg-pool's "Connection terminated due to
+  // connection timeout") means a server that does not answer: another try would only wait as
+  // long again.
+  if (code === 'TIMEOUT' || code === 'ETIMEDOUT' || /timeout|timed out/i.test(message))
+    return false;
   if (typeof code === 'string' && (LOST_CONNECTION_CODES.has(code) || code.startsWith('08')))
     return true;
   return /Connection terminated|connection is closed|not queryable|Can't add new command when connection is in closed state/i.test(
-    String((error as Error | null)?.message ?? ''),
+    message,
   );
 }
 

@@ -210,13 +210,17 @@ export const createSqlStore: CacheStoreFactory = ({ namespace, timeout, options 
       }),
     multiSet: (entries, ttl) =>
       run('multiSet', async (query, sql) => {
+        // The upserts run in parallel over the pool, in no set order: a key given twice keeps its
+        // last value, as on every backend, only if the earlier ones are never sent.
+        const last = new Map<string, unknown>();
+        for (const [key, value] of entries) last.set(keyOf(key), value);
         await Promise.all(
-          entries.map(([key, value]) => {
+          [...last].map(([k, value]) => {
             const row = toRow(value);
-            return query(sql.upsert, [ns, 'v', keyOf(key), row.t, row.v, row.num, ...ttlArgs(ttl), newVersion()]);
+            return query(sql.upsert, [ns, 'v', k, row.t, row.v, row.num, ...ttlArgs(ttl), newVersion()]);
           }),
         );
-        for (let i = 0; i < entries.length; i++) wrote();
+        for (let i = 0; i < last.size; i++) wrote();
       }),
     exists: (key) => run('exists', async (query, sql) => (await query(sql.exists, [ns, keyOf(key)])).rows.length > 0),
     increment: (key, delta) => run('increment', (query, sql) => increment(query, sql, key, keyOf(key), delta)),

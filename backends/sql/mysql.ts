@@ -107,7 +107,12 @@ export function openMysql(source: Source, settings: ConnectionSettings): SqlConn
     async close() {
       if (closed) return;
       closed = true;
-      await pool?.promise().end();
+      // The pool is gone either way. A connection that never opened (the server stopped
+      // answering) fails its goodbye with the connect error: nothing the caller can act on.
+      await pool
+        ?.promise()
+        .end()
+        .catch(() => undefined);
     },
   };
 }

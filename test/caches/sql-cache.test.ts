@@ -1,4 +1,5 @@
-import { closeConnections, SqlCache } from '../../lib';
+import * as net from 'node:net';
+import { closeConnections, MemoirError, SqlCache } from '../../lib';
 import type { CacheOptions, KeyValueCache } from '../../lib/contract';
 import { describeCacheContract } from '../../lib/testing/cache-contract';
 import { ENGINES, rawQuery, SCRATCH, type ScratchDatabase } from '../support/sql-databases';
@@ -82,6 +83,62 @@ describe('sql (postgres): lock waiters', () => {
     } finally {
       await holder.close();
       await waiter.close();
+    }
+  });
+});
+
+describe.each(ENGINES)('sql (%s): multiSet', (engine) => {
+  it('keeps the last value of a key given twice, as every backend does', async () => {
+    // The upserts go out in parallel over the pool: with many pairs a race shows at once.
+    const cache = new SqlCache({ sql: databases.get(engine)!.url, namespace: 'twice', serializer: 'string' });
+    try {
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+      await cache.multiSet(keys.flatMap((key) => [[key, 'first'], [key, 'second']] as Array<[string, string]>));
+      expect(await cache.multiGet(keys)).toEqual(keys.map(() => 'second'));
+    } finally {
+      await cache.clear();
+      await cache.close();
+    }
+  });
+});
+
+describe('sql: a server that stopped answering', () => {
+  it('commands reject with TIMEOUT within their timeout, and close() still resolves', async () => {
+    /** A TCP server that accepts connections and never says a word. */
+    const sockets: net.Socket[] = [];
+    const blackHole = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const { port } = blackHole.address() as net.AddressInfo;
+    // Slack for the deadline sweeper's tick and a loaded machine.
+    const within = (ms: number) => ms + 250;
+    const down = async (sql: string) => {
+      const cache = new SqlCache({ sql, timeout: 300, serializer: 'string' });
+      const commands: Array<[string, number, () => Promise<unknown>]> = [
+        ['get', 300, () => cache.get('k')],
+        ['get { timeout }', 150, () => cache.get('k', { timeout: 150 })],
+        ['set', 300, () => cache.set('k', 'v')],
+        ['multiSet', 300, () => cache.multiSet([['k', 'v']])],
+        ['multiGet', 300, () => cache.multiGet(['k'])],
+        ['increment', 300, () => cache.increment('n')],
+        ['delete', 300, () => cache.delete('k')],
+      ];
+      const outcomes = await Promise.all(
+        commands.map(async ([name, ms, command]) => {
+          const started = Date.now();
+          const error = await command().catch((caught: unknown) => caught);
+          const code = error instanceof MemoirError ? error.code : error;
+          return [name, code, Date.now() - started < within(ms)];
+        }),
+      );
+      expect(outcomes).toEqual(commands.map(([name]) => [name, 'TIMEOUT', true]));
+      // Its pool is still connecting to the silent server: closing must not fail on that.
+      await expect(cache.close()).resolves.toBeUndefined();
+    };
+    try {
+      await Promise.all([down(`postgres://postgres@127.0.0.1:${port}/none`), down(`mysql://root@127.0.0.1:${port}/none`)]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => blackHole.close(resolve));
     }
   });
 });

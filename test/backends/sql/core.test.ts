@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { createSqlCore } from '../../../backends/sql';
 import type { Engine } from '../../../backends/sql/source';
 import type { Core, CoreEvent } from '../../../lib/contract';
@@ -273,6 +274,48 @@ describe('sql core on postgres: acquire is one statement', () => {
       await database.drop();
     }
   });
+});
+
+describe('sql core: closing after the server stopped answering', () => {
+  /** A TCP server that accepts connections and never says a word. */
+  const sockets: net.Socket[] = [];
+  const blackHole = net.createServer((socket) => sockets.push(socket));
+  beforeAll(() => new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve)));
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => blackHole.close(resolve));
+  });
+  const urls = (): Record<Engine, string> => {
+    const { port } = blackHole.address() as net.AddressInfo;
+    return {
+      postgres: `postgres://postgres@127.0.0.1:${port}/none`,
+      mysql: `mysql://root@127.0.0.1:${port}/none`,
+      // A file that cannot be created: the SQLite connection never opens either.
+      sqlite: 'sqlite:///dev/null/memoir/never.db',
+    };
+  };
+  const openCore = (engine: Engine) =>
+    createSqlCore({
+      name: uniqueName('down'),
+      options: { sql: urls()[engine], timeout: 300 },
+      report: () => {},
+    });
+
+  // A connection that never opened is nothing the caller can act on: close() resolves, also
+  // while the pool is still trying to connect.
+  it.each(['postgres', 'mysql', 'sqlite'] as Engine[])(
+    '%s: close() and closeConnections() resolve, with a call in flight',
+    async (engine) => {
+      for (const close of [(core: Core) => core.close?.(), () => closeConnections()]) {
+        const core = openCore(engine);
+        const pending = core.get('k').catch((error: unknown) => error);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await expect(close(core)).resolves.toBeUndefined();
+        expect(await pending).toMatchObject({ code: 'BACKEND_ERROR' });
+        await expect(core.close?.()).resolves.toBeUndefined();
+      }
+    },
+  );
 });
 
 describe('sql core: a handle memoir did not open is never closed', () => {

@@ -197,6 +197,58 @@ describe('a database that is down', () => {
     }
   });
 
+  /**
+   * A call's tries after lost connections share its one `timeout`: a connect that timed out is
+   * never tried again, and a connection dropped late leaves its retry only the time left.
+   * (Slack for the deadline sweeper's tick and a loaded machine; three tries took 3×.)
+   */
+  const TIMEOUT_MS = 300;
+  const WITHIN_MS = TIMEOUT_MS + 250;
+
+  it.each(['never answers', 'drops each connection after 250 ms'])(
+    'that %s: no call waits past its timeout, retries included',
+    async (how) => {
+      // The backend and its drivers load on the first call: not part of what is measured.
+      require('../../../backends/sql');
+      require('pg');
+      require('mysql2');
+      let port = silentPort;
+      let dropper: net.Server | undefined;
+      if (how !== 'never answers') {
+        dropper = net.createServer((socket) => {
+          setTimeout(() => socket.destroy(), 250);
+        });
+        await new Promise<void>((resolve) => dropper?.listen(0, '127.0.0.1', resolve));
+        port = (dropper.address() as net.AddressInfo).port;
+      }
+      try {
+        for (const sql of servers(port)) {
+          for (const onBackendError of ['fallback', 'throw'] as const) {
+            const fn = cached(async (x: number) => x, {
+              name: uniqueName('bounded'),
+              backend: 'sql',
+              sql,
+              timeout: TIMEOUT_MS,
+              onBackendError,
+              logger: silent,
+            });
+            const started = Date.now();
+            const outcome = await fn(1).catch((error: MemoirError) => error.code);
+            expect([sql, onBackendError, outcome]).toEqual([
+              sql,
+              onBackendError,
+              onBackendError === 'throw' ? 'BACKEND_ERROR' : 1,
+            ]);
+            expect(Date.now() - started).toBeLessThan(WITHIN_MS);
+          }
+        }
+      } finally {
+        await closeConnections();
+        await new Promise((resolve) => dropper?.close(resolve) ?? resolve(undefined));
+      }
+    },
+  );
+
   it('a SQLite file locked by another process for longer than the timeout: the call goes on, the event loop never blocks', async () => {
     const database = await SCRATCH.sqlite('locked');
     const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
