@@ -151,14 +151,20 @@ export async function driveAsync(
  * `waitForCalcTimeout` like a waiter on another process's mark does, and computes itself
  * (without a mark: the running calculation still holds it).
  */
+const RELEASED = Symbol('released');
+
 function calculateShared(host: MemoHost, op: CalculateOp, site: CallSite): Promise<unknown> {
   const running = host.inFlight.running(op.key);
   // An overwrite caller wants a value computed after its call began: it never joins an older run.
   if (!running || op.policy.overwrite) return host.inFlight.track(op.key, driveAsync(host, calculationFlow(host, op), site));
   host.record.wait(op.key, op.policy, 'this process');
+  // Let go by clearBeingCalculated (the calculation may hang): start afresh, as a new caller would.
+  const joined = Promise.race([running, host.inFlight.whenReleased(running).then(() => RELEASED)]).then((outcome) =>
+    outcome === RELEASED ? calculateShared(host, op, site) : outcome,
+  );
   const timeout = host.settings.waitForCalcTimeout;
-  if (!(timeout > 0 && Number.isFinite(timeout))) return running;
-  return settleWithin(running, timeout, () => {
+  if (!(timeout > 0 && Number.isFinite(timeout))) return joined;
+  return settleWithin(joined, timeout, () => {
     host.record.waitTimeout(op.key, op.policy);
     return driveAsync(host, compute(host, op.key, op.policy, undefined, host.epoch), site);
   });

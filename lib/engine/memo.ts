@@ -522,7 +522,7 @@ export class Memo implements MemoHost {
    * running in this process, so the next caller computes instead of joining one that hangs.
    */
   clearBeingCalculated(): Promise<void> {
-    this.inFlight.forgetAll();
+    this.inFlight.releaseAll();
     return this.manage((ops) => ops.clearBeingCalculated(), (core) => core.clearBeingCalculated());
   }
 

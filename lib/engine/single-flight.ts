@@ -6,6 +6,8 @@
  */
 export class SingleFlight {
   private readonly pending = new Map<string, Promise<unknown>>();
+  /** Callers that joined a calculation, told when they are let go before it settles (releaseAll). */
+  private readonly joined = new Map<Promise<unknown>, Array<() => void>>();
 
   /** The calculation of `key` running in this process, if any. */
   running(key: string): Promise<unknown> | undefined {
@@ -28,5 +30,26 @@ export class SingleFlight {
 
   forgetAll(): void {
     this.pending.clear();
+  }
+
+  /** Resolves if the callers who joined `calculation` are let go before it settles; never otherwise. */
+  whenReleased(calculation: Promise<unknown>): Promise<void> {
+    return new Promise((release) => {
+      let callers = this.joined.get(calculation);
+      if (callers === undefined) {
+        this.joined.set(calculation, (callers = []));
+        const settled = () => this.joined.delete(calculation);
+        calculation.then(settled, settled);
+      }
+      callers.push(release);
+    });
+  }
+
+  /** Forgets every calculation and lets go of the callers waiting on them (clearBeingCalculated). */
+  releaseAll(): void {
+    this.forgetAll();
+    const waiting = [...this.joined.values()];
+    this.joined.clear();
+    for (const callers of waiting) for (const release of callers) release();
   }
 }

@@ -209,6 +209,26 @@ describe('management methods', () => {
     expect(f.stats().waits).toBe(0);
   });
 
+  test('clearBeingCalculated lets go of callers in this process that joined a hanging calculation: they compute', async () => {
+    let runs = 0;
+    const f = cached(
+      async (x: number) => {
+        const run = ++runs;
+        if (run === 1) await new Promise(() => {}); // hangs
+        return `${x}#${run}`;
+      },
+      { name: uniqueName('hanging'), backend: 'memory' },
+    );
+    void f(1);
+    await until(() => runs === 1);
+    const waiters = [f(1), f(1)];
+    await settle();
+    expect(f.stats().waits).toBe(2);
+    await f.clearBeingCalculated();
+    expect(await Promise.all(waiters)).toEqual(['1#2', '1#2']); // one new calculation, shared
+    expect(runs).toBe(2);
+  });
+
   test('cachePath is undefined on the memory backend', () => {
     expect(counted().f.cachePath()).toBeUndefined();
   });
