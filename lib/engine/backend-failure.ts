@@ -6,17 +6,31 @@ export class BackendFailure {
   constructor(readonly error: unknown) {}
 }
 
+/**
+ * The caller's own input refused by the backend (a key longer than its column, from a
+ * `hashFunc`): every call with that key fails alike, while the backend serves every other key.
+ */
+function refusedInput(error: unknown): MemoirError | undefined {
+  for (let at = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
+    if (at instanceof MemoirError && at.code === 'INVALID_KEY') return at;
+  }
+  return undefined;
+}
+
 /** Any failure of the backend (a lookup, a write, a lease renewal): opens the breaker, reported once per incident. */
 export function noteBackendFault(host: MemoHost, error: unknown): void {
+  if (refusedInput(error)) return; // not a backend incident: other keys keep their cache
   if (host.breaker.failed()) host.record.backendIncident(error);
 }
 
 /**
  * What a backend failure does to a call. 'fallback' (the default): the call goes on
  * uncached, so an outage costs speed, never answers. 'throw': the call rejects with
- * BACKEND_ERROR.
+ * BACKEND_ERROR. A key the backend refuses is the caller's error (INVALID_KEY), in either mode.
  */
 export function onBackendFailure(host: MemoHost, error: unknown): void {
+  const refused = refusedInput(error);
+  if (refused) throw refused;
   noteBackendFault(host, error);
   if (host.settings.onBackendError === 'throw') throw backendError(host, error);
 }

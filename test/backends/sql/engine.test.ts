@@ -65,6 +65,26 @@ describe.each(ENGINES)('cached on sql (%s)', (engine: Engine) => {
     expect(await theirs.isCached(1)).toBe(true);
   });
 
+  it('a key longer than the table holds rejects that call with INVALID_KEY; every other key keeps its cache', async () => {
+    let runs = 0;
+    const events: MemoirEvent[] = [];
+    const f = cached(
+      async (id: string) => {
+        runs++;
+        return id.length;
+      },
+      { name: uniqueName('long-key'), backend: 'sql', sql: database.url, hashFunc: (args) => String(args[0]), logger: silent, onEvent: (event) => events.push(event) },
+    );
+    await f('a');
+    await expect(f('x'.repeat(3_000))).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    await f('a');
+    await f('b');
+    await f('b');
+    expect(runs).toBe(2); // 'a' once, 'b' once: the long key opened no circuit breaker
+    expect(f.stats().backendErrors).toBe(0);
+    expect(events.filter((event) => event.type === 'backend-error')).toEqual([]);
+  });
+
   it('takes its URL and table from the global parameters', async () => {
     setGlobalParams({ backend: 'sql', sql: database.url, table: 'memoir_global' });
     const twice = cached(async (x: number) => x * 2, { name: uniqueName('global') });
