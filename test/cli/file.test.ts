@@ -337,6 +337,21 @@ describe('precache', () => {
     expect(typo.stderr).toContain('--create');
     expect(typo.stderr).toContain(name);
     expect((await memoir('precache', `${name}x`, '--from', from, '--create')).code).toBe(0);
+    // Refused as inspect and clear refuse an unknown cache: UNKNOWN_CACHE, one line.
+    const unknown = await memoir('precache', `${name}y`, '--from', from, '--json');
+    expect(unknown.code).toBe(1);
+    expect(unknown.json.error.code).toBe('UNKNOWN_CACHE');
+  });
+
+  test('precache takes a cache by its own name or by the name list shows, as the other commands do', async () => {
+    const name = `${unique('odd')}:name`; // a ':' has to be sanitized on disk
+    fillArea(name);
+    const from = valuesFile([{ args: [2, 5], value: { area: 10 } }]);
+    expect((await memoir('precache', name, '--from', from)).code).toBe(0);
+    const listed = (await memoir('list', '--json')).json.caches.find((each: { name: string }) => each.name.startsWith(name.replace(':', '_')));
+    expect(listed.name).not.toBe(name);
+    expect((await memoir('precache', listed.name, '--from', from)).code).toBe(0);
+    expect((await memoir('inspect', name, '--json')).json.total).toBe(6); // fillArea's five and the one precached
   });
 
   test('list, inspect and precache report progress on stderr with --progress', async () => {

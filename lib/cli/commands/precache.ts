@@ -3,7 +3,11 @@ import { defaultKey } from '../../keys';
 import type { PrecacheItem } from '../../contract';
 import type { Command } from '../command';
 import { PROGRESS_HELP, PROGRESS_OPTION } from '../command';
+import { MemoirError } from '../../errors';
 import { CliFailure, UsageError } from '../errors';
+
+/** A key no item has: asking a cache for it tells whether the cache exists, and reads nothing. */
+const EXISTENCE_PROBE = '\u0000memoir:no-such-key';
 
 /**
  * Reads `[{ "args": [...], "value": ... }]` and keys each item with `defaultKey`, the very
@@ -20,7 +24,7 @@ function readItems(from: string): PrecacheItem[] {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new CliFailure(`${from} is not valid JSON: ${(error as Error).message}`);
+    throw new CliFailure(`${from} is not valid JSON: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`);
   }
   if (!Array.isArray(parsed)) {
     throw new CliFailure(
@@ -65,13 +69,13 @@ export const precacheCommand: Command = {
     const items = readItems(from);
     const catalog = context.catalog();
     if (context.values.create !== true) {
-      const known = (await catalog.list(context.io.now())).map((summary) => summary.name);
-      if (!known.includes(name)) {
-        throw new CliFailure(
-          `No cache named ${name} in ${catalog.location}` +
-            (known.length > 0 ? ` (known: ${known.join(', ')})` : '') +
-            '. To create it, run again with --create.',
-        );
+      // Found as the other commands find it (by its own name or the listed one), or refused
+      // with their UNKNOWN_CACHE, plus how to create it.
+      try {
+        await catalog.entries(name, EXISTENCE_PROBE);
+      } catch (error) {
+        if (!(error instanceof MemoirError && error.code === 'UNKNOWN_CACHE')) throw error;
+        throw new MemoirError('UNKNOWN_CACHE', `${error.message} To create it, run again with --create.`);
       }
     }
     const separateFiles = context.values['separate-files'] === true ? true : undefined;
