@@ -5,26 +5,30 @@ import { forEachPage, unlinkAll } from './bulk';
 import { connect } from './connections';
 import type { Dedicated, RedisPort } from './port';
 import { runScript, type Script } from './scripts';
+import { kvKeys } from './kv-keys';
 import { slotOf } from './slot';
-import { redisStructures } from './structures';
+import { outOfRange, redisStructures, SAFE_INCREMENT } from './structures';
 
 /**
- * The Redis key-value store: each command is the native one (GET, SET [NX] [PX], MGET, INCRBY,
- * EXISTS, PEXPIRE, UNLINK), on the key `namespace:key` as the cache builds it. Values are
- * stored exactly as the serializer produced them, so other clients read them: JSON text under
- * 'json', the digits of an integer (INCRBY works on them) under every serializer.
+ * The Redis key-value store: each command is the native one (GET, SET [NX] [PX], MGET, EXISTS,
+ * PEXPIRE, UNLINK), on the key `namespace:key` as the cache builds it, its namespace part
+ * percent-encoded where it holds `%` or `:` (kv-keys.ts), so no namespace meets another. Values
+ * are stored exactly as the serializer produced them, so other clients read them: JSON text
+ * under 'json', the digits of an integer (INCRBY works on them) under every serializer.
  *
+ * - increment is INCRBY in a script that first refuses a sum beyond the safe integer range
+ *   (SAFE_INCREMENT), which Redis would store and no reader could then read as a number.
  * - multiGet is one MGET: one round trip on a single node, one per slot group on a cluster.
- * - clear SCANs `namespace:*` page by page on every master and UNLINKs each page (per slot on
+ * - clear SCANs `<namespace>:*` page by page on every master and UNLINKs each page (per slot on
  *   a cluster): never KEYS or FLUSHDB, and nothing outside the namespace.
- * - Locks are `memoir:kv-lock:<name>` keys (outside every namespace, so `clear` leaves them):
- *   SET NX PX with an owner token, renew and release owner-checked by script, leases on the
- *   server's clock; a release PUBLISHes so waiters wake without polling.
+ * - Locks are `memoir:kv-lock:<kind>:<namespace>:<key>` keys (kind `lock` for lock(), `fill`
+ *   for getOrSet, `memo` for memoized functions; outside every namespace, so `clear` leaves
+ *   them): SET NX PX with an owner token, renew and release owner-checked by script, leases on
+ *   the server's clock; a release PUBLISHes so waiters wake without polling.
  * - optimisticLock is Redis's own: WATCH on a connection of memoir's own, then MULTI/SET/EXEC,
  *   which fails if anyone (any client) wrote the key meanwhile, even the same bytes.
  * - The data-structure caches use Redis's own hashes, sets and sorted sets (structures.ts).
  */
-const LOCK_PREFIX = 'memoir:kv-lock:';
 const UNLOCKED_CHANNEL = 'memoir:kv-unlocked';
 /** An optimistic read not followed by cas within this long lets its connection go (cas then conflicts). */
 const HOLD_MS = 60_000;
@@ -121,7 +125,6 @@ if ARGV[5] == '' then redis.call('SET', KEYS[1], ARGV[4]) else redis.call('SET',
 return 1`,
 );
 
-const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, (char) => `\\${char}`);
 const px = (ttl: number | undefined): string[] => (ttl === undefined ? [] : ['PX', String(Math.max(1, Math.ceil(ttl)))]);
 
 /** What Redis stores for a value: bytes and text as they are, numbers as their digits. */
@@ -174,9 +177,13 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
   }
 
   const command = (key: string | undefined, args: Array<string | Buffer>) => run(String(args[0]), () => port.command(key, args));
-  const lockKey = (name: string) => LOCK_PREFIX + name;
+  // Keys arrive as the cache built them (`namespace:key`); `at` gives the Redis key of one.
+  const layout = kvKeys(namespace);
+  const at = layout.toRedis;
+  const lockKey = layout.lock;
 
-  async function multiGet(keys: readonly string[]): Promise<unknown[]> {
+  async function multiGet(built: readonly string[]): Promise<unknown[]> {
+    const keys = built.map(at);
     if (!port.cluster) return (await run('MGET', () => port.mget(keys))).map((value) => value ?? undefined);
     // A cluster answers MGET only within one slot: one MGET per slot group, all at once.
     const bySlot = new Map<number, number[]>();
@@ -239,38 +246,58 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
   const store: CacheStore = {
     backend: 'redis',
     textual: true,
-    structures: redisStructures(port, run),
+    structures: redisStructures(port, run, layout),
     timedOut(startedAt) {
       // Commands wait and nothing came back since: the server (or the network) went silent.
       if (replies.pending > 0 && replies.lastReplyAt < Math.max(startedAt, replies.pendingSince)) connection.port.suspect?.();
     },
     // The hot path: one GET, no wrapper but the error's.
-    get: (key) => port.command(key, ['GET', key]).then(orUndefined, (error) => failed('GET', error)),
+    get: (built) => {
+      const key = at(built);
+      return port.command(key, ['GET', key]).then(orUndefined, (error) => failed('GET', error));
+    },
     multiGet,
-    async set(key, value, ttl) {
+    async set(built, value, ttl) {
+      const key = at(built);
       await command(key, ['SET', key, toRedis(value), ...px(ttl)]);
     },
-    add: async (key, value, ttl) => (await command(key, ['SET', key, toRedis(value), 'NX', ...px(ttl)])) !== null,
+    add: async (built, value, ttl) => {
+      const key = at(built);
+      return (await command(key, ['SET', key, toRedis(value), 'NX', ...px(ttl)])) !== null;
+    },
     async multiSet(entries, ttl) {
       // Issued in one tick: the client pipelines them (one write, replies in order).
-      await Promise.all(entries.map(([key, value]) => command(key, ['SET', key, toRedis(value), ...px(ttl)])));
+      await Promise.all(
+        entries.map(([built, value]) => {
+          const key = at(built);
+          return command(key, ['SET', key, toRedis(value), ...px(ttl)]);
+        }),
+      );
     },
-    exists: async (key) => (await command(key, ['EXISTS', key])) === 1,
-    async increment(key, delta) {
+    exists: async (built) => {
+      const key = at(built);
+      return (await command(key, ['EXISTS', key])) === 1;
+    },
+    async increment(built, delta) {
+      let sum: unknown;
       try {
-        return Number(await port.command(key, ['INCRBY', key, String(delta)]));
+        sum = await runScript(port, SAFE_INCREMENT, [at(built)], [String(delta), '']);
       } catch (error) {
         if (!isNotInteger(error)) return run('INCRBY', () => Promise.reject(error));
-        throw new MemoirError('NOT_A_NUMBER', `redis cache "${namespace}": the value of ${JSON.stringify(key)} is not an integer (or the sum leaves Redis's 64-bit range).`, {
-          cause: error,
-        });
+        throw new MemoirError('NOT_A_NUMBER', `redis cache "${namespace}": the value of ${JSON.stringify(built)} is not an integer.`, { cause: error });
       }
+      if (sum === null || sum === undefined) throw outOfRange(built, delta);
+      return Number(String(sum));
     },
-    async expire(key, ttl) {
+    async expire(built, ttl) {
+      const key = at(built);
       if (ttl === undefined) return (await run('PERSIST', () => runScript(port, PERSIST_IF_EXISTS, [key], []))) === 1;
       return (await command(key, ['PEXPIRE', key, String(Math.max(1, Math.ceil(ttl)))])) === 1;
     },
-    delete: async (key) => Number(await command(key, ['UNLINK', key])),
+    delete: async (built) => {
+      const key = at(built);
+      return Number(await command(key, ['UNLINK', key]));
+    },
     async clear() {
       if (namespace === '') {
         throw new MemoirError(
@@ -278,9 +305,8 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
           'redis cache: clear() needs a namespace: without one, every key of the database would be this cache\'s. Give the cache a `namespace`.',
         );
       }
-      const pattern = `${globEscape(`${port.keyPrefix}${namespace}:`)}*`;
       await run('clear (SCAN + UNLINK)', () =>
-        forEachPage(port, pattern, async (keys) => {
+        forEachPage(port, layout.pattern(port.keyPrefix), async (keys) => {
           await unlinkAll(port, keys);
         }),
       );
@@ -291,13 +317,13 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
       }
       const keys: string[] = [];
       await run('keys (SCAN)', () =>
-        forEachPage(port, `${globEscape(`${port.keyPrefix}${namespace}:`)}*`, async (page) => {
-          keys.push(...page);
+        forEachPage(port, layout.pattern(port.keyPrefix), async (page) => {
+          for (const key of page) keys.push(layout.fromRedis(key));
         }),
       );
       return keys;
     },
-    swap: async (key, expected, next, ttl) => {
+    swap: async (built, expected, next, ttl) => {
       const args = [
         expected === undefined ? '0' : '1',
         expected === undefined ? '' : toRedis(expected),
@@ -305,13 +331,14 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
         next === undefined ? '' : toRedis(next),
         ttl === undefined ? '' : String(Math.max(1, Math.ceil(ttl))),
       ];
-      return (await run('swap', () => runScript(port, SWAP, [key], args))) === 1;
+      return (await run('swap', () => runScript(port, SWAP, [at(built)], args))) === 1;
     },
     raw: (name, args) => {
       const first = typeof args[0] === 'string' ? args[0] : undefined;
       return command(first, [name, ...args.map((arg) => (Buffer.isBuffer(arg) ? arg : String(arg)))]);
     },
-    async getVersioned(key) {
+    async getVersioned(built) {
+      const key = at(built);
       const connection = await dedicated(key);
       try {
         return await run('WATCH + GET', () => watch(key, connection));
@@ -320,7 +347,8 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
         throw error;
       }
     },
-    async compareAndSet(key, value, version, ttl) {
+    async compareAndSet(built, value, version, ttl) {
+      const key = at(built);
       const entry = version === undefined ? undefined : release(version);
       if (!entry || entry.key !== key) return undefined; // not this store's read, or it was let go
       const { connection } = entry;

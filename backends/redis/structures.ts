@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NativeStructures } from '../../lib/contract';
 import { MemoirError } from '../../lib/errors';
+import type { KvKeys } from './kv-keys';
 import type { RedisPort } from './port';
 import { runScript, type Script } from './scripts';
 
@@ -8,9 +9,10 @@ import { runScript, type Script } from './scripts';
  * The data-structure caches on Redis's own types, one round trip per operation: a ValueCache
  * is a STRING (INCRBY), a DictCache a HASH, a SetCache a SET, a SortedSetCache a ZSET. A write
  * without a time to live is the plain command (HSET, SADD, ZADD, HDEL, SREM, ZREM, ZPOPMIN,
- * ZPOPMAX, INCRBY); a write that also moves the structure's expiry is one script doing the
- * command and PEXPIRE, so the two never come apart. Each structure is one key, so every
- * command and script names exactly one key and runs within its slot on a cluster.
+ * ZPOPMAX); a write that also moves the structure's expiry is one script doing the command
+ * and PEXPIRE, so the two never come apart; an increment is always SAFE_INCREMENT's script.
+ * Each structure is one key (the cache's key of it, see kv-keys.ts), so every command and
+ * script names exactly one key and runs within its slot on a cluster.
  */
 function script(name: string, source: string): Script {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
@@ -18,13 +20,13 @@ function script(name: string, source: string): Script {
 
 /**
  * KEYS: key. ARGV: ttl ms, command, its arguments after the key. The expiry moves when the
- * command changed something (INCRBY always does; HDEL, SREM, ZREM of an absent member and a
- * pop of an empty set do not), as on every other backend.
+ * command changed something (HDEL, SREM, ZREM of an absent member and a pop of an empty set do
+ * not), as on every other backend.
  */
 const WRITE_THEN_EXPIRE = script(
   'structure-write',
   `local reply = redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))
-if ARGV[2] == 'INCRBY' or (type(reply) == 'number' and reply > 0) or (type(reply) == 'table' and #reply > 0) then
+if (type(reply) == 'number' and reply > 0) or (type(reply) == 'table' and #reply > 0) then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return reply`,
@@ -45,6 +47,25 @@ for i = 5, #ARGV, chunk do
 end
 if ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return added`,
+);
+
+/**
+ * KEYS: key. ARGV: delta, ttl ms ('' leaves the expiry). INCRBY, except that a sum (or a stored
+ * integer) beyond JavaScript's safe range returns nil and changes nothing: Redis would store
+ * any 64-bit sum, which then reads back as no number at all. Lua numbers are doubles, exact up
+ * to 2^53, and an integer beyond 2^53 - 1 never rounds below 2^53, so the bound test is exact.
+ * A text that is no integer is left to INCRBY, which refuses it as Redis always has. The sum
+ * comes back as digits, not an integer reply: node-redis decodes integers near 2^53 inexactly.
+ */
+export const SAFE_INCREMENT = script(
+  'safe-increment',
+  `local limit = 9007199254740991
+local current = redis.call('GET', KEYS[1])
+local n = current and tonumber(current)
+if n and (math.abs(n) > limit or math.abs(n + tonumber(ARGV[1])) > limit) then return false end
+local sum = redis.call('INCRBY', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return string.format('%.0f', sum)`,
 );
 
 /** Arguments a plain command takes in one go; more go through ADD_MANY's chunks. */
@@ -89,31 +110,39 @@ export function structureError(error: unknown, key: string): unknown {
     return new MemoirError('WRONG_TYPE', `redis: key ${JSON.stringify(key)} holds another kind of value than this structure (${message}).`, { cause: error });
   }
   if (/not an integer|out of range|overflow/i.test(message)) {
-    return new MemoirError('NOT_A_NUMBER', `redis: the value of ${JSON.stringify(key)} is not an integer (or the sum leaves Redis's 64-bit range).`, { cause: error });
+    return new MemoirError('NOT_A_NUMBER', `redis: the value of ${JSON.stringify(key)} is not an integer.`, { cause: error });
   }
   return error;
 }
 
-export function redisStructures(port: RedisPort, run: Run): NativeStructures {
-  const call = <T>(key: string, args: Arg[], read: (reply: unknown) => T): Promise<T> =>
-    run(String(args[0]), () =>
-      port.command(key, args).then(read, (error) => {
+/** SAFE_INCREMENT's nil: the sum would leave the safe integer range. */
+export function outOfRange(key: string, delta: number): MemoirError {
+  return new MemoirError('NOT_A_NUMBER', `redis: adding ${delta} to the value of ${JSON.stringify(key)} leaves the safe integer range (or it holds an integer beyond it).`);
+}
+
+/** The structures of the cache whose Redis keys `keys` names: each operation gets the cache's built key. */
+export function redisStructures(port: RedisPort, run: Run, keys: KvKeys): NativeStructures {
+  const call = <T>(key: string, command: string, args: Arg[], read: (reply: unknown) => T): Promise<T> => {
+    const redisKey = keys.toRedis(key);
+    return run(command, () =>
+      port.command(redisKey, [command, redisKey, ...args]).then(read, (error) => {
         throw structureError(error, key);
       }),
     );
+  };
   const scripted = <T>(key: string, which: Script, args: Arg[], read: (reply: unknown) => T): Promise<T> =>
-    run(`${args[1] ?? which.name} (script)`, () =>
-      runScript(port, which, [key], args).then(read, (error) => {
+    run(`${which === WRITE_THEN_EXPIRE ? args[1] : which.name} (script)`, () =>
+      runScript(port, which, [keys.toRedis(key)], args).then(read, (error) => {
         throw structureError(error, key);
       }),
     );
   /** One write: the plain command, or the command and PEXPIRE in one script. */
   const write = <T>(key: string, command: string, args: Arg[], ttl: number | undefined, read: (reply: unknown) => T): Promise<T> =>
-    ttl === undefined ? call(key, [command, key, ...args], read) : scripted(key, WRITE_THEN_EXPIRE, [ms(ttl), command, ...args], read);
+    ttl === undefined ? call(key, command, args, read) : scripted(key, WRITE_THEN_EXPIRE, [ms(ttl), command, ...args], read);
   /** Adds items (pairs or members), in one plain command when it can. */
   const addMany = (key: string, command: string, step: number, items: Arg[], ttl: number | undefined, replace: boolean): Promise<number> => {
     if (items.length === 0 && !replace) return Promise.resolve(0);
-    if (!replace && ttl === undefined && items.length <= PLAIN_ARGS) return call(key, [command, key, ...items], Number);
+    if (!replace && ttl === undefined && items.length <= PLAIN_ARGS) return call(key, command, items, Number);
     return scripted(key, ADD_MANY, [ttl === undefined ? '' : ms(ttl), replace ? '1' : '0', command, String(step), ...items], Number);
   };
   const popped = (reply: unknown): [number, string] | undefined => {
@@ -122,34 +151,38 @@ export function redisStructures(port: RedisPort, run: Run): NativeStructures {
   };
 
   return {
-    valueGet: (key) => call(key, ['GET', key], (reply) => reply ?? undefined),
-    valueSet: (key, value, ttl) => call(key, ['SET', key, toRedis(value), ...(ttl === undefined ? [] : ['PX', ms(ttl)])], () => undefined),
-    valueAdd: (key, value, ttl) => call(key, ['SET', key, toRedis(value), 'NX', ...(ttl === undefined ? [] : ['PX', ms(ttl)])], (reply) => reply !== null),
-    valueIncrement: (key, delta, ttl) => write(key, 'INCRBY', [String(delta)], ttl, Number),
+    valueGet: (key) => call(key, 'GET', [], (reply) => reply ?? undefined),
+    valueSet: (key, value, ttl) => call(key, 'SET', [toRedis(value), ...(ttl === undefined ? [] : ['PX', ms(ttl)])], () => undefined),
+    valueAdd: (key, value, ttl) => call(key, 'SET', [toRedis(value), 'NX', ...(ttl === undefined ? [] : ['PX', ms(ttl)])], (reply) => reply !== null),
+    valueIncrement: (key, delta, ttl) =>
+      scripted(key, SAFE_INCREMENT, [String(delta), ttl === undefined ? '' : ms(ttl)], (reply) => {
+        if (reply === null || reply === undefined) throw outOfRange(key, delta);
+        return Number(String(reply));
+      }),
 
-    hashGet: (key, field) => call(key, ['HGET', key, field], (reply) => reply ?? undefined),
-    hashHas: (key, field) => call(key, ['HEXISTS', key, field], (reply) => reply === 1),
+    hashGet: (key, field) => call(key, 'HGET', [field], (reply) => reply ?? undefined),
+    hashHas: (key, field) => call(key, 'HEXISTS', [field], (reply) => reply === 1),
     hashSet: (key, entries, ttl, replace) =>
       addMany(key, 'HSET', 2, entries.flatMap(([field, value]) => [field, toRedis(value)]), ttl, replace),
     hashDelete: (key, field, ttl) => write(key, 'HDEL', [field], ttl, (reply) => reply === 1),
-    hashSize: (key) => call(key, ['HLEN', key], Number),
-    hashEntries: (key) => call(key, ['HGETALL', key], (reply) => pairsOf(reply).map(([field, value]): [string, unknown] => [text(field), value])),
+    hashSize: (key) => call(key, 'HLEN', [], Number),
+    hashEntries: (key) => call(key, 'HGETALL', [], (reply) => pairsOf(reply).map(([field, value]): [string, unknown] => [text(field), value])),
 
     setAdd: (key, members, ttl, replace) => addMany(key, 'SADD', 1, [...members], ttl, replace),
-    setHas: (key, member) => call(key, ['SISMEMBER', key, member], (reply) => reply === 1),
+    setHas: (key, member) => call(key, 'SISMEMBER', [member], (reply) => reply === 1),
     setDelete: (key, member, ttl) => write(key, 'SREM', [member], ttl, (reply) => reply === 1),
-    setSize: (key) => call(key, ['SCARD', key], Number),
-    setMembers: (key) => call(key, ['SMEMBERS', key], (reply) => listOf(reply).map(text)),
+    setSize: (key) => call(key, 'SCARD', [], Number),
+    setMembers: (key) => call(key, 'SMEMBERS', [], (reply) => listOf(reply).map(text)),
 
     zsetAdd: (key, entries, ttl, replace) =>
       addMany(key, 'ZADD', 2, entries.flatMap(([score, member]) => [String(score), member]), ttl, replace),
-    zsetScore: (key, member) => call(key, ['ZSCORE', key, member], (reply) => (reply === null || reply === undefined ? undefined : scoreOf(reply))),
+    zsetScore: (key, member) => call(key, 'ZSCORE', [member], (reply) => (reply === null || reply === undefined ? undefined : scoreOf(reply))),
     zsetDelete: (key, member, ttl) => write(key, 'ZREM', [member], ttl, (reply) => reply === 1),
     zsetPop: (key, max, ttl) => write(key, max ? 'ZPOPMAX' : 'ZPOPMIN', [], ttl, popped),
     zsetRange: (key, start, stop) =>
-      call(key, ['ZRANGE', key, String(start), String(stop), 'WITHSCORES'], (reply) =>
+      call(key, 'ZRANGE', [String(start), String(stop), 'WITHSCORES'], (reply) =>
         pairsOf(reply).map(([member, score]): [number, string] => [scoreOf(score), text(member)]),
       ),
-    zsetSize: (key) => call(key, ['ZCARD', key], Number),
+    zsetSize: (key) => call(key, 'ZCARD', [], Number),
   };
 }

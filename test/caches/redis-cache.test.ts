@@ -2,9 +2,11 @@ import IORedis, { type Cluster } from 'ioredis';
 import { createClient, type createCluster } from 'redis';
 import { closeConnections } from '../../backends/redis';
 import { slotOf } from '../../backends/redis/slot';
+import { CacheManager, cached } from '../../lib';
 import { RedisCache } from '../../lib/caches';
 import type { CacheOptions, KeyValueCache } from '../../lib/contract';
 import { describeCacheContract } from '../../lib/testing/cache-contract';
+import { structureClassesOn } from '../../lib/testing/helpers';
 import { type ClusterClients, startClusterWithClients } from '../support/redis-cluster';
 import { REDIS_URL } from '../support/redis-fixtures';
 import { RedisServer } from '../support/redis-server';
@@ -115,6 +117,86 @@ describe('redis cache: what other clients see', () => {
   it('clear without a namespace is refused rather than touching the whole database', async () => {
     const cache = new RedisCache({ redis: REDIS_URL });
     await expect(cache.clear()).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await cache.close();
+  });
+
+  it("a namespace holding ':' or '%' is stored percent-encoded, so it never meets another, its locks included", async () => {
+    const base = fresh().namespace;
+    const nested = new RedisCache({ redis: REDIS_URL, namespace: `${base}:50%` });
+    const parent = new RedisCache({ redis: REDIS_URL, namespace: base });
+    await nested.set('k', 'nested');
+    await parent.set('sub', 'parent');
+    expect(await other.exists(`${base}%3A50%25:k`, `${base}:sub`)).toBe(2);
+    expect(await other.exists(`${base}:50%:k`)).toBe(0);
+    const held = await nested.lock('k');
+    expect(await other.exists(`memoir:kv-lock:lock:${base}%3A50%25:k`)).toBe(1);
+    await held.release();
+    await parent.clear();
+    expect(await nested.get('k')).toBe('nested');
+    await nested.clear();
+    expect(await other.exists(`${base}%3A50%25:k`)).toBe(0);
+    await nested.close();
+    await parent.close();
+  });
+
+  it('a structure of a namespace with a colon is a key of that namespace, and a memoized function’s entries survive a lookalike cache’s clear', async () => {
+    const base = fresh().namespace;
+    const nested = new RedisCache({ redis: REDIS_URL, namespace: `${base}:x`, serializer: 'json' });
+    const parent = new RedisCache({ redis: REDIS_URL, namespace: base, serializer: 'json' });
+    const { Value } = structureClassesOn(nested);
+    await new Value('hits').increment(3);
+    expect(await nested.get('hits')).toBe(3);
+    expect(await parent.get('x:hits')).toBeUndefined();
+    await parent.clear();
+    expect(await new Value('hits').get()).toBe(3);
+
+    // A function memoized in `parent` keeps its entries in the namespace `<base>#memo:<n>:<name>`;
+    // a cache on the namespace `<base>#memo` is another namespace, and its clear leaves them.
+    const name = `square-${base}`;
+    let runs = 0;
+    const square = cached(
+      async (n: number) => {
+        runs++;
+        return n * n;
+      },
+      { name, backend: parent, manager: new CacheManager() },
+    );
+    expect(await square(4)).toBe(16);
+    const lookalike = new RedisCache({ redis: REDIS_URL, namespace: `${base}#memo` });
+    await lookalike.clear();
+    expect(await square.isCached(4)).toBe(true);
+    expect(await square(4)).toBe(16);
+    expect(runs).toBe(1);
+    await square.clearCache();
+    for (const cache of [nested, parent, lookalike]) {
+      await cache.clear();
+      await cache.close();
+    }
+  });
+
+  it('increment refuses an integer beyond the safe range written by another client, and a ValueCache sum beyond it, changing nothing', async () => {
+    const cache = fresh();
+    const big = '9007199254740997';
+    await other.set(`${cache.namespace}:big`, big);
+    await expect(cache.increment('big', -10)).rejects.toMatchObject({ code: 'NOT_A_NUMBER' });
+    expect(await other.get(`${cache.namespace}:big`)).toBe(big);
+
+    const { Value } = structureClassesOn(cache);
+    const counter = new Value('counter');
+    await counter.set(Number.MAX_SAFE_INTEGER);
+    await expect(counter.increment()).rejects.toMatchObject({ code: 'NOT_A_NUMBER' });
+    expect(await counter.get()).toBe(Number.MAX_SAFE_INTEGER);
+    // With a ttl the increment also moves the expiry: refused, it moves nothing.
+    const { Value: Expiring } = structureClassesOn(cache, '1h');
+    const low = new Expiring('low');
+    await low.set(-Number.MAX_SAFE_INTEGER);
+    await other.pexpire(`${cache.namespace}:low`, 60_000);
+    await expect(low.increment(-1)).rejects.toMatchObject({ code: 'NOT_A_NUMBER' });
+    expect(await low.get()).toBe(-Number.MAX_SAFE_INTEGER);
+    expect(await other.pttl(`${cache.namespace}:low`)).toBeLessThanOrEqual(60_000);
+    expect(await low.increment(1)).toBe(-Number.MAX_SAFE_INTEGER + 1);
+    expect(await other.pttl(`${cache.namespace}:low`)).toBeGreaterThan(60_000);
+    await cache.clear();
     await cache.close();
   });
 });
