@@ -39,24 +39,45 @@ const BUILT_IN: Record<Exclude<SerializerName, 'none'>, CacheSerializer> = {
     },
     deserialize: (raw) => packr.unpack(typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw),
   },
-  string: { serialize: (value) => String(value), deserialize: text },
+  string: {
+    serialize(value) {
+      // Text of a primitive (or a Buffer's, a Date's): an object's would be "[object Object]".
+      const textual = value === null || typeof value !== 'object' || Buffer.isBuffer(value) || value instanceof Date;
+      if (!textual || typeof value === 'function' || typeof value === 'symbol') {
+        throw new Error(`string holds text, numbers and booleans, not ${describe(value)}`);
+      }
+      return String(value);
+    },
+    deserialize: text,
+  },
 };
 
 /**
  * json and msgpack would drop a function or a symbol without a word (and msgpack a cycle
  * overflows the stack): refuse them, so a value never comes back different from what was set.
+ * json would also turn a Map or a Set into `{}`, NaN and Infinity into null, a Date into a
+ * string and a Buffer into `{ type, data }`: those are refused under json too.
  */
 function rejectUnstorable(value: unknown, format: string, seen = new Set<object>()): void {
   if (typeof value === 'function' || typeof value === 'symbol') {
     throw new Error(`${format} cannot hold ${describe(value)}`);
   }
-  if (typeof value === 'bigint' && format === 'json') throw new Error('json cannot hold a BigInt');
+  if (format === 'json') rejectNonJson(value);
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof Date) return;
   if (seen.has(value)) throw new Error(`${format} cannot hold a circular structure`);
   seen.add(value);
   const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
   for (const child of children) rejectUnstorable(child, format, seen);
   seen.delete(value);
+}
+
+/** What JSON would read back as something else. */
+function rejectNonJson(value: unknown): void {
+  if (typeof value === 'bigint') throw new Error('json cannot hold a BigInt');
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`json cannot hold ${value} (it reads back as null)`);
+  if (value instanceof Map || value instanceof Set || value instanceof Date || ArrayBuffer.isView(value)) {
+    throw new Error(`json cannot hold ${describe(value)} (it would read back as ${value instanceof Date ? 'a string' : 'a plain object'})`);
+  }
 }
 
 /** The serializer object behind `serializer`; undefined for 'none' (values as given). */

@@ -188,6 +188,17 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
         }
       });
 
+      it('a sum that leaves the safe integer range rejects with NOT_A_NUMBER and changes nothing', async () => {
+        const cache = await open();
+        await cache.set('max', Number.MAX_SAFE_INTEGER);
+        await cache.set('min', -Number.MAX_SAFE_INTEGER);
+        expect((await rejection(cache.increment('max'))).code).toBe('NOT_A_NUMBER');
+        expect((await rejection(cache.increment('min', -1))).code).toBe('NOT_A_NUMBER');
+        expect(await cache.multiGet(['max', 'min'])).toEqual([Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]);
+        expect(await cache.increment('max', -1)).toBe(Number.MAX_SAFE_INTEGER - 1);
+        expect(await cache.increment('fresh', -Number.MAX_SAFE_INTEGER)).toBe(-Number.MAX_SAFE_INTEGER);
+      });
+
       it('refuses a delta that is not an integer', async () => {
         const cache = await open();
         expect((await rejection(cache.increment('n', 0.5))).code).toBe('INVALID_ARGUMENT');
@@ -276,6 +287,27 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
         expect(first.namespace).toBe(namespace);
       });
 
+      it('a namespace that begins with another is still its own: keys, clear and locks never meet', async () => {
+        const namespace = freshNamespace();
+        const parent = await open({ namespace });
+        const child = await open({ namespace: `${namespace}:sub` });
+        // What percent-encoding of the namespace could turn into the child's name.
+        const lookalike = await open({ namespace: `${namespace}%3Asub` });
+        await parent.set('sub:k', 'parent'); // `namespace:sub:k`, as the child's `k` would read if joined plainly
+        await child.set('k', 'child');
+        await lookalike.set('k', 'lookalike');
+        expect(await parent.get('sub:k')).toBe('parent');
+        expect(await child.get('k')).toBe('child');
+        expect(await lookalike.get('k')).toBe('lookalike');
+        const held = await parent.lock('sub:k');
+        await (await child.lock('k', { wait: 500 })).release();
+        await held.release();
+        expect(await parent.clear()).toBe(true);
+        expect(await parent.get('sub:k')).toBeUndefined();
+        expect(await child.get('k')).toBe('child');
+        expect(await lookalike.get('k')).toBe('lookalike');
+      });
+
       it('keyBuilder decides the stored key', async () => {
         const namespace = freshNamespace();
         const keyBuilder = (key: string, ns: string) => `${ns}/${key.toLowerCase()}`;
@@ -356,7 +388,16 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
         const cases: Array<[CacheOptions['serializer'], unknown]> = [
           ['v8', { fn: () => 1 }],
           ['json', { big: 1n }],
+          // What JSON would hand back as something else: never stored half-right.
+          ['json', new Map([['a', 1]])],
+          ['json', { tags: new Set([1, 2]) }],
+          ['json', [Number.NaN]],
+          ['json', { at: new Date(0) }],
+          ['json', Buffer.from('bytes')],
           ['msgpack', { fn: () => 1 }],
+          ['string', { a: 1 }],
+          ['string', () => 1],
+          ['string', Symbol('s')],
         ];
         for (const [serializer, value] of cases) {
           const cache = await open({ serializer });
