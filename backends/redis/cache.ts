@@ -7,7 +7,7 @@ import type { Dedicated, RedisPort } from './port';
 import { runScript, type Script } from './scripts';
 import { kvKeys } from './kv-keys';
 import { slotOf } from './slot';
-import { outOfRange, redisStructures, SAFE_INCREMENT } from './structures';
+import { redisStructures, safeIncrement } from './structures';
 
 /**
  * The Redis key-value store: each command is the native one (GET, SET [NX] [PX], MGET, EXISTS,
@@ -279,15 +279,13 @@ export const createRedisStore: CacheStoreFactory = ({ namespace, timeout, option
       return (await command(key, ['EXISTS', key])) === 1;
     },
     async increment(built, delta) {
-      let sum: unknown;
       try {
-        sum = await runScript(port, SAFE_INCREMENT, [at(built)], [String(delta), '']);
+        return await safeIncrement(port, at(built), built, delta);
       } catch (error) {
+        if (error instanceof MemoirError) throw error; // the sum left the safe range
         if (!isNotInteger(error)) return run('INCRBY', () => Promise.reject(error));
         throw new MemoirError('NOT_A_NUMBER', `redis cache "${namespace}": the value of ${JSON.stringify(built)} is not an integer.`, { cause: error });
       }
-      if (sum === null || sum === undefined) throw outOfRange(built, delta);
-      return Number(String(sum));
     },
     async expire(built, ttl) {
       const key = at(built);

@@ -10,7 +10,8 @@ import { runScript, type Script } from './scripts';
  * is a STRING (INCRBY), a DictCache a HASH, a SetCache a SET, a SortedSetCache a ZSET. A write
  * without a time to live is the plain command (HSET, SADD, ZADD, HDEL, SREM, ZREM, ZPOPMIN,
  * ZPOPMAX); a write that also moves the structure's expiry is one script doing the command
- * and PEXPIRE, so the two never come apart; an increment is always SAFE_INCREMENT's script.
+ * and PEXPIRE, so the two never come apart. An increment is a plain INCRBY checked by
+ * safeIncrement, or, with a time to live, SAFE_INCREMENT's script.
  * Each structure is one key (the cache's key of it, see kv-keys.ts), so every command and
  * script names exactly one key and runs within its slot on a cluster.
  */
@@ -67,6 +68,36 @@ local sum = redis.call('INCRBY', KEYS[1], ARGV[1])
 if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return string.format('%.0f', sum)`,
 );
+
+/**
+ * After a plain INCRBY whose reply reads near ±2^53 (where the client's parse of the reply may
+ * be rounded): KEYS: key. ARGV: the delta. Reads the stored digits exactly; when they leave
+ * the safe range, takes the delta back and answers nil.
+ */
+const SETTLE_INCREMENT = script(
+  'settle-increment',
+  `local limit = 9007199254740991
+local current = redis.call('GET', KEYS[1])
+local n = tonumber(current)
+if n > limit or n < -limit then redis.call('DECRBY', KEYS[1], ARGV[1]) return false end
+return current`,
+);
+
+/** Below this the client's reading of an integer reply is exact and the sum is safe. */
+const EXACT_BELOW = 2 ** 53 - 2;
+
+/**
+ * INCRBY at the cost of one plain command, refusing a sum past the safe integer range as the
+ * other backends do: Redis keeps 64-bit integers, which no reader could take back as a number.
+ * Only a reply near the limit pays for SETTLE_INCREMENT's exact check (and undo).
+ */
+export async function safeIncrement(port: RedisPort, redisKey: string, key: string, delta: number): Promise<number> {
+  const sum = Number(await port.command(redisKey, ['INCRBY', redisKey, String(delta)]));
+  if (Math.abs(sum) < EXACT_BELOW) return sum;
+  const settled = await runScript(port, SETTLE_INCREMENT, [redisKey], [String(delta)]);
+  if (settled === null || settled === undefined) throw outOfRange(key, delta);
+  return Number(String(settled));
+}
 
 /** Arguments a plain command takes in one go; more go through ADD_MANY's chunks. */
 const PLAIN_ARGS = 2_000;
@@ -155,10 +186,16 @@ export function redisStructures(port: RedisPort, run: Run, keys: KvKeys): Native
     valueSet: (key, value, ttl) => call(key, 'SET', [toRedis(value), ...(ttl === undefined ? [] : ['PX', ms(ttl)])], () => undefined),
     valueAdd: (key, value, ttl) => call(key, 'SET', [toRedis(value), 'NX', ...(ttl === undefined ? [] : ['PX', ms(ttl)])], (reply) => reply !== null),
     valueIncrement: (key, delta, ttl) =>
-      scripted(key, SAFE_INCREMENT, [String(delta), ttl === undefined ? '' : ms(ttl)], (reply) => {
-        if (reply === null || reply === undefined) throw outOfRange(key, delta);
-        return Number(String(reply));
-      }),
+      ttl === undefined
+        ? run('INCRBY', () =>
+            safeIncrement(port, keys.toRedis(key), key, delta).catch((error) => {
+              throw structureError(error, key);
+            }),
+          )
+        : scripted(key, SAFE_INCREMENT, [String(delta), ms(ttl)], (reply) => {
+            if (reply === null || reply === undefined) throw outOfRange(key, delta);
+            return Number(String(reply));
+          }),
 
     hashGet: (key, field) => call(key, 'HGET', [field], (reply) => reply ?? undefined),
     hashHas: (key, field) => call(key, 'HEXISTS', [field], (reply) => reply === 1),

@@ -174,11 +174,11 @@ describe('redis cache: what other clients see', () => {
     }
   });
 
-  it('increment refuses an integer beyond the safe range written by another client, and a ValueCache sum beyond it, changing nothing', async () => {
+  it('increment refuses a sum beyond the safe range from an integer another client wrote, and a ValueCache sum beyond it, changing nothing', async () => {
     const cache = fresh();
     const big = '9007199254740997';
     await other.set(`${cache.namespace}:big`, big);
-    await expect(cache.increment('big', -10)).rejects.toMatchObject({ code: 'NOT_A_NUMBER' });
+    await expect(cache.increment('big', 1)).rejects.toMatchObject({ code: 'NOT_A_NUMBER' });
     expect(await other.get(`${cache.namespace}:big`)).toBe(big);
 
     const { Value } = structureClassesOn(cache);
