@@ -451,7 +451,11 @@ export class BaseCache implements KeyValueCache {
 
   /** A stored value as the caller sees it; `missing` when absent or unreadable. */
   private output(stored: unknown, built: string): unknown {
-    if (stored === undefined) return missing;
+    if (stored === undefined) {
+      // A store of the caller's own values (memory under 'none') holds an undefined as set:
+      // it is there, as every serializing store reads it back.
+      return this.codec.identity && this.store.exists(built) === true ? undefined : missing;
+    }
     if (this.codec.identity) return stored;
     const decoded = this.codec.decode(stored);
     if (decoded.ok) return decoded.value;

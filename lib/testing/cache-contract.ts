@@ -97,6 +97,16 @@ export function describeCacheContract(label: string, make: MakeCache, options: C
         const cache = await open();
         expect((await rejection(cache.get(42 as unknown as string))).code).toBe('INVALID_KEY');
       });
+
+      it('a stored undefined is there: get returns it over a default, and getOrSet does not run its factory', async () => {
+        const cache = await open();
+        await cache.set('u', undefined);
+        expect(await cache.exists('u')).toBe(true);
+        expect(await cache.get('u', { default: 5 })).toBeUndefined();
+        let runs = 0;
+        expect(await cache.getOrSet('u', () => ++runs)).toBeUndefined();
+        expect(runs).toBe(0);
+      });
     });
 
     describe('multiGet and multiSet', () => {
