@@ -14,6 +14,8 @@ export type { CachedDecorator, Memoized, MemoizedMethods, Promisified } from './
  * plus management methods. `cached(options?)` returns a method decorator.
  */
 export function cached<F extends AnyFunction>(fn: F, options: CachedOptions & { backend: 'mongo' | 'redis' | 'sql' | KeyValueCache }): Memoized<Promisified<F>>;
+/** `async: true` declares the Promise-returning form, whatever the backend. */
+export function cached<F extends AnyFunction>(fn: F, options: CachedOptions & { async: true }): Memoized<Promisified<F>>;
 /** On 'memory' and 'file' a sync function stays sync; on the other backends and on a cache alias it returns a Promise. */
 export function cached<F extends AnyFunction, B extends string>(
   fn: F,

@@ -1,6 +1,7 @@
 import { expectTypeOf } from 'expect-type';
 import {
   type CacheStats,
+  type CachedOptions,
   type CachedDecorator,
   type CallOptions,
   cached,
@@ -188,6 +189,15 @@ describe('backends that change the return type', () => {
       expectTypeOf(cached((a: number) => a, { name: 'types.mem', backend: 'memory', serializer: 'json' })).returns.toEqualTypeOf<number>();
       // @ts-expect-error a serializer is a name or { serialize, deserialize }
       cached((a: number) => a, { name: 'types.bad', backend: 'memory', serializer: 'yaml' });
+    };
+    expect(typeof declare).toBe('function');
+  });
+
+  test('async: true types a sync function as returning a Promise, also when the backend is chosen at run time', () => {
+    const declare = (options: CachedOptions) => {
+      expectTypeOf(cached((a: number) => a, { ...options, async: true })).returns.toEqualTypeOf<Promise<number>>();
+      expectTypeOf(cached((a: number) => a, { name: 'types.mem-async', backend: 'memory', async: true })).returns.toEqualTypeOf<Promise<number>>();
+      expectTypeOf(cached(async (a: number) => a, { ...options, async: true })).returns.toEqualTypeOf<Promise<number>>();
     };
     expect(typeof declare).toBe('function');
   });
