@@ -527,12 +527,19 @@ export class Memo implements MemoHost {
   }
 
   async isCached(args: readonly unknown[], self?: unknown): Promise<boolean> {
-    return (await this.core().get(this.keyFor(args, self)))?.completed === true;
+    return (await this.completedEntry(args, self)) !== undefined;
   }
 
   async peek(args: readonly unknown[], self?: unknown): Promise<unknown> {
-    const entry = await this.core().get(this.keyFor(args, self));
-    return entry?.completed ? entry.value : undefined;
+    return (await this.completedEntry(args, self))?.value;
+  }
+
+  /** The completed entry of `args`, read as a call reads it: after a clear still under way. */
+  private async completedEntry(args: readonly unknown[], self: unknown): Promise<Entry | undefined> {
+    const key = this.keyFor(args, self);
+    if (this.clearing) await this.clearing;
+    const entry = await this.core().get(key);
+    return entry?.completed ? entry : undefined;
   }
 
   stats(): CacheStats {

@@ -65,6 +65,16 @@ describe.each(ENGINES)('cached on sql (%s)', (engine: Engine) => {
     expect(await theirs.isCached(1)).toBe(true);
   });
 
+  it('peek and isCached right after an un-awaited clearCache() read what a call reads: nothing', async () => {
+    const f = cached(async (x: number) => x * 2, { name: uniqueName('peek-after-clear'), backend: 'sql', sql: database.url });
+    await f(1);
+    expect(await f.peek(1)).toBe(2);
+    const clearing = f.clearCache();
+    const [peeked, isCached] = await Promise.all([f.peek(1), f.isCached(1)]);
+    expect([peeked, isCached]).toEqual([undefined, false]);
+    await clearing;
+  });
+
   it('a key longer than the table holds rejects that call with INVALID_KEY; every other key keeps its cache', async () => {
     let runs = 0;
     const events: MemoirEvent[] = [];
