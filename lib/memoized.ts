@@ -125,17 +125,18 @@ export function createMemo(
   site: DefinitionSite | undefined,
   instanceKey?: InstanceKey,
 ): Memo {
-  let name = options.name ?? defaultName(site, local);
+  const nameByDefault = options.name === undefined ? defaultName(site, local) : undefined;
+  let name = options.name ?? nameByDefault;
   let collidedWith: string | undefined;
   // Without a site there is no place to compare (and nothing to remember per function).
-  if (options.name === undefined && site !== undefined && name !== undefined) {
-    ({ name, collidedWith } = claimDefaultName(name, site, fn.toString()));
+  if (nameByDefault !== undefined && site !== undefined) {
+    ({ name, collidedWith } = claimDefaultName(nameByDefault, site, () => fn.toString()));
   }
   const memo = new Memo(fn, options, name, instanceKey);
   if (collidedWith !== undefined) {
     const here = describeSite(site);
     memo.settings.logger.warn(
-      memo.name === defaultName(site, local)
+      memo.name === nameByDefault
         ? `[memoir] the same function is cached at ${collidedWith} and ${here}: both use the cache name "${memo.name}" and share entries.`
         : `[memoir] two different functions at ${collidedWith} and ${here} have one default cache name; the one at ${here} ` +
             `uses "${memo.name}" so they never read each other's results. Give them explicit \`name\`s to keep each cache ` +

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { findSourceMap } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processState } from '../util';
+import { processState, shortDigest } from '../util';
 
 /**
  * Where a memoized function was defined: the first frame of the stack outside memoir's own
@@ -144,21 +143,24 @@ export interface DefaultNameClaim {
 }
 
 /**
- * Records that the definition at `site` of a function with text `source` uses the default
+ * Records that the definition at `site` of a function with text `source()` uses the default
  * name `name`. The same place defining again (a `cached()` inside a request handler) is no
- * collision. Another place defining the same function text shares the name (it is the same
- * computation), with a warning. Another place defining a different function gets its own
- * name, `name~<hash of its text>`: two functions must never read each other's results, and the
- * hash keeps that name the same in every process and run that defines the same function.
+ * collision, and reads the function's text no more. Another place defining the same
+ * function text shares the name (it is the same computation), with a warning. Another place
+ * defining a different function gets its own name, `name~<digest of its text>`: two functions
+ * must never read each other's results, and the digest keeps that name the same in every
+ * process and run that defines the same function.
  */
-export function claimDefaultName(name: string, site: DefinitionSite | undefined, source: string): DefaultNameClaim {
+export function claimDefaultName(name: string, site: DefinitionSite | undefined, source: () => string): DefaultNameClaim {
   const place = describeSite(site);
   const first = claimed.get(name);
   if (first === undefined) {
-    claimed.set(name, { place, source });
+    // The text, not the function: holding the function would keep it (and its entries) alive.
+    claimed.set(name, { place, source: source() });
     return { name };
   }
   if (first.place === place) return { name };
-  if (first.source === source) return { name, collidedWith: first.place };
-  return { name: `${name}~${createHash('sha1').update(source).digest('hex').slice(0, 10)}`, collidedWith: first.place };
+  const text = source();
+  if (first.source === text) return { name, collidedWith: first.place };
+  return { name: `${name}~${shortDigest(text)}`, collidedWith: first.place };
 }

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { shortDigest } from './short-digest';
 
 /**
  * Files are written to a temporary name in the same directory and renamed into place, so a
@@ -45,5 +46,5 @@ export function safeFileName(name: string): string {
     .replace(/^\.+/, (dots) => '_'.repeat(dots.length))
     .slice(0, 100);
   if (cleaned === name && name.length > 0) return name;
-  return `${cleaned}~${createHash('sha1').update(name).digest('hex').slice(0, 10)}`;
+  return `${cleaned}~${shortDigest(name)}`;
 }

@@ -6,4 +6,5 @@ export * from './process-state';
 export * from './file-lock';
 export * from './deadline';
 export * from './scored-members';
+export * from './short-digest';
 export * from './open-file';
