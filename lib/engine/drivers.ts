@@ -145,14 +145,15 @@ export async function driveAsync(
   }
 }
 
+/** What a joined caller's wait ends with when clearBeingCalculated lets it go. */
+const RELEASED = Symbol('released');
+
 /**
  * In-process single-flight: one calculation per key, every concurrent caller shares it, also
  * while the backend is down. A caller joining a calculation gives up after
  * `waitForCalcTimeout` like a waiter on another process's mark does, and computes itself
  * (without a mark: the running calculation still holds it).
  */
-const RELEASED = Symbol('released');
-
 function calculateShared(host: MemoHost, op: CalculateOp, site: CallSite): Promise<unknown> {
   const running = host.inFlight.running(op.key);
   // An overwrite caller wants a value computed after its call began: it never joins an older run.

@@ -6,8 +6,8 @@
  */
 export class SingleFlight {
   private readonly pending = new Map<string, Promise<unknown>>();
-  /** Callers that joined a calculation, told when they are let go before it settles (releaseAll). */
-  private readonly joined = new Map<Promise<unknown>, Array<() => void>>();
+  /** For a calculation callers joined: what settles when they are let go before it does (releaseAll). */
+  private readonly releases = new Map<Promise<unknown>, { released: Promise<void>; release: () => void }>();
 
   /** The calculation of `key` running in this process, if any. */
   running(key: string): Promise<unknown> | undefined {
@@ -34,22 +34,24 @@ export class SingleFlight {
 
   /** Resolves if the callers who joined `calculation` are let go before it settles; never otherwise. */
   whenReleased(calculation: Promise<unknown>): Promise<void> {
-    return new Promise((release) => {
-      let callers = this.joined.get(calculation);
-      if (callers === undefined) {
-        this.joined.set(calculation, (callers = []));
-        const settled = () => this.joined.delete(calculation);
-        calculation.then(settled, settled);
-      }
-      callers.push(release);
-    });
+    let found = this.releases.get(calculation);
+    if (found === undefined) {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      this.releases.set(calculation, (found = { released, release }));
+      const settled = () => this.releases.delete(calculation);
+      calculation.then(settled, settled);
+    }
+    return found.released;
   }
 
   /** Forgets every calculation and lets go of the callers waiting on them (clearBeingCalculated). */
   releaseAll(): void {
     this.forgetAll();
-    const waiting = [...this.joined.values()];
-    this.joined.clear();
-    for (const callers of waiting) for (const release of callers) release();
+    const waiting = [...this.releases.values()];
+    this.releases.clear();
+    for (const { release } of waiting) release();
   }
 }
