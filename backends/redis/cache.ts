@@ -16,8 +16,8 @@ import { redisStructures, safeIncrement } from './structures';
  * are stored exactly as the serializer produced them, so other clients read them: JSON text
  * under 'json', the digits of an integer (INCRBY works on them) under every serializer.
  *
- * - increment is INCRBY in a script that first refuses a sum beyond the safe integer range
- *   (SAFE_INCREMENT), which Redis would store and no reader could then read as a number.
+ * - increment is one INCRBY; a reply near 2^53 is checked (safeIncrement in structures.ts) and
+ *   a sum past the safe integer range, which no reader could read as a number, taken back.
  * - multiGet is one MGET: one round trip on a single node, one per slot group on a cluster.
  * - clear SCANs `<namespace>:*` page by page on every master and UNLINKs each page (per slot on
  *   a cluster): never KEYS or FLUSHDB, and nothing outside the namespace.

@@ -58,7 +58,7 @@ return added`,
  * A text that is no integer is left to INCRBY, which refuses it as Redis always has. The sum
  * comes back as digits, not an integer reply: node-redis decodes integers near 2^53 inexactly.
  */
-export const SAFE_INCREMENT = script(
+const SAFE_INCREMENT = script(
   'safe-increment',
   `local limit = 9007199254740991
 local current = redis.call('GET', KEYS[1])
@@ -94,9 +94,13 @@ const EXACT_BELOW = 2 ** 53 - 2;
 export async function safeIncrement(port: RedisPort, redisKey: string, key: string, delta: number): Promise<number> {
   const sum = Number(await port.command(redisKey, ['INCRBY', redisKey, String(delta)]));
   if (Math.abs(sum) < EXACT_BELOW) return sum;
-  const settled = await runScript(port, SETTLE_INCREMENT, [redisKey], [String(delta)]);
-  if (settled === null || settled === undefined) throw outOfRange(key, delta);
-  return Number(String(settled));
+  return checkedSum(await runScript(port, SETTLE_INCREMENT, [redisKey], [String(delta)]), key, delta);
+}
+
+/** The digits SAFE_INCREMENT or SETTLE_INCREMENT answered, as a number; their nil is the refusal. */
+function checkedSum(reply: unknown, key: string, delta: number): number {
+  if (reply === null || reply === undefined) throw outOfRange(key, delta);
+  return Number(String(reply));
 }
 
 /** Arguments a plain command takes in one go; more go through ADD_MANY's chunks. */
@@ -146,8 +150,8 @@ export function structureError(error: unknown, key: string): unknown {
   return error;
 }
 
-/** SAFE_INCREMENT's nil: the sum would leave the safe integer range. */
-export function outOfRange(key: string, delta: number): MemoirError {
+/** The refusal of a sum that would leave the safe integer range. */
+function outOfRange(key: string, delta: number): MemoirError {
   return new MemoirError('NOT_A_NUMBER', `redis: adding ${delta} to the value of ${JSON.stringify(key)} leaves the safe integer range (or it holds an integer beyond it).`);
 }
 
@@ -192,10 +196,7 @@ export function redisStructures(port: RedisPort, run: Run, keys: KvKeys): Native
               throw structureError(error, key);
             }),
           )
-        : scripted(key, SAFE_INCREMENT, [String(delta), ms(ttl)], (reply) => {
-            if (reply === null || reply === undefined) throw outOfRange(key, delta);
-            return Number(String(reply));
-          }),
+        : scripted(key, SAFE_INCREMENT, [String(delta), ms(ttl)], (reply) => checkedSum(reply, key, delta)),
 
     hashGet: (key, field) => call(key, 'HGET', [field], (reply) => reply ?? undefined),
     hashHas: (key, field) => call(key, 'HEXISTS', [field], (reply) => reply === 1),
