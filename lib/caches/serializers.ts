@@ -41,11 +41,7 @@ const BUILT_IN: Record<Exclude<SerializerName, 'none'>, CacheSerializer> = {
   },
   string: {
     serialize(value) {
-      // Text of a primitive (or a Buffer's, a Date's): an object's would be "[object Object]".
-      const textual = value === null || typeof value !== 'object' || Buffer.isBuffer(value) || value instanceof Date;
-      if (!textual || typeof value === 'function' || typeof value === 'symbol') {
-        throw new Error(`string holds text, numbers and booleans, not ${describe(value)}`);
-      }
+      if (!hasOwnText(value)) throw new Error(`string holds text, numbers and booleans, not ${describe(value)}`);
       return String(value);
     },
     deserialize: text,
@@ -69,6 +65,12 @@ function rejectUnstorable(value: unknown, format: string, seen = new Set<object>
   const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
   for (const child of children) rejectUnstorable(child, format, seen);
   seen.delete(value);
+}
+
+/** Whether String(value) is the value's own text: not "[object Object]", nor a function's source. */
+function hasOwnText(value: unknown): boolean {
+  if (typeof value === 'function' || typeof value === 'symbol') return false;
+  return typeof value !== 'object' || value === null || Buffer.isBuffer(value) || value instanceof Date;
 }
 
 /** What JSON would read back as something else. */
