@@ -44,17 +44,15 @@ function blocksOf(file: string): Block[] {
   return blocks;
 }
 
-/** `export {}` makes every block a module (top-level await, no clashes between blocks). */
-const asModule = (code: string): string => `${code}\nexport {};`;
-
 const docs = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const blocks = docs.flatMap(blocksOf);
+/** `demo.mts`, as the README tells a user to save a block: an ES module (top-level await, no clashes between blocks). */
 const fileOf = (index: number) => path.join(WORK, `block-${index}.mts`);
 
 beforeAll(() => {
   fs.rmSync(WORK, { recursive: true, force: true });
   fs.mkdirSync(WORK, { recursive: true });
-  for (const [index, block] of blocks.entries()) fs.writeFileSync(fileOf(index), asModule(block.code));
+  for (const [index, block] of blocks.entries()) fs.writeFileSync(fileOf(index), block.code); // exactly as copied
 });
 
 afterAll(() => fs.rmSync(WORK, { recursive: true, force: true }));
