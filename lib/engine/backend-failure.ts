@@ -11,10 +11,7 @@ export class BackendFailure {
  * `hashFunc`): every call with that key fails alike, while the backend serves every other key.
  */
 function refusedInput(error: unknown): MemoirError | undefined {
-  for (let at = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
-    if (at instanceof MemoirError && at.code === 'INVALID_KEY') return at;
-  }
-  return undefined;
+  return error instanceof MemoirError && error.code === 'INVALID_KEY' ? error : undefined;
 }
 
 /** Any failure of the backend (a lookup, a write, a lease renewal): opens the breaker, reported once per incident. */
